@@ -1,0 +1,48 @@
+# Everything runs inside .venv, created on first use with the first Python 3.10+ on PATH (override: make PYTHON=...).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_ARGS ?= --dataset digits --epochs 30 --seeds 3
+
+.PHONY: install install-test demo test lint format typecheck check clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "rnnbench needs Python 3.10 or newer; run make PYTHON=python3.X")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## demo: set up and compare SimpleRNN, LSTM and GRU on the bundled digits data set (offline)
+demo: install
+	$(BIN)/rnnbench compare $(DEMO_ARGS)
+
+## test: set up and run the test suite
+test: install-test
+	$(BIN)/python -m pytest -rs
+
+lint: install-test
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: install-test
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+typecheck: install-test
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

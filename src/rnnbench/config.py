@@ -1,0 +1,168 @@
+"""Typed, frozen descriptions of what to train: one dataclass per component.
+
+A :class:`RunSpec` describes one training run completely; its :meth:`RunSpec.key` is a stable hash of that
+description. An :class:`ExperimentSpec` is a grid of run specs (models x seeds) over one data set and protocol.
+Every spec validates itself on construction, so the library and the CLI reject the same bad values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
+from rnnbench.errors import RnnbenchError
+
+
+def _require_positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise RnnbenchError(f"{name} must be a positive integer, got {value}")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which images, read as which sequence, split how.
+
+    ``name`` is a registered data set (``rnnbench datasets``) or a path to a local ``.npz``. The validation set is a
+    stratified split of the training data drawn with ``split_seed``; the test set is only ever used to report.
+    """
+
+    name: str = "mnist"
+    view: str = "rows"
+    val_fraction: float = 0.1
+    limit_train: int | None = None
+    limit_test: int | None = None
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise RnnbenchError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        _require_positive("limit_train", self.limit_train)
+        _require_positive("limit_test", self.limit_test)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered recurrent cell of ``units`` units, followed by the reference head."""
+
+    name: str = "lstm"
+    units: int = 64
+
+    def __post_init__(self) -> None:
+        _require_positive("units", self.units)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named training recipe."""
+
+    optimizer: str
+    learning_rate: float
+    description: str
+
+
+PRESETS: dict[str, Preset] = {
+    "seed": Preset("sgd", 0.01, "the reference experiment: plain SGD, learning rate 0.01"),
+}
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How to train: the preset's optimizer and learning rate, batch size, epochs."""
+
+    preset: str = "seed"
+    batch_size: int = 64
+    epochs: int = 10
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise RnnbenchError(f"unknown preset '{self.preset}'; known: {', '.join(sorted(PRESETS))}")
+        _require_positive("epochs", self.epochs)
+        _require_positive("batch_size", self.batch_size)
+
+    @property
+    def optimizer(self) -> str:
+        return PRESETS[self.preset].optimizer
+
+    @property
+    def learning_rate(self) -> float:
+        return PRESETS[self.preset].learning_rate
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run, complete: what a stored result can be reproduced from."""
+
+    data: DataSpec
+    model: ModelSpec
+    train: TrainSpec
+    seed: int = 0
+    backend: str = DEFAULT_BACKEND
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise RnnbenchError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
+        if self.seed < 0:
+            raise RnnbenchError(f"seeds must be non-negative, got {self.seed}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def key(self) -> str:
+        """A stable hash of the complete spec: equal specs, equal keys, on every machine."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A comparison: every model in ``models`` trained once per seed under one data set and protocol."""
+
+    data: DataSpec = field(default_factory=DataSpec)
+    models: tuple[str, ...] = ("simplernn", "lstm", "gru")
+    units: int = 64
+    train: TrainSpec = field(default_factory=TrainSpec)
+    seeds: tuple[int, ...] = (0,)
+    backend: str = DEFAULT_BACKEND
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise RnnbenchError("no models given; name at least one, e.g. simplernn,lstm,gru")
+        if len(set(self.models)) != len(self.models):
+            raise RnnbenchError(f"a model is named twice in {','.join(self.models)}")
+        if not self.seeds:
+            raise RnnbenchError("no seeds given")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise RnnbenchError(f"a seed is named twice in {','.join(map(str, self.seeds))}")
+
+    def runs(self) -> list[RunSpec]:
+        """The grid, model-major: every seed of the first model, then the next model."""
+        return [
+            RunSpec(self.data, ModelSpec(model, self.units), self.train, seed, self.backend)
+            for model in self.models
+            for seed in self.seeds
+        ]
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"3"`` means seeds 0, 1, 2; ``"0,3,7"`` (or ``"7,"`` for seed 7 alone) is an explicit list."""
+    text = text.strip()
+    try:
+        if "," not in text:
+            count = int(text)
+            if count < 1:
+                raise RnnbenchError(
+                    f"--seeds {text}: a count must be at least 1 (to train seed 0 alone write --seeds 1)"
+                )
+            return tuple(range(count))
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise RnnbenchError(
+            f"--seeds '{text}' is not a count or a list; write e.g. --seeds 3 (seeds 0-2) or --seeds 0,3,7"
+        ) from None
+    if not seeds or min(seeds) < 0:
+        raise RnnbenchError(f"--seeds '{text}': seeds must be non-negative integers, e.g. --seeds 0,3,7")
+    return seeds

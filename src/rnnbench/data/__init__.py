@@ -1,0 +1,20 @@
+"""Data sets (registry, loaders, verified downloads) and the views that read images as sequences."""
+
+from rnnbench.data import builtin as _builtin  # noqa: F401  (registers the built-in data sets)
+from rnnbench.data.dataset import ImageDataset, make_dataset
+from rnnbench.data.prepare import SequenceData, prepare_data
+from rnnbench.data.registry import dataset_info, list_datasets, load_dataset, register_dataset
+from rnnbench.data.views import VIEWS, get_view
+
+__all__ = [
+    "VIEWS",
+    "ImageDataset",
+    "SequenceData",
+    "dataset_info",
+    "get_view",
+    "list_datasets",
+    "load_dataset",
+    "make_dataset",
+    "prepare_data",
+    "register_dataset",
+]

@@ -1,0 +1,75 @@
+"""From a data spec to training-ready sequences: load, limit, split off validation, apply the view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnbench.config import DataSpec
+from rnnbench.data.dataset import ImageDataset
+from rnnbench.data.registry import load_dataset
+from rnnbench.data.split import check_split_sizes, seeded_subset, stratified_split
+from rnnbench.data.views import get_view
+
+
+@dataclass(frozen=True)
+class SequenceData:
+    """Sequences (N, steps, features), float32, and int32 labels; ``x_val`` is empty without validation."""
+
+    name: str
+    view: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+
+    @property
+    def steps(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def features(self) -> int:
+        return int(self.x_train.shape[2])
+
+    @property
+    def has_validation(self) -> bool:
+        return len(self.x_val) > 0
+
+    def describe(self) -> dict[str, object]:
+        """The ``dataset`` block of the summary JSON."""
+        return {
+            "name": self.name,
+            "view": self.view,
+            "steps": self.steps,
+            "features": self.features,
+            "classes": self.classes,
+            "train": len(self.x_train),
+            "val": len(self.x_val),
+            "test": len(self.x_test),
+        }
+
+
+def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None) -> SequenceData:
+    """Apply ``spec`` to ``dataset`` (loaded from ``spec.name`` when not given)."""
+    view = get_view(spec.view)
+    dataset = dataset if dataset is not None else load_dataset(spec.name)
+    pool = seeded_subset(len(dataset.y_train), spec.limit_train, spec.split_seed)
+    test = seeded_subset(len(dataset.y_test), spec.limit_test, spec.split_seed)
+    train, val = stratified_split(dataset.y_train[pool], spec.val_fraction, spec.split_seed)
+    check_split_sizes(len(train), len(val), spec.val_fraction)
+    train, val = pool[train], pool[val]
+    return SequenceData(
+        name=dataset.name,
+        view=spec.view,
+        x_train=view(dataset.x_train[train]),
+        y_train=dataset.y_train[train],
+        x_val=view(dataset.x_train[val]),
+        y_val=dataset.y_train[val],
+        x_test=view(dataset.x_test[test]),
+        y_test=dataset.y_test[test],
+        classes=dataset.classes,
+    )

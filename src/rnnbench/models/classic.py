@@ -1,0 +1,45 @@
+"""The three cells of the reference experiment: Keras' own layers, unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnbench.models.registry import register_model
+
+
+@register_model(
+    "simplernn",
+    description="Elman recurrent layer (Keras SimpleRNN)",
+    equations="h_t = tanh(W x_t + U h_{t-1} + b)",
+    paper="Elman, Finding structure in time, Cognitive Science 1990",
+)
+def simplernn(units: int) -> Any:
+    import keras
+
+    return keras.layers.SimpleRNN(units, name="recurrent")
+
+
+@register_model(
+    "lstm",
+    description="long short-term memory (Keras LSTM)",
+    equations="i,f,o = sigmoid(W x_t + U h_{t-1} + b); c_t = f*c_{t-1} + i*tanh(W_c x_t + U_c h_{t-1} + b_c); "
+    "h_t = o*tanh(c_t)",
+    paper="Hochreiter & Schmidhuber, Long short-term memory, Neural Computation 1997",
+)
+def lstm(units: int) -> Any:
+    import keras
+
+    return keras.layers.LSTM(units, name="recurrent")
+
+
+@register_model(
+    "gru",
+    description="gated recurrent unit (Keras GRU, reset_after=True)",
+    equations="z,r = sigmoid(W x_t + U h_{t-1} + b); n = tanh(W_n x_t + r*(U_n h_{t-1} + b_n)); "
+    "h_t = z*h_{t-1} + (1-z)*n",
+    paper="Cho et al., Learning phrase representations using RNN encoder-decoder, EMNLP 2014",
+)
+def gru(units: int) -> Any:
+    import keras
+
+    return keras.layers.GRU(units, reset_after=True, name="recurrent")

@@ -1,0 +1,24 @@
+"""Where terminal output goes, and whether it may be live."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO
+
+from rich.console import Console
+
+PLAIN_WIDTH = 120
+
+
+def interactive(stream: IO[str]) -> bool:
+    """Live displays only on a real terminal and never under CI, where carriage returns would spam the log."""
+    return stream.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
+
+
+def make_console(stream: IO[str] | None = None) -> Console:
+    """A console for ``stream`` (stdout); wide enough for the comparison table in a pipe or log file."""
+    stream = stream or sys.stdout
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return Console(file=stream)
+    return Console(file=stream, width=PLAIN_WIDTH)

@@ -1,0 +1,73 @@
+"""What a training run produces: per-epoch metrics and the run's result, plain data with JSON forms."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from rnnbench.config import RunSpec
+
+FINISHED = "finished"
+DIVERGED = "diverged"
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Metrics of one epoch; validation fields are None when the run has no validation set."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run.
+
+    ``test_accuracy`` is measured with the weights of the last epoch, ``test_accuracy_at_best`` with the weights of
+    ``best_epoch`` (the epoch of highest validation accuracy; the last epoch without validation). Both are None when
+    the run diverged.
+    """
+
+    spec: RunSpec
+    params: int
+    trainable_params: int
+    status: str
+    best_epoch: int | None
+    best_val_accuracy: float | None
+    test_accuracy: float | None
+    test_accuracy_at_best: float | None
+    train_seconds: float
+    epochs: tuple[EpochMetrics, ...]
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Median epoch time: robust to the first epoch, which includes compilation."""
+        times = sorted(epoch.seconds for epoch in self.epochs)
+        if not times:
+            return 0.0
+        middle = len(times) // 2
+        return times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """One entry of the summary JSON's ``runs`` list."""
+        return {
+            "model": self.spec.model.name,
+            "units": self.spec.model.units,
+            "seed": self.spec.seed,
+            "run_key": self.spec.key(),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "status": self.status,
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "test_accuracy_at_best": self.test_accuracy_at_best,
+            "train_seconds": self.train_seconds,
+            "seconds_per_epoch": self.seconds_per_epoch,
+            "epochs": [dataclasses.asdict(epoch) for epoch in self.epochs],
+        }

@@ -1,0 +1,33 @@
+"""Shared fixtures. Keras runs on JAX in the test process, chosen before anything imports Keras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnbench
+
+rnnbench.select_backend("jax")
+
+
+def write_npz(path: Path, train: int, test: int, shape: tuple[int, ...] = (28, 28), classes: int = 10) -> Path:
+    """A small Keras-style .npz of random uint8 images whose class shifts the mean brightness."""
+    rng = np.random.default_rng(0)
+
+    def split(count: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.arange(count) % classes
+        noise = rng.integers(0, 128, size=(count, *shape))
+        images = noise + (labels * (127 // classes)).reshape(-1, *([1] * len(shape)))
+        return images.astype(np.uint8), labels.astype(np.uint8)
+
+    x_train, y_train = split(train)
+    x_test, y_test = split(test)
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return path
+
+
+@pytest.fixture
+def mnist_shaped_npz(tmp_path: Path) -> Path:
+    return write_npz(tmp_path / "mnist-shaped.npz", train=200, test=50)

@@ -1,0 +1,166 @@
+"""The command line end to end: in-process through main(), and as a real process for the entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnbench.cli import main
+from rnnbench.data import builtin
+from rnnbench.data.download import Resource
+
+TINY = ["--dataset", "digits", "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--units", "8"]
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def digits_comparison(tmp_path_factory):
+    """One tiny comparison of the three classic cells on digits, 2 seeds, with its summary JSON."""
+    path = tmp_path_factory.mktemp("summary") / "out" / "summary.json"
+    assert main(["compare", *TINY, "--seeds", "2", "--json", str(path)]) == 0
+    return json.loads(path.read_text())
+
+
+def test_summary_json_has_the_documented_fields(digits_comparison):
+    summary = digits_comparison
+    assert summary["rnnbench_version"] == "0.1.0"
+    assert summary["dataset"] == {
+        "name": "digits", "view": "rows", "steps": 8, "features": 8, "classes": 10,
+        "train": 270, "val": 30, "test": 100,
+    }  # fmt: skip
+    protocol = summary["protocol"]
+    assert {k: protocol[k] for k in ("preset", "optimizer", "learning_rate", "batch_size", "epochs")} == {
+        "preset": "seed", "optimizer": "sgd", "learning_rate": 0.01, "batch_size": 64, "epochs": 2,
+    }  # fmt: skip
+    assert protocol["val_fraction"] == 0.1
+    assert summary["backend"] == "jax" and summary["device"] == "cpu" and summary["wall_seconds"] > 0
+    runs = summary["runs"]
+    assert [(run["model"], run["seed"]) for run in runs] == [
+        ("simplernn", 0), ("simplernn", 1), ("lstm", 0), ("lstm", 1), ("gru", 0), ("gru", 1),
+    ]  # fmt: skip
+    for run in runs:
+        assert run["status"] == "finished" and run["units"] == 8
+        assert set(run) >= {
+            "params", "trainable_params", "best_epoch", "best_val_accuracy", "test_accuracy",
+            "test_accuracy_at_best", "train_seconds",
+        }  # fmt: skip
+        assert [epoch["epoch"] for epoch in run["epochs"]] == [1, 2]
+        assert set(run["epochs"][0]) == {
+            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds",
+        }  # fmt: skip
+    assert [model["model"] for model in summary["summary"]] == ["simplernn", "lstm", "gru"]
+    for model in summary["summary"]:
+        assert model["n"] == 2
+        low, high = model["ci95"]
+        assert low <= model["test_accuracy_mean"] <= high
+        accuracies = [run["test_accuracy"] for run in runs if run["model"] == model["model"]]
+        assert model["test_accuracy_mean"] == pytest.approx(sum(accuracies) / 2)
+
+
+def test_the_table_is_printed(capsys):
+    assert main(["compare", *TINY, "--models", "gru", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "gru" in out and "best val acc %" in out and "s/epoch" in out
+    assert "epoch 1/2" not in out  # --quiet prints only the table
+
+
+def test_progress_is_plain_lines_without_carriage_returns(capsys):
+    assert main(["compare", *TINY, "--models", "simplernn", "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    assert "[1/1] simplernn seed 0 epoch 3/3" in out
+    assert "finished: test accuracy" in out
+
+
+def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz, tmp_path):
+    path = tmp_path / "out.json"
+    code = main(["compare", "--dataset", str(mnist_shaped_npz), "--epochs", "1", "--json", str(path), "--quiet"])
+    assert code == 0
+    summary = json.loads(path.read_text())
+    assert {run["model"]: run["params"] for run in summary["runs"]} == {
+        "simplernn": 6858, "lstm": 24714, "gru": 18954,
+    }  # fmt: skip
+    assert (summary["dataset"]["steps"], summary["dataset"]["features"]) == (28, 28)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "nosuch"], "unknown data set 'nosuch'; known: digits, mnist, or a path"),
+        (["--models", "lstm,nosuch"], "unknown model 'nosuch'; known: gru, lstm, simplernn"),
+        (["--dataset", "missing/file.npz"], "data set path 'missing/file.npz' does not exist"),
+        (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
+        (["--units", "-3"], "Invalid value for '--units'"),
+        (["--epochs", "ten"], "Invalid value for '--epochs': 'ten' is not a valid integer"),
+        (["--seeds", "0"], "--seeds 0: a count must be at least 1"),
+        (["--view", "spiral"], "unknown view 'spiral'; known: rows"),
+        (["--backend", "theano"], "Invalid value for '--backend'"),
+        (["--val-fraction", "1"], "Invalid value for '--val-fraction'"),
+        (["--nosuch-flag"], "No such option '--nosuch-flag'; see 'rnnbench compare --help'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, args, message):
+    assert main(["compare", *args]) == 2
+    line = _one_line_error(capsys)
+    assert line.startswith("rnnbench: error: ")
+    assert message in line
+
+
+def test_malformed_npz_exits_2_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"\x00" * 64)
+    assert main(["compare", "--dataset", str(path)]) == 2
+    assert f"{path}: not a readable .npz file" in _one_line_error(capsys)
+
+
+def test_unavailable_mnist_exits_2_pointing_to_digits(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path))
+    monkeypatch.setattr(builtin, "MNIST", Resource("mnist.npz", builtin.MNIST.sha256, ("http://127.0.0.1:9/m.npz",)))
+    assert main(["compare", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    assert err[-1].startswith("rnnbench: error: MNIST is unavailable") and "--dataset digits" in err[-1]
+
+
+def test_models_and_datasets_are_listed(capsys):
+    assert main(["models", "list"]) == 0
+    assert main(["datasets", "list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("simplernn", "lstm", "gru", "digits", "mnist"))
+
+
+def _rnnbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "rnnbench", *args], capture_output=True, text=True, env=environment, timeout=300
+    )
+
+
+def test_the_entry_point_exits_2_without_a_traceback():
+    process = _rnnbench("compare", "--dataset", "nosuch")
+    assert process.returncode == 2
+    assert process.stderr.strip() == (
+        "rnnbench: error: unknown data set 'nosuch'; known: digits, mnist, or a path to a Keras-style .npz"
+    )
+
+
+def test_keras_backend_in_the_environment_does_not_change_the_backend(tmp_path: Path):
+    path = tmp_path / "s.json"
+    process = _rnnbench(
+        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet",
+        env={"KERAS_BACKEND": "tensorflow"},
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert json.loads(path.read_text())["backend"] == "jax"

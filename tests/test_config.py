@@ -1,0 +1,66 @@
+import pytest
+
+from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+from rnnbench.errors import RnnbenchError
+
+
+def test_defaults_are_the_reference_experiment():
+    spec = ExperimentSpec()
+    assert spec.models == ("simplernn", "lstm", "gru")
+    assert spec.units == 64
+    assert spec.data.name == "mnist" and spec.data.view == "rows" and spec.data.val_fraction == 0.1
+    assert (spec.train.optimizer, spec.train.learning_rate) == ("sgd", 0.01)
+    assert (spec.train.batch_size, spec.train.epochs) == (64, 10)
+    assert spec.seeds == (0,)
+    assert spec.backend == "jax"
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"), [("1", (0,)), ("3", (0, 1, 2)), ("0,3,7", (0, 3, 7)), ("7,", (7,)), (" 2 ", (0, 1))]
+)
+def test_parse_seeds(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "a", "1,b", ",", "1,-2"])
+def test_parse_seeds_rejects(text):
+    with pytest.raises(RnnbenchError, match="--seeds"):
+        parse_seeds(text)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: TrainSpec(epochs=0), "epochs must be a positive integer"),
+        (lambda: TrainSpec(batch_size=-1), "batch_size must be a positive integer"),
+        (lambda: TrainSpec(preset="nosuch"), "unknown preset 'nosuch'; known: seed"),
+        (lambda: ModelSpec(units=0), "units must be a positive integer"),
+        (lambda: DataSpec(val_fraction=1.0), "val_fraction must be in"),
+        (lambda: DataSpec(limit_train=0), "limit_train must be a positive integer"),
+        (lambda: ExperimentSpec(models=()), "no models"),
+        (lambda: ExperimentSpec(models=("lstm", "lstm")), "named twice"),
+        (lambda: ExperimentSpec(seeds=(1, 1)), "named twice"),
+    ],
+)
+def test_bad_values_are_rejected_on_construction(build, message):
+    with pytest.raises(RnnbenchError, match=message):
+        build()
+
+
+def test_grid_is_every_model_times_every_seed():
+    runs = ExperimentSpec(models=("lstm", "gru"), seeds=(0, 3)).runs()
+    assert [(run.model.name, run.seed) for run in runs] == [("lstm", 0), ("lstm", 3), ("gru", 0), ("gru", 3)]
+
+
+def test_run_key_is_stable_and_distinguishes_specs():
+    spec = RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec())
+    assert spec.key() == RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec()).key()
+    assert len(spec.key()) == 16
+    others = [
+        RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec(), seed=1),
+        RunSpec(DataSpec("digits"), ModelSpec("gru"), TrainSpec()),
+        RunSpec(DataSpec("digits"), ModelSpec("lstm", 32), TrainSpec()),
+        RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec(epochs=3)),
+        RunSpec(DataSpec("mnist"), ModelSpec("lstm"), TrainSpec()),
+    ]
+    assert len({spec.key(), *(other.key() for other in others)}) == 1 + len(others)

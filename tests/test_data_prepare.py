@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from rnnbench.config import DataSpec
+from rnnbench.data import load_dataset, prepare_data
+from rnnbench.data.views import get_view, rows
+from rnnbench.errors import RnnbenchError
+
+
+def test_digits_is_bundled_with_a_fixed_split():
+    digits = load_dataset("digits")
+    assert digits.image_shape == (8, 8, 1) and digits.classes == 10
+    assert len(digits.y_train) + len(digits.y_test) == 1797
+    assert len(digits.y_test) == 359
+    assert np.array_equal(digits.y_test, load_dataset("digits").y_test)
+    assert digits.x_train.min() >= 0.0 and digits.x_train.max() == 1.0
+
+
+def test_prepare_splits_validation_from_training_data_only():
+    data = prepare_data(DataSpec("digits", val_fraction=0.1))
+    assert (data.steps, data.features, data.classes) == (8, 8, 10)
+    assert len(data.x_val) == 144 and len(data.x_train) == 1438 - 144 and len(data.x_test) == 359
+    assert data.describe() == {
+        "name": "digits",
+        "view": "rows",
+        "steps": 8,
+        "features": 8,
+        "classes": 10,
+        "train": 1294,
+        "val": 144,
+        "test": 359,
+    }
+    digits = load_dataset("digits")
+    # no validation image is a test image: validation comes from the training pool
+    test_rows = {image.tobytes() for image in rows(digits.x_test)}
+    assert not any(sequence.tobytes() in test_rows for sequence in data.x_val)
+
+
+def test_limits_and_no_validation():
+    data = prepare_data(DataSpec("digits", val_fraction=0.0, limit_train=100, limit_test=30))
+    assert (len(data.x_train), len(data.x_val), len(data.x_test)) == (100, 0, 30)
+    assert not data.has_validation
+
+
+def test_too_small_a_validation_set_is_an_error():
+    with pytest.raises(RnnbenchError, match="empty validation set"):
+        prepare_data(DataSpec("digits", val_fraction=0.1, limit_train=4))
+
+
+def test_rows_view_is_a_reshape():
+    images = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
+    sequences = rows(images)
+    assert sequences.shape == (2, 3, 8)
+    assert np.shares_memory(sequences, images)
+    assert np.array_equal(sequences.reshape(images.shape), images)
+
+
+def test_unknown_view():
+    with pytest.raises(RnnbenchError, match="unknown view 'diagonal'; known: rows"):
+        get_view("diagonal")

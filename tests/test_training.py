@@ -1,0 +1,55 @@
+import math
+
+import pytest
+
+from rnnbench.config import PRESETS, DataSpec, ModelSpec, Preset, RunSpec, TrainSpec
+from rnnbench.data import prepare_data
+from rnnbench.results import DIVERGED, FINISHED
+from rnnbench.training import train
+
+DATA = DataSpec("digits", limit_train=400, limit_test=100)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return prepare_data(DATA)
+
+
+def _spec(model="simplernn", epochs=3, seed=0, preset="seed", data=DATA):
+    return RunSpec(data, ModelSpec(model, 16), TrainSpec(preset=preset, batch_size=32, epochs=epochs), seed=seed)
+
+
+def test_a_run_records_every_epoch_and_its_best(digits):
+    result = train(_spec(epochs=4), digits)
+    assert result.status == FINISHED
+    assert [epoch.epoch for epoch in result.epochs] == [1, 2, 3, 4]
+    assert all(0.0 <= epoch.val_accuracy <= 1.0 and epoch.seconds > 0 for epoch in result.epochs)
+    best = max(result.epochs, key=lambda epoch: epoch.val_accuracy)
+    assert result.best_epoch == best.epoch and result.best_val_accuracy == best.val_accuracy
+    assert 0.0 <= result.test_accuracy <= 1.0 and 0.0 <= result.test_accuracy_at_best <= 1.0
+    assert result.params == 16 * 8 + 16 * 16 + 16 + 4 * 16 + 16 * 10 + 10
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(digits):
+    first, again, other = (train(_spec(seed=seed), digits) for seed in (0, 0, 1))
+    assert first.epochs[-1].train_loss == again.epochs[-1].train_loss
+    assert [e.val_accuracy for e in first.epochs] == [e.val_accuracy for e in again.epochs]
+    assert (first.test_accuracy, first.test_accuracy_at_best) == (again.test_accuracy, again.test_accuracy_at_best)
+    assert first.epochs[-1].train_loss != other.epochs[-1].train_loss
+
+
+def test_without_validation_the_last_epoch_is_the_best():
+    data_spec = DataSpec("digits", val_fraction=0.0, limit_train=200, limit_test=50)
+    result = train(_spec(epochs=2, data=data_spec), prepare_data(data_spec))
+    assert result.best_epoch == 2 and result.best_val_accuracy is None
+    assert result.test_accuracy_at_best == result.test_accuracy
+    assert result.epochs[0].val_accuracy is None
+
+
+def test_a_non_finite_loss_stops_the_run_as_diverged(digits, monkeypatch):
+    monkeypatch.setitem(PRESETS, "explode", Preset("sgd", 1e12, "a learning rate no model survives"))
+    result = train(_spec(epochs=5, preset="explode"), digits)
+    assert result.status == DIVERGED
+    assert not math.isfinite(result.epochs[-1].train_loss)
+    assert all(math.isfinite(epoch.train_loss) for epoch in result.epochs[:-1])  # stopped at the first bad epoch
+    assert result.test_accuracy is None and result.test_accuracy_at_best is None
