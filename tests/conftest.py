@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,8 @@ import pytest
 
 import rnnbench
 
+# Compiled programs go to a cache of this test session (inherited by the CLI subprocesses), not the user's.
+os.environ["RNNBENCH_JAX_CACHE"] = tempfile.mkdtemp(prefix="rnnbench-test-jax-cache-")
 rnnbench.select_backend("jax")
 
 
