@@ -5,7 +5,9 @@ Exit status: 0 success; 2 bad usage or bad input (one line on stderr, no traceba
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -24,6 +26,38 @@ def _split_models(text: str) -> tuple[str, ...]:
     return tuple(name.strip().lower() for name in text.split(",") if name.strip())
 
 
+def _image_size(text: str | None) -> tuple[int, int] | None:
+    """``"28"`` -> (28, 28); ``"32x48"`` -> (32, 48) as (height, width)."""
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    if len(parts) not in (1, 2) or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+        raise RnnbenchError(f"--image-size '{text}' is not a size; write HxW (e.g. 32x32) or one number for a square")
+    height, width = (int(parts[0]), int(parts[-1]))
+    return height, width
+
+
+def _go_offline(offline: bool) -> None:
+    if offline:
+        os.environ["RNNBENCH_OFFLINE"] = "1"
+
+
+def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The flags that say how to read a local data set and whether the network may be used."""
+    for option in reversed(
+        (
+            click.option("--image-size", default=None, metavar="HxW",
+                         help="Image folders: resize every image to H x W (default: the first image's size)."),
+            click.option("--color", type=click.Choice(["gray", "rgb"]), default="gray", show_default=True,
+                         help="Image folders: read images as grayscale or RGB."),
+            click.option("--offline", is_flag=True,
+                         help="Never touch the network (also RNNBENCH_OFFLINE=1); use cached or system copies."),
+        )
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rnnbench")
 def cli() -> None:
@@ -36,9 +70,18 @@ def cli() -> None:
     "--dataset",
     default="mnist",
     show_default=True,
-    help="A registered data set (see 'rnnbench datasets list') or a path to a Keras-style .npz.",
+    help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a folder of MNIST "
+    "idx files, or a folder of images with one sub-folder per class.",
 )
-@click.option("--view", default="rows", show_default=True, help="How an image is read as a sequence.")
+@click.option(
+    "--view",
+    default="rows",
+    show_default=True,
+    help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K.",
+)
+@click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
+@data_source_options
 @click.option("--units", type=POSITIVE, default=64, show_default=True, help="Units of the recurrent layer.")
 @click.option(
     "--preset",
@@ -80,6 +123,10 @@ def compare(
     models: str,
     dataset: str,
     view: str,
+    permutation_seed: int,
+    image_size: str | None,
+    color: str,
+    offline: bool,
     units: int,
     preset: str,
     epochs: int,
@@ -99,8 +146,19 @@ def compare(
     from rnnbench.report.summary import write_summary
     from rnnbench.report.table import comparison_table
 
+    _go_offline(offline)
+    data = DataSpec(
+        dataset,
+        view,
+        val_fraction,
+        limit_train,
+        limit_test,
+        permutation_seed=permutation_seed,
+        image_size=_image_size(image_size),
+        color=color,
+    )
     spec = ExperimentSpec(
-        data=DataSpec(dataset, view, val_fraction, limit_train, limit_test),
+        data=data,
         models=_split_models(models),
         units=units,
         train=TrainSpec(preset, batch_size, epochs),
@@ -123,20 +181,106 @@ def compare(
 
 @cli.group()
 def datasets() -> None:
-    """The registered data sets."""
+    """The data sets: list, inspect, fetch ahead of time, and picture a sequence view."""
 
 
 @datasets.command("list")
 def datasets_list() -> None:
-    """List the registered data sets."""
+    """List the built-in data sets with their shape, size, source and cache status."""
     from rnnbench.data import list_datasets
 
-    table = Table("name", "image (H x W x C)", "classes", "source", "description")
+    table = Table("name", "image (H x W x C)", "classes", "train / test", "cache", "source")
     for info in list_datasets():
         table.add_row(
-            info.name, " x ".join(map(str, info.image_shape)), str(info.classes), info.source, info.description
+            info.name,
+            " x ".join(map(str, info.image_shape)),
+            str(info.classes),
+            f"{info.train_size:,} / {info.test_size:,}",
+            info.cache_status(),
+            info.source,
         )
     make_console().print(table)
+
+
+@datasets.command("fetch")
+@click.argument("name")
+def datasets_fetch(name: str) -> None:
+    """Download (or find) and verify a built-in data set ahead of time."""
+    from rnnbench.data import dataset_info
+    from rnnbench.data.download import fetch
+
+    info = dataset_info(name)
+    for resource in info.resources:
+        path = fetch(resource, info.directory)
+        click.echo(f"{resource.filename}: verified, {path}")
+    if not info.resources:
+        click.echo(f"{name} is bundled; nothing to fetch")
+
+
+@datasets.command("info")
+@click.argument("name")
+@data_source_options
+def datasets_info(name: str, image_size: str | None, color: str, offline: bool) -> None:
+    """Shape, class balance, checksum status and location of a data set (built-in or a path)."""
+    import numpy as np
+
+    from rnnbench.data import load_dataset
+    from rnnbench.data.download import fetch, verification
+    from rnnbench.data.registry import dataset_info, is_registered
+
+    _go_offline(offline)
+    dataset = load_dataset(name, _image_size(image_size), color)
+    console = make_console()
+    height, width, channels = dataset.image_shape
+    console.print(f"[bold]{name}[/bold]: {len(dataset.y_train):,} train / {len(dataset.y_test):,} test images of "
+                  f"{height} x {width} x {channels}, {dataset.classes} classes", highlight=False)  # fmt: skip
+    balance = Table("class", "train", "test", title="class balance")
+    train_counts = np.bincount(dataset.y_train, minlength=dataset.classes)
+    test_counts = np.bincount(dataset.y_test, minlength=dataset.classes)
+    for label in range(dataset.classes):
+        balance.add_row(str(label), f"{train_counts[label]:,}", f"{test_counts[label]:,}")
+    console.print(balance)
+    if not is_registered(name):
+        console.print(f"local data set at {Path(name).resolve()} (checked on load: shapes, counts, labels)")
+        return
+    info = dataset_info(name)
+    for resource in info.resources:
+        path = fetch(resource, info.directory)
+        console.print(f"{resource.filename}: {verification(path, resource)} verified, {path}", highlight=False)
+    if not info.resources:
+        console.print(f"bundled with {info.source}")
+
+
+@datasets.command("show")
+@click.argument("name")
+@click.option("--index", type=click.IntRange(min=0), default=0, show_default=True, help="Which training image.")
+@click.option("--view", default="rows", show_default=True, help="rows, columns, pixels, permuted or patches:K.")
+@click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("view.png"), show_default=True)
+@data_source_options
+def datasets_show(
+    name: str,
+    index: int,
+    view: str,
+    permutation_seed: int,
+    out: Path,
+    image_size: str | None,
+    color: str,
+    offline: bool,
+) -> None:
+    """Draw one image and the order in which a view reads it, as a PNG."""
+    from rnnbench.data import get_view, load_dataset
+    from rnnbench.report.view_plot import draw_view
+
+    _go_offline(offline)
+    reader = get_view(view, permutation_seed)
+    dataset = load_dataset(name, _image_size(image_size), color)
+    if index >= len(dataset.y_train):
+        raise RnnbenchError(f"--index {index} is out of range; {name} has {len(dataset.y_train)} training images")
+    image = dataset.x_train[index]
+    reader(image[None])  # a view that does not fit the image fails here, before drawing
+    draw_view(image, reader, out, f"{name} #{index} (class {dataset.y_train[index]})")
+    click.echo(f"wrote {out}")
 
 
 @cli.group()

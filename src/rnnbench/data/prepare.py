@@ -19,6 +19,7 @@ class SequenceData:
 
     name: str
     view: str
+    image_shape: tuple[int, int, int]
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
@@ -26,6 +27,7 @@ class SequenceData:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: int
+    permutation_seed: int | None = None
 
     @property
     def steps(self) -> int:
@@ -41,7 +43,7 @@ class SequenceData:
 
     def describe(self) -> dict[str, object]:
         """The ``dataset`` block of the summary JSON."""
-        return {
+        described: dict[str, object] = {
             "name": self.name,
             "view": self.view,
             "steps": self.steps,
@@ -50,13 +52,17 @@ class SequenceData:
             "train": len(self.x_train),
             "val": len(self.x_val),
             "test": len(self.x_test),
+            "image_shape": list(self.image_shape),
         }
+        if self.permutation_seed is not None:
+            described["permutation_seed"] = self.permutation_seed
+        return described
 
 
 def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None) -> SequenceData:
     """Apply ``spec`` to ``dataset`` (loaded from ``spec.name`` when not given)."""
-    view = get_view(spec.view)
-    dataset = dataset if dataset is not None else load_dataset(spec.name)
+    view = get_view(spec.view, spec.permutation_seed)
+    dataset = dataset if dataset is not None else load_dataset(spec.name, spec.image_size, spec.color)
     pool = seeded_subset(len(dataset.y_train), spec.limit_train, spec.split_seed)
     test = seeded_subset(len(dataset.y_test), spec.limit_test, spec.split_seed)
     train, val = stratified_split(dataset.y_train[pool], spec.val_fraction, spec.split_seed)
@@ -65,6 +71,7 @@ def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None) -> Sequenc
     return SequenceData(
         name=dataset.name,
         view=spec.view,
+        image_shape=dataset.image_shape,
         x_train=view(dataset.x_train[train]),
         y_train=dataset.y_train[train],
         x_val=view(dataset.x_train[val]),
@@ -72,4 +79,5 @@ def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None) -> Sequenc
         x_test=view(dataset.x_test[test]),
         y_test=dataset.y_test[test],
         classes=dataset.classes,
+        permutation_seed=spec.permutation_seed if spec.view == "permuted" else None,
     )

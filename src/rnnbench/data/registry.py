@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnbench.data.dataset import ImageDataset
-from rnnbench.errors import RnnbenchError, UnknownNameError
+from rnnbench.data.download import Resource, cache_dir, local_copy
+from rnnbench.errors import RnnbenchError
 
 Loader = Callable[[], ImageDataset]
 
@@ -18,34 +19,70 @@ class DatasetInfo:
     description: str
     image_shape: tuple[int, int, int]
     classes: int
+    train_size: int
+    test_size: int
     source: str
+    resources: tuple[Resource, ...]
     loader: Loader
+
+    @property
+    def directory(self) -> Path:
+        """Where this data set's downloads are cached."""
+        return cache_dir() / self.name.split(":")[0]
+
+    def cache_status(self) -> str:
+        """'bundled', 'system copy', 'cached', 'partly cached' or 'not cached' (presence only; fetch verifies)."""
+        if not self.resources:
+            return "bundled"
+        found = [local_copy(resource, self.directory) for resource in self.resources]
+        if all(path is not None and not path.is_relative_to(self.directory) for path in found):
+            return "system copy"
+        if all(found):
+            return "cached"
+        return "partly cached" if any(found) else "not cached"
 
 
 _REGISTRY: dict[str, DatasetInfo] = {}
 
 
 def register_dataset(
-    name: str, *, description: str, image_shape: tuple[int, int, int], classes: int, source: str
+    name: str,
+    *,
+    description: str,
+    image_shape: tuple[int, int, int],
+    classes: int,
+    sizes: tuple[int, int],
+    source: str,
+    resources: tuple[Resource, ...] = (),
 ) -> Callable[[Loader], Loader]:
     """Decorator: register ``loader`` (no arguments, returns an :class:`ImageDataset`) under ``name``."""
 
     def decorate(loader: Loader) -> Loader:
         if name in _REGISTRY:
             raise ValueError(f"data set '{name}' is registered twice")
-        _REGISTRY[name] = DatasetInfo(name, description, image_shape, classes, source, loader)
+        _REGISTRY[name] = DatasetInfo(name, description, image_shape, classes, *sizes, source, resources, loader)
         return loader
 
     return decorate
 
 
 def list_datasets() -> list[DatasetInfo]:
-    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+    return list(_REGISTRY.values())
+
+
+def _unknown(name: str) -> RnnbenchError:
+    return RnnbenchError(
+        f"unknown data set '{name}'; known: {', '.join(_REGISTRY)}, or a path (.npz, idx folder, image folder)"
+    )
+
+
+def is_registered(name: str) -> bool:
+    return name in _REGISTRY
 
 
 def dataset_info(name: str) -> DatasetInfo:
     if name not in _REGISTRY:
-        raise UnknownNameError("data set", name, list(_REGISTRY))
+        raise _unknown(name)
     return _REGISTRY[name]
 
 
@@ -53,21 +90,33 @@ def looks_like_path(name: str) -> bool:
     return "/" in name or name.endswith(".npz") or Path(name).exists()
 
 
-def load_dataset(name: str) -> ImageDataset:
-    """A registered data set by name, or a local Keras-style ``.npz`` by path."""
+def load_dataset(name: str, image_size: tuple[int, int] | None = None, color: str = "gray") -> ImageDataset:
+    """A registered data set by name, or a local one by path.
+
+    Paths: a Keras-style ``.npz``; a folder of MNIST idx files (``.gz`` or not); a folder of images with one
+    sub-folder per class, read as grayscale or, with ``color='rgb'``, RGB, at ``image_size`` (H, W) if given.
+    """
     if name in _REGISTRY:
         return _REGISTRY[name].loader()
-    if looks_like_path(name):
+    if not looks_like_path(name):
+        raise _unknown(name)
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise RnnbenchError(f"data set path '{name}' does not exist")
+    if path.is_file() and path.suffix == ".npz":
         from rnnbench.data.npz import load_npz
 
-        path = Path(name).expanduser()
-        if not path.exists():
-            raise RnnbenchError(f"data set path '{name}' does not exist")
-        if path.suffix != ".npz" or not path.is_file():
-            raise RnnbenchError(
-                f"'{name}' is not a .npz file; give a Keras-style .npz with x_train, y_train, x_test, y_test"
-            )
         return load_npz(path)
+    from rnnbench.data.idx import is_idx_folder, read_idx_folder
+    from rnnbench.data.images import is_image_folder, load_image_folder
+
+    if is_idx_folder(path):
+        from rnnbench.data.dataset import make_dataset
+
+        return make_dataset(path.name, **read_idx_folder(path), source=str(path))
+    if is_image_folder(path):
+        return load_image_folder(path, image_size, rgb=color == "rgb")
     raise RnnbenchError(
-        f"unknown data set '{name}'; known: {', '.join(sorted(_REGISTRY))}, or a path to a Keras-style .npz"
+        f"'{name}' is not a data set: give a Keras-style .npz, a folder of idx files (train-images-idx3-ubyte, ...) "
+        "or a folder of images with one sub-folder per class"
     )

@@ -11,11 +11,6 @@ from rich.console import Console
 PLAIN_WIDTH = 120
 
 
-def interactive(stream: IO[str]) -> bool:
-    """Live displays only on a real terminal and never under CI, where carriage returns would spam the log."""
-    return stream.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
-
-
 def make_console(stream: IO[str] | None = None) -> Console:
     """A console for ``stream`` (stdout); wide enough for the comparison table in a pipe or log file."""
     stream = stream or sys.stdout

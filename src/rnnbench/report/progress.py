@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from rnnbench.config import RunSpec
-from rnnbench.report.console import interactive
 from rnnbench.results import EpochMetrics, RunResult
+from rnnbench.terminal import interactive
 
 
 def _run_name(spec: RunSpec) -> str:
