@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from rnnbench.cli import main
 from rnnbench.data import builtin
-from rnnbench.data.download import Resource
 
 TINY = ["--dataset", "digits", "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--units", "8"]
 
@@ -38,7 +38,7 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
     assert summary["rnnbench_version"] == "0.1.0"
     assert summary["dataset"] == {
         "name": "digits", "view": "rows", "steps": 8, "features": 8, "classes": 10,
-        "train": 270, "val": 30, "test": 100,
+        "train": 270, "val": 30, "test": 100, "image_shape": [8, 8, 1],
     }  # fmt: skip
     protocol = summary["protocol"]
     assert {k: protocol[k] for k in ("preset", "optimizer", "learning_rate", "batch_size", "epochs")} == {
@@ -98,14 +98,18 @@ def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz,
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dataset", "nosuch"], "unknown data set 'nosuch'; known: digits, mnist, or a path"),
+        (
+            ["--dataset", "nosuch"],
+            "unknown data set 'nosuch'; known: mnist, fashion_mnist, kmnist, cifar10, cifar10:rgb, digits, or a path",
+        ),
         (["--models", "lstm,nosuch"], "unknown model 'nosuch'; known: gru, lstm, simplernn"),
         (["--dataset", "missing/file.npz"], "data set path 'missing/file.npz' does not exist"),
         (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
         (["--units", "-3"], "Invalid value for '--units'"),
         (["--epochs", "ten"], "Invalid value for '--epochs': 'ten' is not a valid integer"),
         (["--seeds", "0"], "--seeds 0: a count must be at least 1"),
-        (["--view", "spiral"], "unknown view 'spiral'; known: rows"),
+        (["--view", "spiral"], "unknown view 'spiral'; known: rows, columns"),
+        (["--view", "patches:5", "--dataset", "digits"], "patches:5 does not divide the 8 x 8 image"),
         (["--backend", "theano"], "Invalid value for '--backend'"),
         (["--val-fraction", "1"], "Invalid value for '--val-fraction'"),
         (["--nosuch-flag"], "No such option '--nosuch-flag'; see 'rnnbench compare --help'"),
@@ -127,11 +131,11 @@ def test_malformed_npz_exits_2_naming_the_file(tmp_path, capsys):
 
 def test_unavailable_mnist_exits_2_pointing_to_digits(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path))
-    monkeypatch.setattr(builtin, "MNIST", Resource("mnist.npz", builtin.MNIST.sha256, ("http://127.0.0.1:9/m.npz",)))
+    monkeypatch.setattr(builtin, "MNIST", replace(builtin.MNIST, mirrors=("http://127.0.0.1:9/m.npz",)))
     assert main(["compare", "--epochs", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "Traceback" not in "\n".join(err)
-    assert err[-1].startswith("rnnbench: error: MNIST is unavailable") and "--dataset digits" in err[-1]
+    assert err[-1].startswith("rnnbench: error: mnist is unavailable") and "--dataset digits" in err[-1]
 
 
 def test_models_and_datasets_are_listed(capsys):
@@ -152,7 +156,8 @@ def test_the_entry_point_exits_2_without_a_traceback():
     process = _rnnbench("compare", "--dataset", "nosuch")
     assert process.returncode == 2
     assert process.stderr.strip() == (
-        "rnnbench: error: unknown data set 'nosuch'; known: digits, mnist, or a path to a Keras-style .npz"
+        "rnnbench: error: unknown data set 'nosuch'; known: mnist, fashion_mnist, kmnist, cifar10, cifar10:rgb, "
+        "digits, or a path (.npz, idx folder, image folder)"
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rnnbench.data import builtin
-from rnnbench.data.download import Resource, cache_dir, fetch
+from rnnbench.cli import main
+from rnnbench.data import builtin, registry
+from rnnbench.data.download import Resource, cache_dir, fetch, verification
 from rnnbench.errors import RnnbenchError
 
 PAYLOAD = b"the real file" * 1000
@@ -59,7 +62,7 @@ def server():
 
 
 def _resource(server: Server, *kinds: str) -> Resource:
-    return Resource("file.bin", SHA256, tuple(f"{server.url}/{kind}/file.bin" for kind in kinds))
+    return Resource("file.bin", tuple(f"{server.url}/{kind}/file.bin" for kind in kinds), sha256=SHA256)
 
 
 def test_falls_over_from_missing_and_corrupt_mirrors_to_a_good_one(server, tmp_path):
@@ -71,7 +74,7 @@ def test_falls_over_from_missing_and_corrupt_mirrors_to_a_good_one(server, tmp_p
 
 def test_all_mirrors_bad_lists_every_failure_and_caches_nothing(server, tmp_path):
     resource = _resource(server, "missing", "corrupt")
-    resource = Resource(resource.filename, resource.sha256, (*resource.mirrors, "http://127.0.0.1:9/refused.bin"))
+    resource = Resource(resource.filename, (*resource.mirrors, "http://127.0.0.1:9/refused.bin"), sha256=SHA256)
     with pytest.raises(RnnbenchError) as error:
         fetch(resource, tmp_path)
     message = str(error.value)
@@ -96,7 +99,7 @@ def test_a_cached_file_with_a_wrong_hash_is_downloaded_again(server, tmp_path):
 
 def test_offline_never_touches_the_network(server, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNBENCH_OFFLINE", "1")
-    with pytest.raises(RnnbenchError, match="RNNBENCH_OFFLINE is set"):
+    with pytest.raises(RnnbenchError, match="offline mode is on"):
         fetch(_resource(server, "good"), tmp_path)
     assert server.requests == []
 
@@ -111,9 +114,44 @@ def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
 
 def test_mnist_unavailable_points_to_digits_or_a_path(server, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path))
-    monkeypatch.setattr(builtin, "MNIST", Resource("mnist.npz", builtin.MNIST.sha256, (f"{server.url}/x/mnist.npz",)))
-    with pytest.raises(RnnbenchError, match="MNIST is unavailable: .*use --dataset digits .* or a local .npz path"):
+    monkeypatch.setattr(builtin, "MNIST", replace(builtin.MNIST, mirrors=(f"{server.url}/x/mnist.npz",)))
+    with pytest.raises(RnnbenchError, match="mnist is unavailable: .*use --dataset digits .* or a local path"):
         builtin.load_mnist()
+
+
+def test_a_file_recompressed_by_another_source_is_accepted_by_its_payload(server, tmp_path):
+    """Like Debian's Fashion-MNIST: other .gz bytes than the published MD5, the same decompressed content."""
+    content = b"idx payload" * 100
+    recompressed = tmp_path / "system" / "data.gz"
+    recompressed.parent.mkdir()
+    recompressed.write_bytes(gzip.compress(content, compresslevel=1))
+    resource = Resource(
+        "data.gz",
+        mirrors=(f"{server.url}/good/data.gz",),
+        md5=hashlib.md5(gzip.compress(content, compresslevel=9)).hexdigest(),
+        payload_sha256=hashlib.sha256(content).hexdigest(),
+        system_paths=(str(recompressed),),
+    )
+    assert fetch(resource, tmp_path / "cache") == recompressed
+    assert verification(recompressed, resource) == "payload sha256"
+    assert server.requests == []
+    recompressed.write_bytes(gzip.compress(b"other content"))
+    with pytest.raises(RnnbenchError, match="could not download data.gz"):
+        fetch(resource, tmp_path / "cache")  # the bad system copy is skipped; the mirror serves other bytes
+
+
+def test_all_mirrors_bad_exits_2_with_the_list_of_failures(server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path))
+    info = registry.dataset_info("kmnist")
+    bad = tuple(replace(r, mirrors=(f"{server.url}/missing/{r.filename}", f"{server.url}/corrupt/{r.filename}"))
+                for r in info.resources)  # fmt: skip
+    monkeypatch.setitem(registry._REGISTRY, "kmnist", replace(info, resources=bad))
+    assert main(["datasets", "fetch", "kmnist"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("rnnbench: error: could not download train-images-idx3-ubyte.gz (")
+    assert "missing/train-images-idx3-ubyte.gz: HTTP Error 404" in err[-1]
+    assert "corrupt/train-images-idx3-ubyte.gz: checksum mismatch" in err[-1]
+    assert not any((tmp_path / "kmnist").iterdir())
 
 
 def test_mnist_is_pinned_to_the_keras_checksum():

@@ -3,7 +3,7 @@ import pytest
 
 from rnnbench.config import DataSpec
 from rnnbench.data import load_dataset, prepare_data
-from rnnbench.data.views import get_view, rows
+from rnnbench.data.views import get_view
 from rnnbench.errors import RnnbenchError
 
 
@@ -29,10 +29,11 @@ def test_prepare_splits_validation_from_training_data_only():
         "train": 1294,
         "val": 144,
         "test": 359,
+        "image_shape": [8, 8, 1],
     }
     digits = load_dataset("digits")
     # no validation image is a test image: validation comes from the training pool
-    test_rows = {image.tobytes() for image in rows(digits.x_test)}
+    test_rows = {image.tobytes() for image in get_view("rows")(digits.x_test)}
     assert not any(sequence.tobytes() in test_rows for sequence in data.x_val)
 
 
@@ -45,16 +46,3 @@ def test_limits_and_no_validation():
 def test_too_small_a_validation_set_is_an_error():
     with pytest.raises(RnnbenchError, match="empty validation set"):
         prepare_data(DataSpec("digits", val_fraction=0.1, limit_train=4))
-
-
-def test_rows_view_is_a_reshape():
-    images = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
-    sequences = rows(images)
-    assert sequences.shape == (2, 3, 8)
-    assert np.shares_memory(sequences, images)
-    assert np.array_equal(sequences.reshape(images.shape), images)
-
-
-def test_unknown_view():
-    with pytest.raises(RnnbenchError, match="unknown view 'diagonal'; known: rows"):
-        get_view("diagonal")

@@ -33,7 +33,7 @@ def comparison_table(result: ExperimentResult) -> Table:
     seeds_text = f"{seeds} seeds (accuracy: mean ± 95% CI half-width)" if seeds > 1 else "1 seed"
     table = Table(
         title=f"{data['name']} read by {data['view']} ({data['steps']} steps x {data['features']} features), "
-        f"{result.spec.train.epochs} epochs, {seeds_text}",
+        f"{result.spec.train.epochs} epoch{'s' if result.spec.train.epochs > 1 else ''}, {seeds_text}",
         caption=f"train {data['train']} / val {data['val']} / test {data['test']} samples; "
         f"backend {result.backend} on {result.device}; {result.wall_seconds:.1f} s in all",
     )
