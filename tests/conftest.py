@@ -35,3 +35,9 @@ def write_npz(path: Path, train: int, test: int, shape: tuple[int, ...] = (28, 2
 @pytest.fixture
 def mnist_shaped_npz(tmp_path: Path) -> Path:
     return write_npz(tmp_path / "mnist-shaped.npz", train=200, test=50)
+
+
+@pytest.fixture(autouse=True)
+def _work_in_a_temporary_folder(tmp_path, monkeypatch):
+    """Commands write rnnbench.db (and reports) into the working directory: keep them out of the checkout."""
+    monkeypatch.chdir(tmp_path)

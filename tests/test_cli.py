@@ -14,7 +14,7 @@ import pytest
 from rnnbench.cli import main
 from rnnbench.data import builtin
 
-TINY = ["--dataset", "digits", "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--units", "8"]
+TINY = ["--dataset", "digits", "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--units", "8", "--jobs", "1"]
 
 
 def _one_line_error(capsys) -> str:

@@ -7,10 +7,11 @@ from rnnbench.errors import RnnbenchError
 def test_defaults_are_the_reference_experiment():
     spec = ExperimentSpec()
     assert spec.models == ("simplernn", "lstm", "gru")
-    assert spec.units == 64
-    assert spec.data.name == "mnist" and spec.data.view == "rows" and spec.data.val_fraction == 0.1
-    assert (spec.train.optimizer, spec.train.learning_rate) == ("sgd", 0.01)
-    assert (spec.train.batch_size, spec.train.epochs) == (64, 10)
+    assert spec.units == (64,)
+    (data,), (train,) = spec.data, spec.train
+    assert data.name == "mnist" and data.view == "rows" and data.val_fraction == 0.1
+    assert (train.optimizer, train.learning_rate) == ("sgd", 0.01)
+    assert (train.batch_size, train.epochs) == (64, 10)
     assert spec.seeds == (0,)
     assert spec.backend == "jax"
 
@@ -37,9 +38,12 @@ def test_parse_seeds_rejects(text):
         (lambda: ModelSpec(units=0), "units must be a positive integer"),
         (lambda: DataSpec(val_fraction=1.0), "val_fraction must be in"),
         (lambda: DataSpec(limit_train=0), "limit_train must be a positive integer"),
-        (lambda: ExperimentSpec(models=()), "no models"),
-        (lambda: ExperimentSpec(models=("lstm", "lstm")), "named twice"),
-        (lambda: ExperimentSpec(seeds=(1, 1)), "named twice"),
+        (lambda: ExperimentSpec(models=()), "the grid has no model"),
+        (lambda: ExperimentSpec(models=("lstm", "lstm")), "a model is named twice"),
+        (lambda: ExperimentSpec(seeds=(1, 1)), "a seed is named twice"),
+        (lambda: ExperimentSpec(units=(0,)), "units must be a positive integer"),
+        (lambda: TrainSpec(learning_rate_override=-1.0), "learning rate must be positive"),
+        (lambda: DataSpec(color="blue"), "color must be gray or rgb"),
     ],
 )
 def test_bad_values_are_rejected_on_construction(build, message):
@@ -50,6 +54,23 @@ def test_bad_values_are_rejected_on_construction(build, message):
 def test_grid_is_every_model_times_every_seed():
     runs = ExperimentSpec(models=("lstm", "gru"), seeds=(0, 3)).runs()
     assert [(run.model.name, run.seed) for run in runs] == [("lstm", 0), ("lstm", 3), ("gru", 0), ("gru", 3)]
+
+
+def test_the_grid_is_a_product_of_panels_widths_models_and_seeds():
+    spec = ExperimentSpec(
+        data=(DataSpec("digits"), DataSpec("digits", "columns")),
+        train=(TrainSpec(), TrainSpec(epochs=3)),
+        models=("lstm", "gru"),
+        units=(8, 16),
+        seeds=(0, 1, 2),
+    )
+    assert len(spec.panels()) == 4 and len(spec.runs()) == 4 * 2 * 2 * 3
+    assert len({run.key() for run in spec.runs()}) == 48
+
+
+def test_run_spec_round_trips_through_its_dict():
+    spec = RunSpec(DataSpec("x", image_size=(8, 6), limit_train=5), ModelSpec("gru", 3), TrainSpec(epochs=2), seed=4)
+    assert RunSpec.from_dict(__import__("json").loads(__import__("json").dumps(spec.to_dict()))) == spec
 
 
 def test_run_key_is_stable_and_distinguishes_specs():

@@ -2,7 +2,7 @@ import pytest
 
 from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
-from rnnbench.stats import mean_interval, summarize
+from rnnbench.stats import holm, mean_interval, pairwise, summarize, verdict, welch_p_value
 
 
 def test_mean_interval_by_hand():
@@ -56,3 +56,46 @@ def test_summarize_groups_by_model_and_skips_diverged_runs():
     assert lstm.seconds_per_epoch == pytest.approx(1.2)  # median of epoch times, robust to compilation
     assert gru.runs == 2 and gru.test_accuracy.n == 1 and gru.test_accuracy.mean == pytest.approx(0.80)
     assert gru.to_dict()["n"] == 1 and gru.to_dict()["runs"] == 2
+
+
+def test_welch_against_hand_computed_values():
+    # equal variances 0.0004, n = 3 each: t = 0.10 / sqrt(2 * 0.0004 / 3) = 6.1237, df = 4, two-sided p = 0.003602
+    assert welch_p_value([0.90, 0.92, 0.94], [0.80, 0.82, 0.84]) == pytest.approx(0.0036022, rel=1e-4)
+    # unequal: var 6.667e-5 (n 4) and 1e-4 (n 3): t = 1.4142, Welch-Satterthwaite df = 3.857, p = 0.23270
+    assert welch_p_value([0.96, 0.97, 0.95, 0.96], [0.94, 0.96, 0.95]) == pytest.approx(0.2327026, rel=1e-4)
+    assert welch_p_value([0.9], [0.8, 0.7]) is None
+    assert welch_p_value([0.9, 0.9], [0.9, 0.9]) == 1.0 and welch_p_value([0.9, 0.9], [0.8, 0.8]) == 0.0
+
+
+def test_holm_by_hand():
+    # sorted 0.01, 0.03, 0.04 -> 3 * 0.01 = 0.03, 2 * 0.03 = 0.06, max(0.06, 1 * 0.04) = 0.06
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([]) == []
+
+
+def test_verdict_names_the_best_and_how_the_others_compare():
+    results = [_result("lstm", s, a) for s, a in enumerate([0.90, 0.92, 0.94])]
+    results += [_result("gru", s, a) for s, a in enumerate([0.80, 0.82, 0.84])]
+    results += [_result("simplernn", s, a) for s, a in enumerate([0.90, 0.91, 0.92])]
+    results += [_result("indrnn", 0, 0.5)]
+    comparisons = pairwise(results)
+    assert {frozenset((c.first, c.second)) for c in comparisons} == {
+        frozenset(("lstm", "gru")), frozenset(("lstm", "simplernn")), frozenset(("gru", "simplernn")),
+    }  # fmt: skip
+    lstm_gru = next(c for c in comparisons if {c.first, c.second} == {"lstm", "gru"})
+    assert lstm_gru.p_value == pytest.approx(0.0036022, rel=1e-4)
+    assert [c.adjusted_p_value for c in comparisons] == pytest.approx(holm([c.p_value for c in comparisons]))
+    line = verdict(summarize(results), comparisons)
+    half = 4.302653 * 0.02 / 3**0.5 * 100  # t(0.975, 2) * s / sqrt(n), in percent
+    assert line.startswith(f"best: lstm 92.0 +/- {half:.1f} %; simplernn not distinguishable (p = ")
+    assert "; gru lower (p = 0.01" in line
+    assert line.endswith("; indrnn not tested (needs 2+ seeds each)")
+
+
+def test_one_model_at_two_widths_is_two_rows():
+    results = [_result("lstm", 0, 0.9), _result("lstm", 1, 0.91)]
+    wide = RunResult(
+        **{**results[0].__dict__, "spec": RunSpec(DataSpec("digits"), ModelSpec("lstm", 128), TrainSpec())}
+    )
+    assert [s.model for s in summarize([*results, wide])] == ["lstm-64", "lstm-128"]

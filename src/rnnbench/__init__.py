@@ -9,7 +9,8 @@ from rnnbench.backend import select_backend  # noqa: E402
 from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds  # noqa: E402
 from rnnbench.data import list_datasets, load_dataset, prepare_data  # noqa: E402
 from rnnbench.errors import RnnbenchError  # noqa: E402
-from rnnbench.experiment import ExperimentResult, compare  # noqa: E402
+from rnnbench.experiment import ExperimentResult, run_experiment  # noqa: E402
+from rnnbench.experiment import run_experiment as compare  # noqa: E402
 from rnnbench.models import build_model, list_models  # noqa: E402
 from rnnbench.training import train  # noqa: E402
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_dataset",
     "parse_seeds",
     "prepare_data",
+    "run_experiment",
     "select_backend",
     "train",
 ]

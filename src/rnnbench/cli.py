@@ -64,6 +64,62 @@ def cli() -> None:
     """Which recurrent architecture classifies my images best, and at what cost?"""
 
 
+def _jobs(text: str) -> int:
+    """``auto`` = the cores this process may use; else a positive integer."""
+    if text == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not text.isdigit() or int(text) < 1:
+        raise RnnbenchError(f"--jobs '{text}' is not auto or a positive integer")
+    return int(text)
+
+
+def execution_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Where runs execute and where results go: shared by compare and sweep."""
+    for option in reversed(
+        (
+            click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=Path("rnnbench.db"),
+                         show_default=True, help="SQLite results store; finished runs in it are not trained again."),
+            click.option("--jobs", default="auto", show_default=True,
+                         help="Worker processes: auto (one per usable core) or N; 1 trains in this process."),
+            click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
+            click.option("--backend", type=click.Choice(BACKENDS), default=None,
+                         help="Keras backend (default jax); chosen by rnnbench, whatever KERAS_BACKEND says."),
+            click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                         help="Write the summary JSON to this file."),
+            click.option("--quiet", is_flag=True, help="Print only the final tables."),
+        )
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_path: Path | None, quiet: bool) -> None:
+    """Run the experiment with a progress display, then print its tables and verdicts."""
+    from rnnbench.experiment import check_names, run_experiment
+    from rnnbench.report.progress import make_progress
+    from rnnbench.report.summary import write_summary
+    from rnnbench.report.table import footer, panel_table
+
+    workers = _jobs(jobs)
+    check_names(spec)
+    console = make_console()
+    if quiet:
+        result = run_experiment(spec, store, workers, force=force)
+    else:
+        with make_progress(len(spec.runs()), console) as progress:
+            result = run_experiment(spec, store, workers, progress, force=force)
+    for panel in result.panels:
+        console.print(panel_table(panel, result))
+        console.print(f"verdict: {panel.verdict}", highlight=False)
+        for run, reason in panel.failed:
+            console.print(f"failed: {run.model.name} seed {run.seed}: {reason}", highlight=False)
+    console.print(footer(result), highlight=False)
+    if json_path is not None:
+        write_summary(result, json_path)
+        if not quiet:
+            console.print(f"summary written to {json_path}", highlight=False)
+
+
 @cli.command()
 @click.option("--models", default="simplernn,lstm,gru", show_default=True, help="Comma-separated registered models.")
 @click.option(
@@ -83,18 +139,15 @@ def cli() -> None:
               help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
 @data_source_options
 @click.option("--units", type=POSITIVE, default=64, show_default=True, help="Units of the recurrent layer.")
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(PRESETS)),
-    default="seed",
-    show_default=True,
-    help="Training recipe; 'seed' is the reference experiment's SGD with learning rate 0.01.",
-)
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="seed", show_default=True,
+              help="Training recipe: 'seed' is the reference experiment's SGD with learning rate 0.01, "
+                   "'tuned' a modern recipe (see README).")  # fmt: skip
+@click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="Override the preset's (peak) learning rate.")  # fmt: skip
 @click.option("--epochs", type=POSITIVE, default=10, show_default=True)
 @click.option("--batch-size", type=POSITIVE, default=64, show_default=True)
-@click.option(
-    "--seeds", default="1", show_default=True, help="A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7)."
-)
+@click.option("--seeds", default="1", show_default=True,
+              help="A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7).")  # fmt: skip
 @click.option(
     "--val-fraction",
     type=click.FloatRange(0.0, 1.0, max_open=True),
@@ -104,21 +157,7 @@ def cli() -> None:
 )
 @click.option("--limit-train", type=POSITIVE, default=None, help="Use only N training images (before the split).")
 @click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=DEFAULT_BACKEND,
-    show_default=True,
-    help="Keras backend; chosen by rnnbench, whatever KERAS_BACKEND says.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the summary JSON to this file.",
-)
-@click.option("--quiet", is_flag=True, help="Print only the final table.")
+@execution_options
 def compare(
     models: str,
     dataset: str,
@@ -129,23 +168,21 @@ def compare(
     offline: bool,
     units: int,
     preset: str,
+    learning_rate: float | None,
     epochs: int,
     batch_size: int,
     seeds: str,
     val_fraction: float,
     limit_train: int | None,
     limit_test: int | None,
-    backend: str,
+    store: Path,
+    jobs: str,
+    force: bool,
+    backend: str | None,
     json_path: Path | None,
     quiet: bool,
 ) -> None:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
-    from rnnbench.experiment import check_names
-    from rnnbench.experiment import compare as run_comparison
-    from rnnbench.report.progress import make_progress
-    from rnnbench.report.summary import write_summary
-    from rnnbench.report.table import comparison_table
-
     _go_offline(offline)
     data = DataSpec(
         dataset,
@@ -158,25 +195,39 @@ def compare(
         color=color,
     )
     spec = ExperimentSpec(
-        data=data,
+        name="compare",
+        data=(data,),
+        train=(TrainSpec(preset, batch_size, epochs, learning_rate),),
         models=_split_models(models),
-        units=units,
-        train=TrainSpec(preset, batch_size, epochs),
+        units=(units,),
         seeds=parse_seeds(seeds),
-        backend=backend,
+        backend=backend or DEFAULT_BACKEND,
     )
-    check_names(spec)
-    console = make_console()
-    if quiet:
-        result = run_comparison(spec)
-    else:
-        with make_progress(len(spec.runs()), console) as progress:
-            result = run_comparison(spec, progress)
-    console.print(comparison_table(result))
-    if json_path is not None:
-        write_summary(result, json_path)
-        if not quiet:
-            console.print(f"summary written to {json_path}", highlight=False)
+    _execute(spec, store, jobs, force, json_path, quiet)
+
+
+@cli.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True,
+              help="Where runs execute: local worker processes (--jobs).")  # fmt: skip
+@click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
+@execution_options
+def sweep(
+    experiment: Path,
+    executor: str,
+    offline: bool,
+    store: Path,
+    jobs: str,
+    force: bool,
+    backend: str | None,
+    json_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
+    from rnnbench.experiment_file import load_experiment
+
+    _go_offline(offline)
+    _execute(load_experiment(experiment, backend), store, jobs, force, json_path, quiet)
 
 
 @cli.group()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
@@ -66,11 +66,21 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named training recipe."""
+    """A named training recipe: optimizer, peak learning rate, schedule, clipping, weight decay."""
 
     optimizer: str
     learning_rate: float
     description: str
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    clipnorm: float | None = None
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adam", "adamw"):
+            raise ValueError(f"optimizer must be sgd, adam or adamw, got {self.optimizer}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be constant or cosine, got {self.schedule}")
 
 
 PRESETS: dict[str, Preset] = {
@@ -85,20 +95,28 @@ class TrainSpec:
     preset: str = "seed"
     batch_size: int = 64
     epochs: int = 10
+    learning_rate_override: float | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise RnnbenchError(f"unknown preset '{self.preset}'; known: {', '.join(sorted(PRESETS))}")
         _require_positive("epochs", self.epochs)
         _require_positive("batch_size", self.batch_size)
+        if self.learning_rate_override is not None and not self.learning_rate_override > 0:
+            raise RnnbenchError(f"learning rate must be positive, got {self.learning_rate_override}")
+
+    @property
+    def recipe(self) -> Preset:
+        return PRESETS[self.preset]
 
     @property
     def optimizer(self) -> str:
-        return PRESETS[self.preset].optimizer
+        return self.recipe.optimizer
 
     @property
     def learning_rate(self) -> float:
-        return PRESETS[self.preset].learning_rate
+        """The peak learning rate: the override if given, else the preset's."""
+        return self.learning_rate_override or self.recipe.learning_rate
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,20 @@ class RunSpec:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunSpec:
+        """The inverse of :meth:`to_dict` (JSON turns tuples into lists; they are restored)."""
+        data = dict(values["data"])
+        if data.get("image_size") is not None:
+            data["image_size"] = tuple(data["image_size"])
+        return cls(
+            data=DataSpec(**data),
+            model=ModelSpec(**values["model"]),
+            train=TrainSpec(**values["train"]),
+            seed=values["seed"],
+            backend=values["backend"],
+        )
+
     def key(self) -> str:
         """A stable hash of the complete spec: equal specs, equal keys, on every machine."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -128,32 +160,45 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class ExperimentSpec:
-    """A comparison: every model in ``models`` trained once per seed under one data set and protocol."""
+    """A grid of runs: every data spec x training spec x width x model x seed.
 
-    data: DataSpec = field(default_factory=DataSpec)
+    ``data`` holds one spec per (data set, view) of the grid and ``train`` one per preset; each (data, train) pair is a
+    *panel* of the comparison, in which the models are compared over seeds.
+    """
+
+    name: str = "comparison"
+    data: tuple[DataSpec, ...] = (DataSpec(),)
+    train: tuple[TrainSpec, ...] = (TrainSpec(),)
     models: tuple[str, ...] = ("simplernn", "lstm", "gru")
-    units: int = 64
-    train: TrainSpec = field(default_factory=TrainSpec)
+    units: tuple[int, ...] = (64,)
     seeds: tuple[int, ...] = (0,)
     backend: str = DEFAULT_BACKEND
 
     def __post_init__(self) -> None:
-        if not self.models:
-            raise RnnbenchError("no models given; name at least one, e.g. simplernn,lstm,gru")
-        if len(set(self.models)) != len(self.models):
-            raise RnnbenchError(f"a model is named twice in {','.join(self.models)}")
-        if not self.seeds:
-            raise RnnbenchError("no seeds given")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise RnnbenchError(f"a seed is named twice in {','.join(map(str, self.seeds))}")
+        for axis, values in (("model", self.models), ("seed", self.seeds), ("units", self.units),
+                             ("data set and view", self.data), ("preset", self.train)):  # fmt: skip
+            if not values:
+                raise RnnbenchError(f"the grid has no {axis}; give at least one")
+            if len(set(values)) != len(values):
+                raise RnnbenchError(f"a {axis} is named twice in the grid")
+        for units in self.units:
+            _require_positive("units", units)
+
+    def panels(self) -> list[tuple[DataSpec, TrainSpec]]:
+        return [(data, train) for data in self.data for train in self.train]
 
     def runs(self) -> list[RunSpec]:
-        """The grid, model-major: every seed of the first model, then the next model."""
+        """The grid, panel by panel, then width, model and seed."""
         return [
-            RunSpec(self.data, ModelSpec(model, self.units), self.train, seed, self.backend)
+            RunSpec(data, ModelSpec(model, units), train, seed, self.backend)
+            for data, train in self.panels()
+            for units in self.units
             for model in self.models
             for seed in self.seeds
         ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

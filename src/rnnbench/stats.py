@@ -74,17 +74,29 @@ def _interval_or_none(values: list[float | None]) -> Interval | None:
     return mean_interval(present) if present else None
 
 
-def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
-    """Per model (in order of first appearance), statistics over its finished runs."""
-    by_model: dict[str, list[RunResult]] = {}
+def model_labels(results: Sequence[RunResult]) -> dict[tuple[str, int], str]:
+    """A name per (model, units): the model's name, with its width where one model appears at several widths."""
+    keys = {(result.spec.model.name, result.spec.model.units) for result in results}
+    repeated = {name for name, _ in keys if sum(1 for other, _ in keys if other == name) > 1}
+    return {(name, units): f"{name}-{units}" if name in repeated else name for name, units in keys}
+
+
+def _grouped(results: Sequence[RunResult]) -> dict[str, list[RunResult]]:
+    labels = model_labels(results)
+    groups: dict[str, list[RunResult]] = {}
     for result in results:
-        by_model.setdefault(result.spec.model.name, []).append(result)
+        groups.setdefault(labels[(result.spec.model.name, result.spec.model.units)], []).append(result)
+    return groups
+
+
+def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
+    """Per model and width (in order of first appearance), statistics over its finished runs."""
     summaries = []
-    for model, runs in by_model.items():
+    for label, runs in _grouped(results).items():
         finished = [run for run in runs if run.status == FINISHED]
         summaries.append(
             ModelSummary(
-                model=model,
+                model=label,
                 units=runs[0].spec.model.units,
                 runs=len(runs),
                 params=runs[0].params,
@@ -96,3 +108,73 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
             )
         )
     return summaries
+
+
+def welch_p_value(first: Sequence[float], second: Sequence[float]) -> float | None:
+    """Two-sided Welch t-test p-value; None when a side has fewer than two values."""
+    if len(first) < 2 or len(second) < 2:
+        return None
+    if statistics.variance(first) == 0 and statistics.variance(second) == 0:
+        # The t statistic is undefined; identical constants are indistinguishable, different ones are not.
+        return 1.0 if statistics.fmean(first) == statistics.fmean(second) else 0.0
+    from scipy.stats import ttest_ind
+
+    return float(ttest_ind(first, second, equal_var=False).pvalue)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the order given."""
+    order = sorted(range(len(p_values)), key=lambda index: p_values[index])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One pair of models: Welch p-value on test accuracy over seeds, raw and Holm-adjusted across all pairs."""
+
+    first: str
+    second: str
+    p_value: float
+    adjusted_p_value: float
+
+
+def pairwise(results: Sequence[RunResult]) -> list[Comparison]:
+    """Every pair of models with at least two finished runs each, Holm-corrected across the pairs."""
+    accuracies = {
+        label: [run.test_accuracy for run in runs if run.status == FINISHED and run.test_accuracy is not None]
+        for label, runs in _grouped(results).items()
+    }
+    names = [name for name, values in accuracies.items() if len(values) >= 2]
+    pairs = [(a, b) for index, a in enumerate(names) for b in names[index + 1 :]]
+    raw = [welch_p_value(accuracies[a], accuracies[b]) or 0.0 for a, b in pairs]  # never None: 2+ values each
+    return [Comparison(a, b, p, q) for (a, b), p, q in zip(pairs, raw, holm(raw), strict=True)]
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison], alpha: float = 0.05) -> str:
+    """One line: the best model by mean test accuracy, and how each other model compares to it."""
+    measured = [(s.test_accuracy, s) for s in summaries if s.test_accuracy is not None]
+    if not measured:
+        return "no finished runs to compare"
+    ranked = [summary for _, summary in sorted(measured, key=lambda pair: -pair[0].mean)]
+    best, interval = ranked[0], max(measured, key=lambda pair: pair[0].mean)[0]
+    half_width = 100 * (interval.high - interval.mean)
+    parts = [f"best: {best.model} {100 * interval.mean:.1f} +/- {half_width:.1f} %"]
+    tests = {frozenset((c.first, c.second)): c.adjusted_p_value for c in comparisons}
+    for other in ranked[1:]:
+        p = tests.get(frozenset((best.model, other.model)))
+        if p is None:
+            parts.append(f"{other.model} not tested (needs 2+ seeds each)")
+        elif p < alpha:
+            parts.append(f"{other.model} lower ({_p_text(p)})")
+        else:
+            parts.append(f"{other.model} not distinguishable ({_p_text(p)})")
+    return "; ".join(parts)

@@ -1,15 +1,21 @@
 """One training run: build the model, fit it, keep the best epoch's weights, evaluate on the test set.
 
-The test set is touched only after training, to report; the best epoch is chosen on validation accuracy alone.
+The test set is touched only after training, to report; the best epoch is chosen on validation accuracy alone. With a
+checkpoint path, the run saves its state at the end of every epoch and, if a checkpoint is there when it starts,
+continues from it: the result is the same as that of a run that never stopped.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
-from rnnbench.config import RunSpec
+import numpy as np
+
+from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnnbench.config import RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.models.builder import build_model
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
@@ -18,31 +24,44 @@ EVAL_BATCH_SIZE = 1024
 
 
 class TrainingObserver(Protocol):
-    """Receives progress from a run (a terminal display, a log); must not change the run."""
+    """Receives progress from a run (a terminal display, a store); must not change the run."""
 
     def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None: ...
+
+    def run_resumed(self, spec: RunSpec, epoch: int) -> None: ...
 
     def batch_ended(self, spec: RunSpec, batch: int) -> None: ...
 
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None: ...
 
-    def run_ended(self, result: RunResult) -> None: ...
+    def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
 
 
-def _optimizer(name: str, learning_rate: float) -> Any:
+def make_optimizer(train: TrainSpec, steps_per_epoch: int) -> Any:
+    """The preset's optimizer, with its learning-rate schedule (per step) and gradient clipping."""
     import keras
 
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=learning_rate)
-    raise ValueError(f"no optimizer '{name}'")
+    recipe = train.recipe
+    learning_rate: Any = train.learning_rate
+    if recipe.schedule == "cosine":
+        total = train.epochs * steps_per_epoch
+        warmup = min(int(recipe.warmup_epochs * steps_per_epoch), total - 1)
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warmup else train.learning_rate,
+            decay_steps=total - warmup,
+            warmup_target=train.learning_rate if warmup else None,
+            warmup_steps=warmup,
+        )
+    common = {"learning_rate": learning_rate, "global_clipnorm": recipe.clipnorm}
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(**common)
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(**common)
+    return keras.optimizers.AdamW(weight_decay=recipe.weight_decay, **common)
 
 
-def _finite_or_none(logs: dict[str, Any], key: str) -> float | None:
-    return float(logs[key]) if key in logs else None
-
-
-def _recorder(spec: RunSpec, observer: TrainingObserver | None) -> Any:
-    """A Keras callback that times epochs, keeps the best weights and stops on a non-finite loss."""
+def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path: Path | None) -> Any:
+    """A Keras callback that times epochs, keeps the best weights, checkpoints, and stops on a non-finite loss."""
     import keras
 
     class EpochRecorder(keras.callbacks.Callback):
@@ -58,6 +77,12 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None) -> Any:
             self.diverged = False
             self._started = 0.0
 
+        def restore(self, checkpoint: Checkpoint) -> None:
+            self.epochs = list(checkpoint.epochs)
+            self.best_weights = checkpoint.best_weights
+            self.best_epoch = checkpoint.best_epoch
+            self.best_val_accuracy = checkpoint.best_val_accuracy
+
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self._started = time.perf_counter()
 
@@ -71,28 +96,44 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None) -> Any:
                 epoch=epoch + 1,
                 train_loss=float(logs["loss"]),
                 train_accuracy=float(logs["accuracy"]),
-                val_loss=_finite_or_none(logs, "val_loss"),
-                val_accuracy=_finite_or_none(logs, "val_accuracy"),
+                val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
+                val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
                 seconds=time.perf_counter() - self._started,
             )
             self.epochs.append(metrics)
-            if observer is not None:
-                observer.epoch_ended(spec, metrics)
             if not math.isfinite(metrics.train_loss):
                 self.diverged = True
                 self.model.stop_training = True
-                return
-            if metrics.val_accuracy is not None and (
+            elif metrics.val_accuracy is not None and (
                 self.best_val_accuracy is None or metrics.val_accuracy > self.best_val_accuracy
             ):
                 self.best_val_accuracy = metrics.val_accuracy
                 self.best_epoch = metrics.epoch
                 self.best_weights = self.model.get_weights()
+            if checkpoint_path is not None and not self.diverged:
+                save_checkpoint(checkpoint_path, self.checkpoint())
+            if observer is not None:
+                observer.epoch_ended(spec, metrics)
+
+        def checkpoint(self) -> Checkpoint:
+            return Checkpoint(
+                weights=self.model.get_weights(),
+                optimizer=[np.asarray(variable) for variable in self.model.optimizer.variables],
+                best_weights=self.best_weights,
+                best_epoch=self.best_epoch,
+                best_val_accuracy=self.best_val_accuracy,
+                epochs=list(self.epochs),
+            )
 
     return EpochRecorder()
 
 
-def train(spec: RunSpec, data: SequenceData, observer: TrainingObserver | None = None) -> RunResult:
+def train(
+    spec: RunSpec,
+    data: SequenceData,
+    observer: TrainingObserver | None = None,
+    checkpoint_path: Path | None = None,
+) -> RunResult:
     """Train ``spec`` on ``data`` and return its result. Keras must already run on ``spec.backend``."""
     import keras
 
@@ -100,40 +141,59 @@ def train(spec: RunSpec, data: SequenceData, observer: TrainingObserver | None =
         raise RuntimeError(f"run wants backend {spec.backend} but Keras runs on {keras.backend.backend()}")
     keras.utils.set_random_seed(spec.seed)
     model = build_model(spec.model, data.steps, data.features, data.classes)
+    batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     model.compile(
-        optimizer=_optimizer(spec.train.optimizer, spec.train.learning_rate),
+        optimizer=make_optimizer(spec.train, batches),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     if observer is not None:
         observer.run_started(spec, spec.train.epochs, batches)
-    recorder = _recorder(spec, observer)
+    recorder = _recorder(spec, observer, checkpoint_path)
+    checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path is not None else None
+    if checkpoint is not None:
+        model.optimizer.build(model.trainable_variables)
+        model.set_weights(checkpoint.weights)
+        for variable, value in zip(model.optimizer.variables, checkpoint.optimizer, strict=True):
+            variable.assign(value)
+        recorder.restore(checkpoint)
+        if observer is not None:
+            observer.run_resumed(spec, checkpoint.epoch)
     started = time.perf_counter()
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=spec.train.batch_size,
-        epochs=spec.train.epochs,
-        shuffle=True,
-        validation_data=(data.x_val, data.y_val) if data.has_validation else None,
-        validation_batch_size=EVAL_BATCH_SIZE,
-        callbacks=[recorder],
-        verbose=0,
-    )
-    train_seconds = time.perf_counter() - started
+    # One fit per epoch on an order drawn from (seed, epoch): a resumed run sees exactly the batches it would have.
+    for epoch in range(checkpoint.epoch if checkpoint is not None else 0, spec.train.epochs):
+        order = epoch_order(spec.seed, epoch, len(data.x_train))
+        model.fit(
+            data.x_train[order],
+            data.y_train[order],
+            batch_size=spec.train.batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=False,
+            validation_data=(data.x_val, data.y_val) if data.has_validation else None,
+            validation_batch_size=EVAL_BATCH_SIZE,
+            callbacks=[recorder],
+            verbose=0,
+        )
+        if recorder.diverged:
+            break
+    earlier = sum(epoch.seconds for epoch in checkpoint.epochs) if checkpoint is not None else 0.0
+    train_seconds = earlier + time.perf_counter() - started
 
     test_accuracy = test_accuracy_at_best = None
+    confusion = None
     best_epoch = recorder.best_epoch
     if not recorder.diverged:
-        test_accuracy = _test_accuracy(model, data)
+        predicted = _predict(model, data)
+        test_accuracy = float(np.mean(predicted == data.y_test))
+        confusion = _confusion(data.y_test, predicted, data.classes)
         if recorder.best_weights is None:
             best_epoch, test_accuracy_at_best = len(recorder.epochs), test_accuracy
         elif best_epoch == len(recorder.epochs):
             test_accuracy_at_best = test_accuracy
         else:
             model.set_weights(recorder.best_weights)
-            test_accuracy_at_best = _test_accuracy(model, data)
+            test_accuracy_at_best = float(np.mean(_predict(model, data) == data.y_test))
     result = RunResult(
         spec=spec,
         params=int(model.count_params()),
@@ -147,10 +207,22 @@ def train(spec: RunSpec, data: SequenceData, observer: TrainingObserver | None =
         epochs=tuple(recorder.epochs),
     )
     if observer is not None:
-        observer.run_ended(result)
+        observer.run_ended(result, confusion)
     return result
 
 
-def _test_accuracy(model: Any, data: SequenceData) -> float:
-    _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
-    return float(accuracy)
+def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
+    """The order in which an epoch visits the training samples: a function of the run's seed and the epoch only."""
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
+def _predict(model: Any, data: SequenceData) -> np.ndarray:
+    """Predicted classes of the test set."""
+    logits = model.predict(data.x_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
+    return np.argmax(np.asarray(logits), axis=-1)
+
+
+def _confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[list[int]]:
+    """counts[true][predicted] over the test set."""
+    counts = np.bincount(labels * classes + predicted, minlength=classes * classes)
+    return counts.reshape(classes, classes).tolist()

@@ -8,7 +8,7 @@ from typing import IO
 
 from rich.console import Console
 
-PLAIN_WIDTH = 120
+PLAIN_WIDTH = 160
 
 
 def make_console(stream: IO[str] | None = None) -> Console:

@@ -1,0 +1,170 @@
+"""Runs in worker processes on this machine (``--jobs N``), one run per worker at a time.
+
+Each worker sets its Keras backend and limits its math libraries to one thread before importing anything heavy, so N
+workers use N cores without fighting over them. Workers report events over their pipes; the driver process alone writes
+results. Each worker has a pipe of its own, so a worker that dies (killed, out of memory, a crash in native code) mid-
+message breaks nothing shared: its run is marked failed with the reason, the worker is replaced, the other runs go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+from collections import deque
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from rnnbench.config import DataSpec, RunSpec
+from rnnbench.executors.base import ExecutionObserver, checkpoint_name, longest_first
+
+SINGLE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+BATCH_EVENT_INTERVAL = 0.25
+
+
+class _PipeObserver:
+    """Forwards a worker's training events to the driver; batch events at most every BATCH_EVENT_INTERVAL s."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.last_batch_event = 0.0
+
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None:
+        self.connection.send(("run_started", spec, epochs, batches_per_epoch))
+
+    def run_resumed(self, spec: RunSpec, epoch: int) -> None:
+        self.connection.send(("run_resumed", spec, epoch))
+
+    def batch_ended(self, spec: RunSpec, batch: int) -> None:
+        now = time.monotonic()
+        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
+            self.last_batch_event = now
+            self.connection.send(("batch_ended", spec, batch))
+
+    def epoch_ended(self, spec: RunSpec, metrics: Any) -> None:
+        self.connection.send(("epoch_ended", spec, metrics))
+
+    def run_ended(self, result: Any, confusion: Any) -> None:
+        self.connection.send(("run_ended", result, confusion))
+
+
+def _worker(connection: Connection, backend: str) -> None:
+    """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
+    os.environ.update(SINGLE_THREAD)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
+    from rnnbench.backend import select_backend
+    from rnnbench.data.prepare import SequenceData, prepare_data
+    from rnnbench.errors import RnnbenchError
+    from rnnbench.training import train
+
+    select_backend(backend)
+    cache: dict[DataSpec, SequenceData] = {}
+    observer = _PipeObserver(connection)
+    while (task := connection.recv()) is not None:
+        spec, checkpoint = task
+        try:
+            if spec.data not in cache:
+                cache.clear()
+                cache[spec.data] = prepare_data(spec.data)
+            train(spec, cache[spec.data], observer, checkpoint)
+        except RnnbenchError as error:
+            connection.send(("run_failed", spec, str(error)))
+        except Exception as error:  # noqa: BLE001 (reported to the driver, which goes on)
+            connection.send(("run_failed", spec, f"{type(error).__name__}: {error}"))
+
+
+@dataclass
+class _Worker:
+    """A worker process and its own pipe: a worker killed mid-message can only garble its own channel."""
+
+    process: BaseProcess
+    connection: Connection
+    run: RunSpec | None = None
+
+
+def _exit_reason(process: BaseProcess) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"worker process killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"worker process killed by signal {-code}"
+    return f"worker process exited with status {code}"
+
+
+def run_local(
+    runs: Sequence[RunSpec],
+    jobs: int,
+    observer: ExecutionObserver,
+    checkpoint_dir: Path | None = None,
+) -> None:
+    """Train ``runs`` on ``jobs`` worker processes, longest first, reporting every event to ``observer``."""
+    if not runs:
+        return
+    context = multiprocessing.get_context("spawn")
+    backend = runs[0].backend
+    pending = deque(longest_first(runs))
+    workers: list[_Worker] = []
+
+    def start_worker() -> _Worker:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker, args=(theirs, backend), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def receive(worker: _Worker) -> bool:
+        """Handle one event from ``worker``; False when its channel is broken (the worker died)."""
+        try:
+            kind, *args = worker.connection.recv()
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return False
+        if kind in ("run_ended", "run_failed"):
+            worker.run = None
+        getattr(observer, kind)(*args)
+        return True
+
+    def replace_dead(index: int, worker: _Worker) -> None:
+        while worker.connection.poll() and receive(worker):  # what it said before it died comes first
+            pass
+        worker.process.join(timeout=5)
+        if worker.run is not None:
+            observer.run_failed(worker.run, _exit_reason(worker.process))
+        worker.connection.close()
+        workers[index] = start_worker()
+
+    try:
+        workers.extend(start_worker() for _ in range(min(jobs, len(runs))))
+        while pending or any(worker.run is not None for worker in workers):
+            for worker in workers:
+                if worker.run is None and pending:
+                    worker.run = pending.popleft()
+                    checkpoint = checkpoint_dir / checkpoint_name(worker.run) if checkpoint_dir else None
+                    worker.connection.send((worker.run, checkpoint))
+            ready = wait([worker.connection for worker in workers], timeout=0.5)
+            for index, worker in enumerate(workers):
+                alive = worker.connection not in ready or receive(worker)
+                if not alive or not worker.process.is_alive():
+                    replace_dead(index, worker)
+    finally:
+        for worker in workers:
+            with suppress(OSError):
+                worker.connection.send(None)
+        for worker in workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()

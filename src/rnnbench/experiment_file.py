@@ -1,0 +1,168 @@
+"""Experiment files (TOML): every list under [grid] is an axis of the grid, every other value is fixed.
+
+    name = "classic-comparison"
+    backend = "jax"
+
+    [grid]
+    models = ["simplernn", "lstm", "gru"]
+    datasets = ["mnist"]
+    views = ["rows"]
+    units = [64]
+    seeds = [0, 1, 2, 3, 4]      # or a count: seeds = 5
+    presets = ["seed"]           # or [train] preset = "seed"
+
+    [train]
+    epochs = 10
+    batch_size = 64
+    val_fraction = 0.1
+    learning_rate = 0.01         # optional: overrides the preset's
+
+    [data]                       # optional
+    limit_train = 1000
+    limit_test = 500
+    permutation_seed = 0
+    image_size = [32, 32]
+    color = "gray"
+
+An unknown key or a value of the wrong type is an error naming the key and its line in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec, parse_seeds
+from rnnbench.errors import RnnbenchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_INT = ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
+_NUMBER = ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+_STRING = ("a string", lambda v: isinstance(v, str))
+
+
+def _list_of(kind: tuple[str, Any]) -> tuple[str, Any]:
+    name, check = kind
+    return (f"a list of {name.split(' ', 1)[1]}s", lambda v: isinstance(v, list) and bool(v) and all(map(check, v)))
+
+
+SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
+    "": {"name": _STRING, "backend": _STRING},
+    "grid": {
+        "models": _list_of(_STRING),
+        "datasets": _list_of(_STRING),
+        "views": _list_of(_STRING),
+        "units": _list_of(_INT),
+        "seeds": ("a count or a list of integers", lambda v: _INT[1](v) or _list_of(_INT)[1](v)),
+        "presets": _list_of(_STRING),
+    },
+    "train": {
+        "preset": _STRING,
+        "epochs": _INT,
+        "batch_size": _INT,
+        "val_fraction": _NUMBER,
+        "learning_rate": _NUMBER,
+    },
+    "data": {
+        "limit_train": _INT,
+        "limit_test": _INT,
+        "permutation_seed": _INT,
+        "split_seed": _INT,
+        "image_size": ("a list of two integers", lambda v: _list_of(_INT)[1](v) and len(v) == 2),
+        "color": _STRING,
+    },
+}
+
+
+def _line_of(text: str, table: str, key: str) -> int | None:
+    """The line where ``key`` is set inside ``[table]`` ('' = top level), or where table ``key`` starts."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1)
+            if table == "" and f"[{current}]" == key:
+                return number
+        elif current == table and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
+    """Read and check an experiment file; every problem is one :class:`RnnbenchError` naming the file (and line)."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise RnnbenchError(f"cannot read experiment file {path} ({error.strerror or error})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RnnbenchError(f"{path}: not valid TOML ({error})") from None
+
+    def fail(table: str, key: str, problem: str) -> RnnbenchError:
+        line = _line_of(text, table, key)
+        where = f"{path}:{line}" if line else str(path)
+        name = f"[{table}] {key}" if table else key
+        return RnnbenchError(f"{where}: {name} {problem}")
+
+    sections: dict[str, dict[str, Any]] = {"": {}}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            if key not in SCHEMA or key == "":
+                known = ", ".join(f"[{t}]" for t in SCHEMA if t)
+                raise fail("", f"[{key}]", f"is not a known table; known: {known}")
+            sections[key] = value
+        else:
+            sections[""][key] = value
+    for table, values in sections.items():
+        for key, value in values.items():
+            if key not in SCHEMA[table]:
+                raise fail(table, key, f"is not a known key; known: {', '.join(SCHEMA[table])}")
+            kind, check = SCHEMA[table][key]
+            if not check(value):
+                raise fail(table, key, f"must be {kind}, got {value!r}")
+    top, grid, train, data = (sections.get(table, {}) for table in ("", "grid", "train", "data"))
+    if "preset" in train and "presets" in grid:
+        raise fail("train", "preset", "and [grid] presets both given; keep one")
+    seeds = grid.get("seeds", 1)
+    try:
+        spec = ExperimentSpec(
+            name=top.get("name", path.stem),
+            data=tuple(
+                DataSpec(
+                    name=dataset,
+                    view=view,
+                    val_fraction=float(train.get("val_fraction", 0.1)),
+                    limit_train=data.get("limit_train"),
+                    limit_test=data.get("limit_test"),
+                    split_seed=data.get("split_seed", 0),
+                    permutation_seed=data.get("permutation_seed", 0),
+                    image_size=tuple(data["image_size"]) if "image_size" in data else None,
+                    color=data.get("color", "gray"),
+                )
+                for dataset in grid.get("datasets", ["mnist"])
+                for view in grid.get("views", ["rows"])
+            ),
+            train=tuple(
+                TrainSpec(
+                    preset=preset,
+                    batch_size=train.get("batch_size", 64),
+                    epochs=train.get("epochs", 10),
+                    learning_rate_override=train.get("learning_rate"),
+                )
+                for preset in grid.get("presets", [train.get("preset", "seed")])
+            ),
+            models=tuple(name.lower() for name in grid.get("models", ["simplernn", "lstm", "gru"])),
+            units=tuple(grid.get("units", [64])),
+            seeds=parse_seeds(str(seeds)) if isinstance(seeds, int) else tuple(seeds),
+            backend=backend or top.get("backend", "jax"),
+        )
+    except RnnbenchError as error:
+        raise RnnbenchError(f"{path}: {error}") from None
+    return spec

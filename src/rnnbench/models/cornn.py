@@ -1,0 +1,103 @@
+"""coRNN: a network of coupled, damped, driven oscillators, discretised with an implicit-explicit (IMEX) scheme.
+
+Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN): an accurate and (gradient) stable architecture
+for learning long time dependencies, ICLR 2021.
+
+The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from rnnbench.models.registry import register_model
+
+# The paper's sequential-MNIST hyper-parameters, also the defaults of the official sMNIST script.
+DT, GAMMA, EPSILON = 0.042, 2.7, 4.7
+
+
+@functools.cache
+def keras_classes() -> tuple[Any]:
+    """``(CoRNNCell,)``, defined and registered as a Keras serializable on first call."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class CoRNNCell(keras.layers.Layer):
+        """z_n = z_{n-1} + dt (tanh(W y_{n-1} + W_z z_{n-1} + V u_n + b) - gamma y_{n-1} - eps z_{n-1});
+        y_n = y_{n-1} + dt z_n.
+
+        Inputs u (batch, features); states [y, z] and output y, each (batch, units).
+        Parameters: units * (features + 2 units + 1). Initialisation as the official code's single
+        ``nn.Linear(features + 2 units, units)``: every weight and bias uniform in +-1/sqrt(features + 2 units).
+        """
+
+        def __init__(
+            self, units: int, dt: float = DT, gamma: float = GAMMA, epsilon: float = EPSILON, **kwargs: Any
+        ) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+            self.dt = dt
+            self.gamma = gamma
+            self.epsilon = epsilon
+            self.state_size = [units, units]
+            self.output_size = units
+
+        def build(self, input_shape: Any) -> None:
+            features = int(input_shape[-1])
+            limit = (features + 2 * self.units) ** -0.5
+            init = keras.initializers.RandomUniform(-limit, limit)
+            self.kernel = self.add_weight(shape=(features, self.units), initializer=init, name="kernel")
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), initializer=init, name="recurrent_kernel"
+            )
+            self.velocity_kernel = self.add_weight(
+                shape=(self.units, self.units), initializer=init, name="velocity_kernel"
+            )
+            self.bias = self.add_weight(shape=(self.units,), initializer=init, name="bias")
+
+        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
+            y, z = states
+            force = ops.tanh(
+                ops.matmul(y, self.recurrent_kernel)
+                + ops.matmul(z, self.velocity_kernel)
+                + ops.matmul(inputs, self.kernel)
+                + self.bias
+            )
+            # IMEX: the velocity is updated from the old position, then the position from the new velocity.
+            z = z + self.dt * (force - self.gamma * y - self.epsilon * z)
+            y = y + self.dt * z
+            return y, [y, z]
+
+        def get_config(self) -> dict[str, Any]:
+            return {
+                **super().get_config(),
+                "units": self.units,
+                "dt": self.dt,
+                "gamma": self.gamma,
+                "epsilon": self.epsilon,
+            }
+
+    return (CoRNNCell,)
+
+
+def __getattr__(name: str) -> Any:
+    """``CoRNNCell`` as a module attribute, defined (and Keras imported) when first asked for."""
+    if name == "CoRNNCell":
+        return keras_classes()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@register_model(
+    "cornn",
+    description="coupled oscillatory RNN: second-order ODE of damped, driven oscillators (IMEX, dt=0.042)",
+    equations="z_n = z_{n-1} + dt*(tanh(W y_{n-1} + W_z z_{n-1} + V u_n + b) - gamma*y_{n-1} - eps*z_{n-1}); "
+    "y_n = y_{n-1} + dt*z_n",
+    paper="Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN), ICLR 2021",
+)
+def cornn(units: int) -> Any:
+    import keras
+
+    (cell,) = keras_classes()
+    return keras.layers.RNN(cell(units), name="recurrent")

@@ -1,0 +1,90 @@
+"""LEM: long expressive memory, a multiscale ODE whose two learned time steps gate a fast and a slow state.
+
+Rusch, Mishra, Erichson & Mahoney, Long expressive memory for sequence modeling, ICLR 2022.
+
+The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from rnnbench.models.registry import register_model
+
+# The maximal time step of the official sequential-MNIST script (the paper's sMNIST setting).
+DT = 0.21
+
+
+@functools.cache
+def keras_classes() -> tuple[Any]:
+    """``(LEMCell,)``, defined and registered as a Keras serializable on first call."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class LEMCell(keras.layers.Layer):
+        """dt_n = dt sigmoid(W_1 y_{n-1} + V_1 u_n + b_1);  dtbar_n = dt sigmoid(W_2 y_{n-1} + V_2 u_n + b_2);
+        z_n = (1 - dt_n) z_{n-1} + dt_n tanh(W_z y_{n-1} + V_z u_n + b_z);
+        y_n = (1 - dtbar_n) y_{n-1} + dtbar_n tanh(W_y z_n + V_y u_n + b_y).
+
+        Inputs u (batch, features); states [y, z] and output y, each (batch, units).
+        ``kernel`` is [V_1 V_2 V_z V_y] (features, 4 units) with ``bias`` [b_1 b_2 b_z b_y]; ``recurrent_kernel`` is
+        [W_1 W_2 W_z] (units, 3 units); ``state_kernel`` is W_y (units, units). Parameters: 4 units (features +
+        units + 1), one bias per pre-activation as in the paper (the official code has 4 units more, as its three
+        ``nn.Linear`` layers each carry a bias). Initialisation as the official code: everything uniform in
+        +-1/sqrt(units).
+        """
+
+        def __init__(self, units: int, dt: float = DT, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+            self.dt = dt
+            self.state_size = [units, units]
+            self.output_size = units
+
+        def build(self, input_shape: Any) -> None:
+            n = self.units
+            init = keras.initializers.RandomUniform(-(n**-0.5), n**-0.5)
+            self.kernel = self.add_weight(shape=(input_shape[-1], 4 * n), initializer=init, name="kernel")
+            self.recurrent_kernel = self.add_weight(shape=(n, 3 * n), initializer=init, name="recurrent_kernel")
+            self.state_kernel = self.add_weight(shape=(n, n), initializer=init, name="state_kernel")
+            self.bias = self.add_weight(shape=(4 * n,), initializer=init, name="bias")
+
+        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
+            y, z = states
+            from_input = ops.split(ops.matmul(inputs, self.kernel) + self.bias, 4, axis=-1)
+            from_y = ops.split(ops.matmul(y, self.recurrent_kernel), 3, axis=-1)
+            dt_z = self.dt * ops.sigmoid(from_input[0] + from_y[0])
+            dt_y = self.dt * ops.sigmoid(from_input[1] + from_y[1])
+            z = (1.0 - dt_z) * z + dt_z * ops.tanh(from_input[2] + from_y[2])
+            # The slow state reads the fast state of this step, not the previous one.
+            y = (1.0 - dt_y) * y + dt_y * ops.tanh(ops.matmul(z, self.state_kernel) + from_input[3])
+            return y, [y, z]
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "units": self.units, "dt": self.dt}
+
+    return (LEMCell,)
+
+
+def __getattr__(name: str) -> Any:
+    """``LEMCell`` as a module attribute, defined (and Keras imported) when first asked for."""
+    if name == "LEMCell":
+        return keras_classes()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@register_model(
+    "lem",
+    description="long expressive memory: two states updated with learned, gated time steps (dt=0.21)",
+    equations="dt_n, dtbar_n = dt*sigmoid(W_{1,2} y_{n-1} + V_{1,2} u_n + b_{1,2}); "
+    "z_n = (1-dt_n)*z_{n-1} + dt_n*tanh(W_z y_{n-1} + V_z u_n + b_z); "
+    "y_n = (1-dtbar_n)*y_{n-1} + dtbar_n*tanh(W_y z_n + V_y u_n + b_y)",
+    paper="Rusch et al., Long expressive memory for sequence modeling, ICLR 2022",
+)
+def lem(units: int) -> Any:
+    import keras
+
+    (cell,) = keras_classes()
+    return keras.layers.RNN(cell(units), name="recurrent")

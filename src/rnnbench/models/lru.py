@@ -1,0 +1,131 @@
+"""LRU: a linear recurrence with a complex diagonal matrix, stable by construction and normalised at the input.
+
+Orvieto, Smith, Gu, Fernando, Gulcehre, Pascanu & De, Resurrecting recurrent neural networks for long sequences,
+ICML 2023.
+
+Complex numbers are carried as separate real and imaginary tensors so that the cell runs on every Keras backend.
+The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+from rnnbench.models.registry import register_model
+
+# The ring of the paper's long-range experiments (sequential CIFAR among them; its pseudocode's defaults are
+# [0, 1] and 6.28): |lambda| in [0.9, 0.999] gives memories of ten to a thousand steps from the start.
+R_MIN, R_MAX, MAX_PHASE = 0.9, 0.999, 2.0 * math.pi
+
+
+@functools.cache
+def keras_classes() -> tuple[Any]:
+    """``(LRUCell,)``, defined and registered as a Keras serializable on first call."""
+    import keras
+    from keras import ops
+
+    def uniform(shape: Any, dtype: Any) -> Any:
+        # Never exactly 0: log(0) would make theta_log (or nu_log when r_min = 0) infinite.
+        return keras.initializers.RandomUniform(1e-7, 1.0)(shape, dtype=dtype)
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class LRUCell(keras.layers.Layer):
+        """h_t = lambda * h_{t-1} + gamma * (B x_t);  y_t = Re(C h_t) + D x_t, with complex h, lambda, B, C.
+
+        lambda = exp(-exp(nu_log) + i exp(theta_log)), so |lambda| = exp(-exp(nu_log)) < 1 for every nu_log;
+        gamma = exp(gamma_log), initialised to sqrt(1 - |lambda|^2) so that the state keeps the scale of its input
+        however close |lambda| is to 1.
+        Inputs x (batch, features); states [Re h, Im h] and output y, each (batch, units).
+        D is a real (features, units) matrix: the paper's element-wise skip generalised to units != features.
+        Parameters: units (3 features + 2 units + 3). Initialisation as the paper: |lambda|^2 uniform on
+        [r_min^2, r_max^2], phase uniform on [0, max_phase]; B ~ N(0, 1/(2 features)), C ~ N(0, 1/units) for
+        each of the real and imaginary parts; D ~ N(0, 1/features), the paper's N(0, 1) scaled by fan in.
+        """
+
+        def __init__(
+            self, units: int, r_min: float = R_MIN, r_max: float = R_MAX, max_phase: float = MAX_PHASE, **kwargs: Any
+        ) -> None:
+            super().__init__(**kwargs)
+            if not 0.0 <= r_min <= r_max <= 1.0:
+                raise ValueError(f"LRU ring needs 0 <= r_min <= r_max <= 1, got r_min={r_min}, r_max={r_max}")
+            self.units = units
+            self.r_min = r_min
+            self.r_max = r_max
+            self.max_phase = max_phase
+            self.state_size = [units, units]
+            self.output_size = units
+
+        def build(self, input_shape: Any) -> None:
+            n, features = self.units, int(input_shape[-1])
+
+            def nu_log_init(shape: Any, dtype: Any = None) -> Any:
+                radius_squared = uniform(shape, dtype) * (self.r_max**2 - self.r_min**2) + self.r_min**2
+                return ops.log(-0.5 * ops.log(radius_squared))
+
+            def theta_log_init(shape: Any, dtype: Any = None) -> Any:
+                return ops.log(self.max_phase * uniform(shape, dtype))
+
+            def gamma_log_init(shape: Any, dtype: Any = None) -> Any:
+                # log sqrt(1 - |lambda|^2), with 1 - |lambda|^2 = -expm1(-2 nu) accurate for |lambda| near 1.
+                return 0.5 * ops.log(-ops.expm1(-2.0 * ops.exp(ops.cast(self.nu_log, dtype))))
+
+            def normal(stddev: float) -> Any:
+                return keras.initializers.RandomNormal(stddev=stddev)
+
+            self.nu_log = self.add_weight(shape=(n,), initializer=nu_log_init, name="nu_log")
+            self.theta_log = self.add_weight(shape=(n,), initializer=theta_log_init, name="theta_log")
+            self.gamma_log = self.add_weight(shape=(n,), initializer=gamma_log_init, name="gamma_log")
+            self.b_re = self.add_weight(shape=(features, n), initializer=normal((2 * features) ** -0.5), name="b_re")
+            self.b_im = self.add_weight(shape=(features, n), initializer=normal((2 * features) ** -0.5), name="b_im")
+            self.c_re = self.add_weight(shape=(n, n), initializer=normal(n**-0.5), name="c_re")
+            self.c_im = self.add_weight(shape=(n, n), initializer=normal(n**-0.5), name="c_im")
+            self.d = self.add_weight(shape=(features, n), initializer=normal(features**-0.5), name="d")
+
+        def modulus(self) -> Any:
+            """|lambda|, shape (units,)."""
+            return ops.exp(-ops.exp(self.nu_log))
+
+        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
+            h_re, h_im = states
+            modulus, phase = self.modulus(), ops.exp(self.theta_log)
+            lambda_re, lambda_im = modulus * ops.cos(phase), modulus * ops.sin(phase)
+            gamma = ops.exp(self.gamma_log)
+            new_re = lambda_re * h_re - lambda_im * h_im + gamma * ops.matmul(inputs, self.b_re)
+            new_im = lambda_re * h_im + lambda_im * h_re + gamma * ops.matmul(inputs, self.b_im)
+            # Re(C h) = Re(C) Re(h) - Im(C) Im(h).
+            y = ops.matmul(new_re, self.c_re) - ops.matmul(new_im, self.c_im) + ops.matmul(inputs, self.d)
+            return y, [new_re, new_im]
+
+        def get_config(self) -> dict[str, Any]:
+            return {
+                **super().get_config(),
+                "units": self.units,
+                "r_min": self.r_min,
+                "r_max": self.r_max,
+                "max_phase": self.max_phase,
+            }
+
+    return (LRUCell,)
+
+
+def __getattr__(name: str) -> Any:
+    """``LRUCell`` as a module attribute, defined (and Keras imported) when first asked for."""
+    if name == "LRUCell":
+        return keras_classes()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@register_model(
+    "lru",
+    description="linear recurrent unit: complex diagonal linear recurrence, exponential parameterisation, ring init",
+    equations="h_t = lambda*h_{t-1} + exp(gamma_log)*(B x_t), lambda = exp(-exp(nu_log) + i*exp(theta_log)); "
+    "y_t = Re(C h_t) + D x_t",
+    paper="Orvieto et al., Resurrecting recurrent neural networks for long sequences, ICML 2023",
+)
+def lru(units: int) -> Any:
+    import keras
+
+    (cell,) = keras_classes()
+    return keras.layers.RNN(cell(units), name="recurrent")

@@ -1,0 +1,238 @@
+"""The results store: one SQLite file (WAL mode) holding runs, their per-epoch metrics and their results.
+
+Only the driver process writes, and only one driver at a time: :meth:`Store.open` takes an exclusive lock on a file
+beside the database, so a second sweep on the same store refuses with a clear message instead of racing. A run is
+identified by its key (the hash of its complete spec): a finished run is never trained or written twice unless forced.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import socket
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rnnbench.config import RunSpec
+from rnnbench.errors import RnnbenchError
+from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
+
+RUNNING = "running"
+FAILED = "failed"
+DONE = (FINISHED, DIVERGED)
+
+# Each entry upgrades the schema from the previous version; the database's user_version says where it stands.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE experiments (
+        name TEXT NOT NULL, spec TEXT NOT NULL, created_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        run_key TEXT PRIMARY KEY, spec TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+        rnnbench_version TEXT, keras_version TEXT, backend TEXT, backend_version TEXT, host TEXT, device TEXT,
+        started_at TEXT, ended_at TEXT, resumed_from_epoch INTEGER
+    );
+    CREATE TABLE epochs (
+        run_key TEXT NOT NULL REFERENCES runs(run_key), epoch INTEGER NOT NULL,
+        train_loss REAL, train_accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL,
+        PRIMARY KEY (run_key, epoch)
+    );
+    CREATE TABLE results (
+        run_key TEXT PRIMARY KEY REFERENCES runs(run_key), params INTEGER, trainable_params INTEGER,
+        best_epoch INTEGER, best_val_accuracy REAL, test_accuracy REAL, test_accuracy_at_best REAL,
+        train_seconds REAL, confusion TEXT
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """A results store; use :meth:`open` (exclusive writer) or :meth:`read` (read-only)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path) -> Iterator[Store]:
+        """The store at ``path`` for writing, created or migrated as needed; refuses while another process has it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(str(path) + ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RnnbenchError(
+                    f"store {path} is in use by another rnnbench process; wait for it to finish or use another --store"
+                ) from None
+            connection = _connect(path)
+            try:
+                _migrate(connection, path)
+                yield cls(connection, path)
+            finally:
+                connection.close()
+
+    @classmethod
+    @contextmanager
+    def read(cls, path: Path) -> Iterator[Store]:
+        """The store at ``path`` for reading (reports); it must exist."""
+        if not path.is_file():
+            raise RnnbenchError(f"no results store at {path}; run 'rnnbench compare' or 'rnnbench sweep' first")
+        connection = _connect(path)
+        try:
+            _check_version(connection, path)
+            yield cls(connection, path)
+        finally:
+            connection.close()
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return Path(str(self.path) + "-checkpoints")
+
+    def save_experiment(self, name: str, spec: dict[str, Any]) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO experiments (name, spec, created_at) VALUES (?, ?, ?)",
+                (name, json.dumps(spec, sort_keys=True), _now()),
+            )
+
+    def status(self, run_key: str) -> str | None:
+        row = self.connection.execute("SELECT status FROM runs WHERE run_key = ?", (run_key,)).fetchone()
+        return row[0] if row else None
+
+    def start_run(self, spec: RunSpec, environment: dict[str, str]) -> None:
+        """Mark a run as running (a rerun of an unfinished or forced run keeps nothing of its old result)."""
+        key = spec.key()
+        with self.connection:
+            self.connection.execute("DELETE FROM results WHERE run_key = ?", (key,))
+            self.connection.execute(
+                "INSERT OR REPLACE INTO runs (run_key, spec, status, rnnbench_version, keras_version, backend, "
+                "backend_version, host, device, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    json.dumps(spec.to_dict(), sort_keys=True),
+                    RUNNING,
+                    environment.get("rnnbench_version"),
+                    environment.get("keras_version"),
+                    spec.backend,
+                    environment.get("backend_version"),
+                    environment.get("host", socket.gethostname()),
+                    environment.get("device"),
+                    _now(),
+                ),
+            )
+
+    def record_resume(self, run_key: str, epoch: int) -> None:
+        with self.connection:
+            self.connection.execute("UPDATE runs SET resumed_from_epoch = ? WHERE run_key = ?", (epoch, run_key))
+
+    def record_epoch(self, run_key: str, metrics: EpochMetrics) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", (run_key, *_epoch_row(metrics))
+            )
+
+    def finish_run(self, result: RunResult, confusion: list[list[int]] | None) -> None:
+        """Store a run's result and its complete epoch history in one transaction."""
+        key = result.spec.key()
+        with self.connection:
+            self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
+            self.connection.executemany(
+                "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", [(key, *_epoch_row(e)) for e in result.epochs]
+            )
+            self.connection.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    result.params,
+                    result.trainable_params,
+                    result.best_epoch,
+                    result.best_val_accuracy,
+                    result.test_accuracy,
+                    result.test_accuracy_at_best,
+                    result.train_seconds,
+                    json.dumps(confusion) if confusion is not None else None,
+                ),
+            )
+            self.connection.execute(
+                "UPDATE runs SET status = ?, reason = NULL, ended_at = ? WHERE run_key = ?",
+                (result.status, _now(), key),
+            )
+
+    def fail_run(self, spec: RunSpec, reason: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE run_key = ?",
+                (FAILED, reason, _now(), spec.key()),
+            )
+
+    def result(self, spec: RunSpec) -> RunResult | None:
+        """The stored result of a finished or diverged run, else None."""
+        key = spec.key()
+        row = self.connection.execute(
+            "SELECT r.status, s.params, s.trainable_params, s.best_epoch, s.best_val_accuracy, s.test_accuracy, "
+            "s.test_accuracy_at_best, s.train_seconds FROM runs r JOIN results s USING (run_key) WHERE run_key = ?",
+            (key,),
+        ).fetchone()
+        if row is None or row[0] not in DONE:
+            return None
+        epochs = self.connection.execute(
+            "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds FROM epochs "
+            "WHERE run_key = ? ORDER BY epoch",
+            (key,),
+        ).fetchall()
+        return RunResult(spec, row[1], row[2], row[0], row[3], row[4], row[5], row[6], row[7],
+                         tuple(EpochMetrics(*epoch) for epoch in epochs))  # fmt: skip
+
+    def failure(self, spec: RunSpec) -> str | None:
+        row = self.connection.execute(
+            "SELECT reason FROM runs WHERE run_key = ? AND status = ?", (spec.key(), FAILED)
+        ).fetchone()
+        return row[0] if row else None
+
+    def confusion(self, spec: RunSpec) -> list[list[int]] | None:
+        row = self.connection.execute("SELECT confusion FROM results WHERE run_key = ?", (spec.key(),)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+
+def _epoch_row(metrics: EpochMetrics) -> tuple[Any, ...]:
+    return (metrics.epoch, metrics.train_loss, metrics.train_accuracy, metrics.val_loss, metrics.val_accuracy,
+            metrics.seconds)  # fmt: skip
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(path, timeout=30.0)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as error:
+        raise RnnbenchError(f"{path} is not a usable results store ({error}); give another --store") from None
+    return connection
+
+
+def _check_version(connection: sqlite3.Connection, path: Path) -> int:
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise RnnbenchError(
+            f"{path} was written by a newer rnnbench (schema {version}, this one knows {SCHEMA_VERSION}); "
+            "upgrade rnnbench"
+        )
+    return version
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    version = _check_version(connection, path)
+    if version == 0 and connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise RnnbenchError(f"{path} is an SQLite file but not a results store; give another --store")
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        # One transaction per step: a crash mid-migration leaves the previous version intact.
+        connection.executescript(f"BEGIN; {MIGRATIONS[target - 1]}; PRAGMA user_version = {target}; COMMIT;")

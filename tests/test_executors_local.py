@@ -1,0 +1,71 @@
+"""Worker processes: the same numbers as training inline, and a killed worker fails only its own run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+
+from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.data import prepare_data
+from rnnbench.executors.base import estimated_cost, longest_first
+from rnnbench.executors.inline import run_inline
+from rnnbench.executors.local import run_local
+
+DATA = DataSpec("digits", limit_train=300, limit_test=60)
+
+
+def _runs(*models: str, epochs: int = 2) -> list[RunSpec]:
+    return [RunSpec(DATA, ModelSpec(model, 8), TrainSpec(batch_size=32, epochs=epochs)) for model in models]
+
+
+class Collect:
+    def __init__(self, on_epoch=None) -> None:
+        self.results, self.failures, self.epochs, self.on_epoch = {}, {}, [], on_epoch
+
+    def run_started(self, spec, epochs, batches): ...
+    def run_resumed(self, spec, epoch): ...
+    def batch_ended(self, spec, batch): ...
+
+    def epoch_ended(self, spec, metrics):
+        self.epochs.append((spec.model.name, metrics.epoch))
+        if self.on_epoch:
+            self.on_epoch(spec, metrics)
+
+    def run_ended(self, result, confusion):
+        self.results[result.spec.model.name] = result
+
+    def run_failed(self, spec, reason):
+        self.failures[spec.model.name] = reason
+
+
+def test_longest_runs_go_first():
+    runs = _runs("simplernn", "lstm", "gru")
+    assert [run.model.name for run in longest_first(runs)] == ["lstm", "gru", "simplernn"]
+    assert estimated_cost(runs[1]) > estimated_cost(runs[2]) > estimated_cost(runs[0])
+
+
+def test_workers_give_the_numbers_of_inline_training():
+    runs = _runs("simplernn", "gru")
+    parallel, inline = Collect(), Collect()
+    run_local(runs, 2, parallel)
+    data = prepare_data(DATA)
+    run_inline(runs, lambda spec: data, inline)
+    assert not parallel.failures and set(parallel.results) == {"simplernn", "gru"}
+    for name, result in inline.results.items():
+        other = parallel.results[name]
+        assert [e.train_loss for e in other.epochs] == [e.train_loss for e in result.epochs]
+        assert (other.test_accuracy, other.best_epoch) == (result.test_accuracy, result.best_epoch)
+
+
+def test_a_killed_worker_fails_its_run_and_the_others_go_on():
+    def kill_workers(spec, metrics):
+        if spec.model.name == "lstm" and metrics.epoch == 1:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+
+    observer = Collect(on_epoch=kill_workers)
+    run_local(_runs("lstm", "simplernn", "gru", epochs=3), 1, observer)
+    assert observer.failures == {"lstm": "worker process killed by SIGKILL"}
+    assert set(observer.results) == {"simplernn", "gru"}
+    assert all(result.status == "finished" for result in observer.results.values())

@@ -1,0 +1,79 @@
+import textwrap
+
+import pytest
+
+from rnnbench.config import DataSpec, TrainSpec
+from rnnbench.errors import RnnbenchError
+from rnnbench.experiment_file import load_experiment
+
+GOOD = """
+name = "classic-comparison"
+
+[grid]
+models = ["simplernn", "LSTM", "gru"]
+datasets = ["digits", "mnist"]
+views = ["rows", "columns"]
+units = [16, 32]
+seeds = 3
+
+[train]
+preset = "seed"
+epochs = 4
+batch_size = 32
+val_fraction = 0.2
+
+[data]
+limit_train = 100
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "experiment.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_every_list_is_an_axis(tmp_path):
+    spec = load_experiment(write(tmp_path, GOOD))
+    assert spec.name == "classic-comparison"
+    assert spec.models == ("simplernn", "lstm", "gru") and spec.units == (16, 32) and spec.seeds == (0, 1, 2)
+    assert spec.data[0] == DataSpec("digits", "rows", 0.2, limit_train=100)
+    assert [(d.name, d.view) for d in spec.data] == [
+        ("digits", "rows"), ("digits", "columns"), ("mnist", "rows"), ("mnist", "columns"),
+    ]  # fmt: skip
+    assert spec.train == (TrainSpec("seed", 32, 4),)
+    assert len(spec.runs()) == 4 * 2 * 3 * 3
+
+
+def test_defaults_are_the_reference_experiment(tmp_path):
+    spec = load_experiment(write(tmp_path, "[grid]\nseeds = [0, 3, 7]\n"))
+    assert spec.name == "experiment" and spec.seeds == (0, 3, 7)
+    assert spec.data == (DataSpec(),) and spec.train == (TrainSpec(),) and spec.units == (64,)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[train]\nepochs = 3\nepoch = 4\n", r"experiment.toml:3: \[train\] epoch is not a known key; known: preset"),
+        (
+            '[grid]\nunits = [64, "x"]\n',
+            r"experiment.toml:2: \[grid\] units must be a list of integers, got \[64, 'x'\]",
+        ),
+        ('[train]\n\nepochs = "ten"\n', r"experiment.toml:3: \[train\] epochs must be an integer, got 'ten'"),
+        ("colour = 1\n", r"experiment.toml:1: colour is not a known key"),
+        ("[gird]\nmodels = []\n", r"experiment.toml:1: \[gird\] is not a known table"),
+        ("[grid]\nmodels = []\n", r"experiment.toml:2: \[grid\] models must be a list of strings"),
+        ("[grid\nmodels = 1\n", r"experiment.toml: not valid TOML"),
+        ("[train]\nepochs = 0\n", r"experiment.toml: epochs must be a positive integer"),
+        ('[grid]\npresets = ["x"]\n', r"experiment.toml: unknown preset 'x'"),
+        ('[grid]\npresets = ["seed"]\n[train]\npreset = "seed"\n', r"and \[grid\] presets both given"),
+    ],
+)
+def test_mistakes_name_the_key_and_line(tmp_path, text, message):
+    with pytest.raises(RnnbenchError, match=message):
+        load_experiment(write(tmp_path, text))
+
+
+def test_a_missing_file(tmp_path):
+    with pytest.raises(RnnbenchError, match="cannot read experiment file"):
+        load_experiment(tmp_path / "nope.toml")

@@ -1,0 +1,78 @@
+import sqlite3
+
+import pytest
+
+from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.errors import RnnbenchError
+from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.store import FAILED, RUNNING, SCHEMA_VERSION, Store
+
+SPEC = RunSpec(DataSpec("digits"), ModelSpec("lstm", 8), TrainSpec(epochs=2), seed=3)
+EPOCHS = (EpochMetrics(1, 1.5, 0.5, 1.2, 0.6, 0.9), EpochMetrics(2, 0.9, 0.7, 0.8, 0.75, 0.2))
+RESULT = RunResult(SPEC, 666, 650, FINISHED, 2, 0.75, 0.74, 0.74, 1.1, EPOCHS)
+
+
+def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in store.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"experiments", "runs", "epochs", "results"}
+
+
+def test_a_run_goes_from_running_to_finished_and_reads_back(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        store.start_run(SPEC, {"rnnbench_version": "0.1.0", "keras_version": "3", "device": "cpu"})
+        assert store.status(SPEC.key()) == RUNNING and store.result(SPEC) is None
+        store.record_epoch(SPEC.key(), EPOCHS[0])
+        store.finish_run(RESULT, [[1, 0], [0, 1]])
+        assert store.status(SPEC.key()) == FINISHED
+        assert store.result(SPEC) == RESULT
+        assert store.confusion(SPEC) == [[1, 0], [0, 1]]
+    with Store.read(tmp_path / "s.db") as store:  # and after reopening
+        assert store.result(SPEC) == RESULT
+        row = store.connection.execute("SELECT spec, device FROM runs").fetchone()
+        assert RunSpec.from_dict(__import__("json").loads(row[0])) == SPEC and row[1] == "cpu"
+
+
+def test_diverged_runs_are_results_too_and_failures_keep_their_reason(tmp_path):
+    diverged = RunResult(SPEC, 666, 650, DIVERGED, None, None, None, None, 0.5, EPOCHS[:1])
+    other = RunSpec(DataSpec("digits"), ModelSpec("gru", 8), TrainSpec(epochs=2))
+    with Store.open(tmp_path / "s.db") as store:
+        store.start_run(SPEC, {})
+        store.finish_run(diverged, None)
+        assert store.result(SPEC) == diverged
+        store.start_run(other, {})
+        store.fail_run(other, "worker process killed by SIGKILL")
+        assert store.status(other.key()) == FAILED and store.result(other) is None
+        assert store.failure(other) == "worker process killed by SIGKILL"
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    with (
+        Store.open(tmp_path / "s.db"),
+        pytest.raises(RnnbenchError, match="is in use by another rnnbench process"),
+        Store.open(tmp_path / "s.db"),
+    ):
+        pass
+    with Store.open(tmp_path / "s.db"):  # released again
+        pass
+
+
+def test_foreign_and_newer_files_are_refused(tmp_path):
+    foreign = tmp_path / "other.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE notes (text TEXT)").connection.commit()
+    with pytest.raises(RnnbenchError, match="is an SQLite file but not a results store"), Store.open(foreign):
+        pass
+    newer = tmp_path / "newer.db"
+    connection = sqlite3.connect(newer)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.commit()
+    with pytest.raises(RnnbenchError, match="written by a newer rnnbench"), Store.open(newer):
+        pass
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"definitely not sqlite" * 100)
+    with pytest.raises(RnnbenchError, match="not a usable results store"), Store.open(garbage):
+        pass
+    with pytest.raises(RnnbenchError, match="no results store at"), Store.read(tmp_path / "missing.db"):
+        pass
