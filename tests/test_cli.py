@@ -14,7 +14,20 @@ import pytest
 from rnnbench.cli import main
 from rnnbench.data import builtin
 
-TINY = ["--dataset", "digits", "--epochs", "2", "--limit-train", "300", "--limit-test", "100", "--units", "8", "--jobs", "1"]
+TINY = [
+    "--dataset",
+    "digits",
+    "--epochs",
+    "2",
+    "--limit-train",
+    "300",
+    "--limit-test",
+    "100",
+    "--units",
+    "8",
+    "--jobs",
+    "1",
+]
 
 
 def _one_line_error(capsys) -> str:
@@ -102,7 +115,7 @@ def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz,
             ["--dataset", "nosuch"],
             "unknown data set 'nosuch'; known: mnist, fashion_mnist, kmnist, cifar10, cifar10:rgb, digits, or a path",
         ),
-        (["--models", "lstm,nosuch"], "unknown model 'nosuch'; known: gru, lstm, simplernn"),
+        (["--models", "lstm,nosuch"], "unknown model 'nosuch'; known: cornn, gru, indrnn, lem, lru, lstm, simplernn"),
         (["--dataset", "missing/file.npz"], "data set path 'missing/file.npz' does not exist"),
         (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
         (["--units", "-3"], "Invalid value for '--units'"),

@@ -33,8 +33,24 @@ def test_gru_resets_after_the_matrix_product():
     assert model.layers[0].cell.reset_after
 
 
-def test_registry_lists_the_classic_cells_and_rejects_unknown_names():
-    assert [info.name for info in list_models()] == ["gru", "lstm", "simplernn"]
+def test_registry_lists_the_seven_cells_and_rejects_unknown_names():
+    assert [info.name for info in list_models()] == ["cornn", "gru", "indrnn", "lem", "lru", "lstm", "simplernn"]
     assert "Hochreiter" in model_info("lstm").paper
-    with pytest.raises(RnnbenchError, match="unknown model 'transformer'; known: gru, lstm, simplernn"):
+    with pytest.raises(RnnbenchError, match="unknown model 'transformer'; known: cornn, gru, indrnn, lem, lru, lstm"):
         model_info("transformer")
+
+
+def test_a_saved_model_with_a_literature_cell_loads_in_a_new_process(tmp_path):
+    import subprocess
+    import sys
+
+    model = build_model(ModelSpec("lru", 4), steps=5, features=3, classes=2)
+    model.save(tmp_path / "m.keras")
+    script = (
+        "import sys, rnnbench; rnnbench.select_backend('jax')\n"
+        "from rnnbench.models import register_keras_objects; register_keras_objects()\n"
+        "import keras; model = keras.saving.load_model(sys.argv[1]); print(model.count_params())"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.keras")], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert int(loaded.stdout.split()[-1]) == model.count_params()

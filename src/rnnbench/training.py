@@ -37,19 +37,20 @@ class TrainingObserver(Protocol):
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
 
 
-def make_optimizer(train: TrainSpec, steps_per_epoch: int) -> Any:
-    """The preset's optimizer, with its learning-rate schedule (per step) and gradient clipping."""
+def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int) -> Any:
+    """The preset's optimizer for ``model``, with its learning-rate schedule (per step) and gradient clipping."""
     import keras
 
     recipe = train.recipe
-    learning_rate: Any = train.learning_rate
+    peak = train.learning_rate_for(model)
+    learning_rate: Any = peak
     if recipe.schedule == "cosine":
         total = train.epochs * steps_per_epoch
         warmup = min(int(recipe.warmup_epochs * steps_per_epoch), total - 1)
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=0.0 if warmup else train.learning_rate,
+            initial_learning_rate=0.0 if warmup else peak,
             decay_steps=total - warmup,
-            warmup_target=train.learning_rate if warmup else None,
+            warmup_target=peak if warmup else None,
             warmup_steps=warmup,
         )
     common = {"learning_rate": learning_rate, "global_clipnorm": recipe.clipnorm}
@@ -143,7 +144,7 @@ def train(
     model = build_model(spec.model, data.steps, data.features, data.classes)
     batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     model.compile(
-        optimizer=make_optimizer(spec.train, batches),
+        optimizer=make_optimizer(spec.train, spec.model.name, batches),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )

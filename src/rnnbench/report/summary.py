@@ -25,6 +25,7 @@ def _protocol(panel: Panel) -> dict[str, Any]:
         "warmup_epochs": recipe.warmup_epochs,
         "clipnorm": recipe.clipnorm,
         "weight_decay": recipe.weight_decay,
+        "model_learning_rates": {} if train.learning_rate_override else dict(recipe.model_learning_rates),
         "batch_size": train.batch_size,
         "epochs": train.epochs,
         "val_fraction": data.val_fraction,
