@@ -137,9 +137,8 @@ def run_experiment(
     started = time.perf_counter()
     check_names(spec)
     select_backend(spec.backend)
+    # Preparing every data set first rejects bad input (a missing file, a view that does not fit) before any training.
     prepared: dict[DataSpec, SequenceData] = {data: prepare_data(data) for data in spec.data}
-    for data in prepared.values():  # a view that does not fit the images fails here, before anything trains
-        data.describe()
     environment = _environment(spec.backend)
     runs = spec.runs()
     with Store.open(store_path) as store:
@@ -167,8 +166,9 @@ def run_experiment(
 
 def _panel(store: Store, data: SequenceData, data_spec: DataSpec, train: TrainSpec, spec: ExperimentSpec) -> Panel:
     runs = [run for run in spec.runs() if run.data == data_spec and run.train == train]
-    results = [result for run in runs if (result := store.result(run)) is not None]
-    failed = [(run, store.failure(run) or "not finished") for run in runs if store.result(run) is None]
+    stored = {run: store.result(run) for run in runs}
+    results = [result for result in stored.values() if result is not None]
+    failed = [(run, store.failure(run) or "not finished") for run, result in stored.items() if result is None]
     summary = summarize(results)
     comparisons = pairwise(results)
     return Panel(

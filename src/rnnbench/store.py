@@ -110,10 +110,12 @@ class Store:
         return row[0] if row else None
 
     def start_run(self, spec: RunSpec, environment: dict[str, str]) -> None:
-        """Mark a run as running (a rerun of an unfinished or forced run keeps nothing of its old result)."""
+        """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
+        its result, from its checkpoint)."""
         key = spec.key()
         with self.connection:
             self.connection.execute("DELETE FROM results WHERE run_key = ?", (key,))
+            self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
             self.connection.execute(
                 "INSERT OR REPLACE INTO runs (run_key, spec, status, rnnbench_version, keras_version, backend, "
                 "backend_version, host, device, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
