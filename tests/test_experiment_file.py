@@ -74,6 +74,19 @@ def test_mistakes_name_the_key_and_line(tmp_path, text, message):
         load_experiment(write(tmp_path, text))
 
 
+def test_model_structure_and_parameter_budgets(tmp_path):
+    text = "[grid]\nmatch_params = [5000, 20000]\n[model]\nlayers = 2\nbidirectional = true\ndropout = 0.1\n"
+    text += 'head = "dense"\n'
+    spec = load_experiment(write(tmp_path, text))
+    assert spec.match_params == (5000, 20000) and spec.units == ()
+    assert (spec.structure.layers, spec.structure.bidirectional, spec.structure.dropout) == (2, True, 0.1)
+    assert spec.structure.head == "dense" and spec.run_count() == 2 * 3
+    with pytest.raises(RnnbenchError, match=r"experiment.toml:3: \[grid\] match_params and \[grid\] units both"):
+        load_experiment(write(tmp_path, "[grid]\nunits = [8]\nmatch_params = [100]\n"))
+    with pytest.raises(RnnbenchError, match=r"experiment.toml:2: \[model\] bidirectional must be true or false"):
+        load_experiment(write(tmp_path, "[model]\nbidirectional = 1\n"))
+
+
 def test_a_missing_file(tmp_path):
     with pytest.raises(RnnbenchError, match="cannot read experiment file"):
         load_experiment(tmp_path / "nope.toml")

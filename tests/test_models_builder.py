@@ -54,3 +54,44 @@ def test_a_saved_model_with_a_literature_cell_loads_in_a_new_process(tmp_path):
     loaded = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.keras")], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
     assert int(loaded.stdout.split()[-1]) == model.count_params()
+
+
+def test_stacked_bidirectional_dropout_and_dense_head():
+    spec = ModelSpec("gru", 8, layers=2, bidirectional=True, dropout=0.25, head="dense")
+    model = build_model(spec, steps=5, features=3, classes=4)
+    assert [layer.name for layer in model.layers] == [
+        "bidirectional_recurrent_1", "dropout_1", "bidirectional_recurrent_2", "dropout_2", "logits",
+    ]  # fmt: skip
+    gru = lambda features: 3 * 8 * (features + 8 + 2)  # noqa: E731 (reset_after GRU: two biases per gate)
+    assert model.count_params() == 2 * gru(3) + 2 * gru(16) + (16 * 4 + 4)
+    assert tuple(model(np.zeros((2, 5, 3), dtype="float32")).shape) == (2, 4)
+
+
+@pytest.mark.parametrize("name", [info.name for info in list_models()])
+def test_every_model_stacks(name):
+    model = build_model(ModelSpec(name, 4, layers=2), steps=3, features=2, classes=2)
+    assert tuple(model(np.zeros((1, 3, 2), dtype="float32")).shape) == (1, 2)
+
+
+@pytest.mark.parametrize("budget", [6858, 24714, 100000])
+def test_parameter_matching_lands_within_two_percent(budget):
+    from rnnbench.models.matching import _count_by_width, match_units, parameter_count
+
+    for info in list_models():
+        spec = ModelSpec(info.name, 1)
+        matched = match_units(spec, budget, steps=28, features=28, classes=10)
+        count = parameter_count(matched, 28, 28, 10)  # built for real at the chosen width
+        by_width = _count_by_width(spec, 28, 28, 10)
+        assert matched.param_budget == budget and by_width(matched.units) == count
+        neighbours = [by_width(matched.units - 1), by_width(matched.units + 1)]
+        assert all(abs(other - budget) >= abs(count - budget) for other in neighbours)  # no width is closer
+        # Within 2 %, unless one unit more or less moves the count by more than 4 % (then the closest is the best).
+        step = max(abs(other - count) for other in neighbours)
+        assert abs(count - budget) <= max(0.02 * budget, step / 2), (info.name, matched.units, count)
+
+
+def test_the_reference_widths_are_found_from_their_counts():
+    from rnnbench.models.matching import match_units
+
+    for name, budget in (("simplernn", 6858), ("lstm", 24714), ("gru", 18954)):
+        assert match_units(ModelSpec(name, 1), budget, 28, 28, 10).units == 64

@@ -90,7 +90,7 @@ def test_verdict_names_the_best_and_how_the_others_compare():
     half = 4.302653 * 0.02 / 3**0.5 * 100  # t(0.975, 2) * s / sqrt(n), in percent
     assert line.startswith(f"best: lstm 92.0 +/- {half:.1f} %; simplernn not distinguishable (p = ")
     assert "; gru lower (p = 0.01" in line
-    assert line.endswith("; indrnn not tested (needs 2+ seeds each)")
+    assert line.endswith("; not tested against it (a test needs 2+ finished seeds per model): indrnn")
 
 
 def test_one_model_at_two_widths_is_two_rows():

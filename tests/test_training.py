@@ -53,3 +53,26 @@ def test_a_non_finite_loss_stops_the_run_as_diverged(digits, monkeypatch):
     assert not math.isfinite(result.epochs[-1].train_loss)
     assert all(math.isfinite(epoch.train_loss) for epoch in result.epochs[:-1])  # stopped at the first bad epoch
     assert result.test_accuracy is None and result.test_accuracy_at_best is None
+
+
+def test_a_resumed_run_with_dropout_ends_as_an_uninterrupted_one(digits, tmp_path):
+    """Checkpoints carry everything, dropout's random state included: stop after epoch 2, resume, compare."""
+    import shutil
+
+    spec = RunSpec(DATA, ModelSpec("gru", 8, dropout=0.3), TrainSpec(batch_size=32, epochs=4), seed=2)
+    checkpoint = tmp_path / "run.npz"
+
+    class CopyAtEpochTwo:
+        def run_started(self, *args): ...
+        def run_resumed(self, *args): ...
+        def batch_ended(self, *args): ...
+        def run_ended(self, *args): ...
+
+        def epoch_ended(self, spec, metrics):
+            if metrics.epoch == 2:
+                shutil.copy(checkpoint, tmp_path / "after-two.npz")
+
+    straight = train(spec, digits, CopyAtEpochTwo(), checkpoint)
+    resumed = train(spec, digits, None, tmp_path / "after-two.npz")
+    assert [e.train_loss for e in resumed.epochs] == [e.train_loss for e in straight.epochs]
+    assert (resumed.test_accuracy, resumed.best_epoch) == (straight.test_accuracy, straight.best_epoch)

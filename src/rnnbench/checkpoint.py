@@ -1,8 +1,9 @@
 """End-of-epoch checkpoints: everything needed to continue a run as if it had never stopped.
 
-A checkpoint holds the model's weights (BatchNormalization statistics included), the optimizer's variables (its step
-counter included), the best epoch's weights and the metrics so far; each epoch's shuffle is a function of the seed and
-the epoch alone. It is written to a temporary file and renamed, so a kill leaves the previous one intact.
+A checkpoint holds the model's variables (BatchNormalization statistics and dropout's random state included), the
+optimizer's variables (its step counter included), the best epoch's weights and the metrics so far; each epoch's
+shuffle is a function of the seed and the epoch alone. It is written to a temporary file and renamed, so a kill
+leaves the previous one intact.
 """
 
 from __future__ import annotations

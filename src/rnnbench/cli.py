@@ -15,7 +15,7 @@ from rich.table import Table
 
 from rnnbench import __version__
 from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
-from rnnbench.config import PRESETS, DataSpec, ExperimentSpec, TrainSpec, parse_seeds
+from rnnbench.config import HEADS, PRESETS, DataSpec, ExperimentSpec, ModelSpec, TrainSpec, parse_seeds
 from rnnbench.errors import RnnbenchError
 from rnnbench.report.console import make_console
 
@@ -106,7 +106,7 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_pat
     if quiet:
         result = run_experiment(spec, store, workers, force=force)
     else:
-        with make_progress(len(spec.runs()), console) as progress:
+        with make_progress(spec.run_count(), console) as progress:
             result = run_experiment(spec, store, workers, progress, force=force)
     for panel in result.panels:
         console.print(panel_table(panel, result))
@@ -138,7 +138,30 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_pat
 @click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
 @data_source_options
-@click.option("--units", type=POSITIVE, default=64, show_default=True, help="Units of the recurrent layer.")
+@click.option("--units", type=POSITIVE, default=None, help="Units of each recurrent layer  [default: 64].")
+@click.option(
+    "--match-params",
+    type=POSITIVE,
+    default=None,
+    metavar="N",
+    help="Instead of --units: give each model the width whose parameter count is closest to N.",
+)
+@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional).")
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Dropout on the output of every recurrent layer.",
+)
+@click.option(
+    "--head",
+    type=click.Choice(HEADS),
+    default="seed",
+    show_default=True,
+    help="seed: BatchNormalization + Dense (the reference experiment); dense: Dense alone.",
+)
 @click.option("--preset", type=click.Choice(sorted(PRESETS)), default="seed", show_default=True,
               help="Training recipe: 'seed' is the reference experiment's SGD with learning rate 0.01, "
                    "'tuned' a modern recipe (see README).")  # fmt: skip
@@ -166,7 +189,12 @@ def compare(
     image_size: str | None,
     color: str,
     offline: bool,
-    units: int,
+    units: int | None,
+    match_params: int | None,
+    layers: int,
+    bidirectional: bool,
+    dropout: float,
+    head: str,
     preset: str,
     learning_rate: float | None,
     epochs: int,
@@ -184,6 +212,8 @@ def compare(
 ) -> None:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
     _go_offline(offline)
+    if units is not None and match_params is not None:
+        raise RnnbenchError("--units and --match-params exclude each other; give one")
     data = DataSpec(
         dataset,
         view,
@@ -199,7 +229,9 @@ def compare(
         data=(data,),
         train=(TrainSpec(preset, batch_size, epochs, learning_rate),),
         models=_split_models(models),
-        units=(units,),
+        units=() if match_params else (units or 64,),
+        match_params=(match_params,) if match_params else (),
+        structure=ModelSpec(layers=layers, bidirectional=bidirectional, dropout=dropout, head=head),
         seeds=parse_seeds(seeds),
         backend=backend or DEFAULT_BACKEND,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,15 +54,33 @@ class DataSpec:
         _require_positive("limit_test", self.limit_test)
 
 
+HEADS = ("seed", "dense")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered recurrent cell of ``units`` units, followed by the reference head."""
+    """A registered recurrent cell of ``units`` units, ``layers`` deep, optionally bidirectional, then a head.
+
+    ``dropout`` is applied to the output of every recurrent layer; head ``seed`` is the reference experiment's
+    BatchNormalization + Dense logits, ``dense`` a Dense layer alone. ``param_budget`` records the parameter count
+    that ``units`` was matched to (``--match-params``), if any.
+    """
 
     name: str = "lstm"
     units: int = 64
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    head: str = "seed"
+    param_budget: int | None = None
 
     def __post_init__(self) -> None:
         _require_positive("units", self.units)
+        _require_positive("layers", self.layers)
+        if not 0.0 <= self.dropout < 1.0:
+            raise RnnbenchError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.head not in HEADS:
+            raise RnnbenchError(f"unknown head '{self.head}'; known: {', '.join(HEADS)}")
 
 
 @dataclass(frozen=True)
@@ -198,9 +217,12 @@ class ExperimentSpec:
     units: tuple[int, ...] = (64,)
     seeds: tuple[int, ...] = (0,)
     backend: str = DEFAULT_BACKEND
+    match_params: tuple[int, ...] = ()
+    structure: ModelSpec = ModelSpec()
 
     def __post_init__(self) -> None:
-        for axis, values in (("model", self.models), ("seed", self.seeds), ("units", self.units),
+        widths = ("parameter budget", self.match_params) if self.match_params else ("units", self.units)
+        for axis, values in (("model", self.models), ("seed", self.seeds), widths,
                              ("data set and view", self.data), ("preset", self.train)):  # fmt: skip
             if not values:
                 raise RnnbenchError(f"the grid has no {axis}; give at least one")
@@ -208,19 +230,34 @@ class ExperimentSpec:
                 raise RnnbenchError(f"a {axis} is named twice in the grid")
         for units in self.units:
             _require_positive("units", units)
+        for budget in self.match_params:
+            _require_positive("parameter budget", budget)
 
     def panels(self) -> list[tuple[DataSpec, TrainSpec]]:
         return [(data, train) for data in self.data for train in self.train]
 
-    def runs(self) -> list[RunSpec]:
-        """The grid, panel by panel, then width, model and seed."""
-        return [
-            RunSpec(data, ModelSpec(model, units), train, seed, self.backend)
-            for data, train in self.panels()
-            for units in self.units
-            for model in self.models
-            for seed in self.seeds
-        ]
+    def run_count(self) -> int:
+        widths = len(self.match_params or self.units)
+        return len(self.panels()) * widths * len(self.models) * len(self.seeds)
+
+    def runs(self, match: Callable[[DataSpec, ModelSpec, int], ModelSpec] | None = None) -> list[RunSpec]:
+        """The grid, panel by panel, then width, model and seed.
+
+        With parameter budgets, ``match(data, model, budget)`` gives the model's spec at the width whose parameter
+        count is closest to the budget (it needs Keras: see :func:`rnnbench.models.matching.match_units`).
+        """
+        if self.match_params and match is None:
+            raise ValueError("a grid of parameter budgets needs a match function to choose the widths")
+        runs: list[RunSpec] = []
+        for data, train in self.panels():
+            for width in self.match_params or self.units:
+                for model in self.models:
+                    template = dataclasses.replace(self.structure, name=model, units=width)
+                    if self.match_params:
+                        assert match is not None
+                        template = match(data, dataclasses.replace(template, units=1), width)
+                    runs.extend(RunSpec(data, template, train, seed, self.backend) for seed in self.seeds)
+        return runs
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

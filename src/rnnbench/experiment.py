@@ -7,19 +7,22 @@ every run of the grid, whether trained now or found finished in the store.
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rnnbench.backend import device_kind, select_backend
-from rnnbench.config import DataSpec, ExperimentSpec, RunSpec, TrainSpec
+from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.views import get_view
 from rnnbench.executors.base import ExecutionObserver, checkpoint_name
 from rnnbench.executors.inline import run_inline
 from rnnbench.executors.local import run_local
+from rnnbench.models.matching import match_units
 from rnnbench.models.registry import model_info
 from rnnbench.results import EpochMetrics, RunResult
 from rnnbench.stats import Comparison, ModelSummary, pairwise, summarize, verdict
@@ -140,7 +143,7 @@ def run_experiment(
     # Preparing every data set first rejects bad input (a missing file, a view that does not fit) before any training.
     prepared: dict[DataSpec, SequenceData] = {data: prepare_data(data) for data in spec.data}
     environment = _environment(spec.backend)
-    runs = spec.runs()
+    runs = spec.runs(_matcher(prepared))
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
         todo = [run for run in runs if force or store.status(run.key()) not in DONE]
@@ -152,7 +155,7 @@ def run_experiment(
             run_inline(todo, prepared.__getitem__, recorder, store.checkpoint_dir)
         else:
             run_local(todo, jobs, recorder, store.checkpoint_dir)
-        panels = tuple(_panel(store, prepared[data], data, train, spec) for data, train in spec.panels())
+        panels = tuple(_panel(store, prepared[data], data, train, runs) for data, train in spec.panels())
     return ExperimentResult(
         spec=spec,
         panels=panels,
@@ -164,9 +167,19 @@ def run_experiment(
     )
 
 
-def _panel(store: Store, data: SequenceData, data_spec: DataSpec, train: TrainSpec, spec: ExperimentSpec) -> Panel:
-    runs = [run for run in spec.runs() if run.data == data_spec and run.train == train]
-    stored = {run: store.result(run) for run in runs}
+def _matcher(prepared: dict[DataSpec, SequenceData]) -> Callable[[DataSpec, ModelSpec, int], ModelSpec]:
+    """Chooses widths for parameter budgets on the shapes of the prepared data (each answer computed once)."""
+
+    @functools.cache
+    def match(data: DataSpec, model: ModelSpec, budget: int) -> ModelSpec:
+        sequences = prepared[data]
+        return match_units(model, budget, sequences.steps, sequences.features, sequences.classes)
+
+    return match
+
+
+def _panel(store: Store, data: SequenceData, data_spec: DataSpec, train: TrainSpec, runs: list[RunSpec]) -> Panel:
+    stored = {run: store.result(run) for run in runs if run.data == data_spec and run.train == train}
     results = [result for result in stored.values() if result is not None]
     failed = [(run, store.failure(run) or "not finished") for run, result in stored.items() if result is None]
     summary = summarize(results)

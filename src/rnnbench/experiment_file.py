@@ -7,7 +7,7 @@
     models = ["simplernn", "lstm", "gru"]
     datasets = ["mnist"]
     views = ["rows"]
-    units = [64]
+    units = [64]                 # or: match_params = [20000]
     seeds = [0, 1, 2, 3, 4]      # or a count: seeds = 5
     presets = ["seed"]           # or [train] preset = "seed"
 
@@ -16,6 +16,12 @@
     batch_size = 64
     val_fraction = 0.1
     learning_rate = 0.01         # optional: overrides the preset's
+
+    [model]                      # optional
+    layers = 1
+    bidirectional = false
+    dropout = 0.0
+    head = "seed"                # or "dense"
 
     [data]                       # optional
     limit_train = 1000
@@ -34,7 +40,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec, parse_seeds
+from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, TrainSpec, parse_seeds
 from rnnbench.errors import RnnbenchError
 
 if sys.version_info >= (3, 11):
@@ -59,6 +65,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "datasets": _list_of(_STRING),
         "views": _list_of(_STRING),
         "units": _list_of(_INT),
+        "match_params": _list_of(_INT),
         "seeds": ("a count or a list of integers", lambda v: _INT[1](v) or _list_of(_INT)[1](v)),
         "presets": _list_of(_STRING),
     },
@@ -68,6 +75,12 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "batch_size": _INT,
         "val_fraction": _NUMBER,
         "learning_rate": _NUMBER,
+    },
+    "model": {
+        "layers": _INT,
+        "bidirectional": ("true or false", lambda v: isinstance(v, bool)),
+        "dropout": _NUMBER,
+        "head": _STRING,
     },
     "data": {
         "limit_train": _INT,
@@ -127,9 +140,11 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
             kind, check = SCHEMA[table][key]
             if not check(value):
                 raise fail(table, key, f"must be {kind}, got {value!r}")
-    top, grid, train, data = (sections.get(table, {}) for table in ("", "grid", "train", "data"))
+    top, grid, train, data, model = (sections.get(table, {}) for table in ("", "grid", "train", "data", "model"))
     if "preset" in train and "presets" in grid:
         raise fail("train", "preset", "and [grid] presets both given; keep one")
+    if "units" in grid and "match_params" in grid:
+        raise fail("grid", "match_params", "and [grid] units both given; keep one")
     seeds = grid.get("seeds", 1)
     try:
         spec = ExperimentSpec(
@@ -159,7 +174,14 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
                 for preset in grid.get("presets", [train.get("preset", "seed")])
             ),
             models=tuple(name.lower() for name in grid.get("models", ["simplernn", "lstm", "gru"])),
-            units=tuple(grid.get("units", [64])),
+            units=() if "match_params" in grid else tuple(grid.get("units", [64])),
+            match_params=tuple(grid.get("match_params", [])),
+            structure=ModelSpec(
+                layers=model.get("layers", 1),
+                bidirectional=model.get("bidirectional", False),
+                dropout=float(model.get("dropout", 0.0)),
+                head=model.get("head", "seed"),
+            ),
             seeds=parse_seeds(str(seeds)) if isinstance(seeds, int) else tuple(seeds),
             backend=backend or top.get("backend", "jax"),
         )

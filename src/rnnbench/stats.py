@@ -169,12 +169,15 @@ def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison]
     half_width = 100 * (interval.high - interval.mean)
     parts = [f"best: {best.model} {100 * interval.mean:.1f} +/- {half_width:.1f} %"]
     tests = {frozenset((c.first, c.second)): c.adjusted_p_value for c in comparisons}
+    untested = []
     for other in ranked[1:]:
         p = tests.get(frozenset((best.model, other.model)))
         if p is None:
-            parts.append(f"{other.model} not tested (needs 2+ seeds each)")
+            untested.append(other.model)
         elif p < alpha:
             parts.append(f"{other.model} lower ({_p_text(p)})")
         else:
             parts.append(f"{other.model} not distinguishable ({_p_text(p)})")
+    if untested:
+        parts.append(f"not tested against it (a test needs 2+ finished seeds per model): {', '.join(untested)}")
     return "; ".join(parts)

@@ -118,7 +118,8 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path:
 
         def checkpoint(self) -> Checkpoint:
             return Checkpoint(
-                weights=self.model.get_weights(),
+                # All variables, not get_weights(): dropout's random-generator state must come back too.
+                weights=[np.asarray(variable) for variable in self.model.variables],
                 optimizer=[np.asarray(variable) for variable in self.model.optimizer.variables],
                 best_weights=self.best_weights,
                 best_epoch=self.best_epoch,
@@ -154,7 +155,8 @@ def train(
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path is not None else None
     if checkpoint is not None:
         model.optimizer.build(model.trainable_variables)
-        model.set_weights(checkpoint.weights)
+        for variable, value in zip(model.variables, checkpoint.weights, strict=True):
+            variable.assign(value)
         for variable, value in zip(model.optimizer.variables, checkpoint.optimizer, strict=True):
             variable.assign(value)
         recorder.restore(checkpoint)

@@ -1,4 +1,4 @@
-"""From a model spec to a Keras model: recurrent layer -> BatchNormalization -> Dense(classes) logits."""
+"""From a model spec to a Keras model: recurrent layer(s) -> head (BatchNormalization + Dense logits by default)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,24 @@ from rnnbench.models.registry import model_info
 
 
 def build_model(spec: ModelSpec, steps: int, features: int, classes: int) -> Any:
-    """The reference architecture for inputs of shape (batch, steps, features); outputs (batch, classes) logits."""
+    """A model for inputs of shape (batch, steps, features) with outputs (batch, classes) logits.
+
+    Stacked layers pass whole sequences to the next; only the last returns its final state. With one layer the
+    recurrent layer is named ``recurrent``, so the reference models keep the names of the original experiment.
+    """
     import keras
 
-    recurrent = model_info(spec.name).build_layer(spec.units)
-    return keras.Sequential(
-        [
-            keras.Input((steps, features), name="sequence"),
-            recurrent,
-            keras.layers.BatchNormalization(name="norm"),
-            keras.layers.Dense(classes, name="logits"),
-        ],
-        name=spec.name,
-    )
+    info = model_info(spec.name)
+    layers: list[Any] = [keras.Input((steps, features), name="sequence")]
+    for index in range(spec.layers):
+        name = "recurrent" if spec.layers == 1 else f"recurrent_{index + 1}"
+        layer = info.build_layer(spec.units, return_sequences=index < spec.layers - 1, name=name)
+        if spec.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
+        layers.append(layer)
+        if spec.dropout:
+            layers.append(keras.layers.Dropout(spec.dropout, name=f"dropout_{index + 1}"))
+    if spec.head == "seed":
+        layers.append(keras.layers.BatchNormalization(name="norm"))
+    layers.append(keras.layers.Dense(classes, name="logits"))
+    return keras.Sequential(layers, name=spec.name)

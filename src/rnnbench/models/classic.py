@@ -13,10 +13,10 @@ from rnnbench.models.registry import register_model
     equations="h_t = tanh(W x_t + U h_{t-1} + b)",
     paper="Elman, Finding structure in time, Cognitive Science 1990",
 )
-def simplernn(units: int) -> Any:
+def simplernn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
-    return keras.layers.SimpleRNN(units, name="recurrent")
+    return keras.layers.SimpleRNN(units, return_sequences=return_sequences, name=name)
 
 
 @register_model(
@@ -26,10 +26,10 @@ def simplernn(units: int) -> Any:
     "h_t = o*tanh(c_t)",
     paper="Hochreiter & Schmidhuber, Long short-term memory, Neural Computation 1997",
 )
-def lstm(units: int) -> Any:
+def lstm(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
-    return keras.layers.LSTM(units, name="recurrent")
+    return keras.layers.LSTM(units, return_sequences=return_sequences, name=name)
 
 
 @register_model(
@@ -39,7 +39,7 @@ def lstm(units: int) -> Any:
     "h_t = z*h_{t-1} + (1-z)*n",
     paper="Cho et al., Learning phrase representations using RNN encoder-decoder, EMNLP 2014",
 )
-def gru(units: int) -> Any:
+def gru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
-    return keras.layers.GRU(units, reset_after=True, name="recurrent")
+    return keras.layers.GRU(units, reset_after=True, return_sequences=return_sequences, name=name)

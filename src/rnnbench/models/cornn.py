@@ -96,8 +96,8 @@ def __getattr__(name: str) -> Any:
     "y_n = y_{n-1} + dt*z_n",
     paper="Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN), ICLR 2021",
 )
-def cornn(units: int) -> Any:
+def cornn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), name="recurrent")
+    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)

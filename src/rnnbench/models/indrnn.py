@@ -119,6 +119,6 @@ def __getattr__(name: str) -> Any:
     equations="h_t = relu(W x_t + u * h_{t-1} + b), |u| <= 2^(1/T)",
     paper="Li et al., Independently recurrent neural network (IndRNN): building a longer and deeper RNN, CVPR 2018",
 )
-def indrnn(units: int) -> Any:
+def indrnn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     cell, layer = keras_classes()
-    return layer(cell(units), name="recurrent")
+    return layer(cell(units), return_sequences=return_sequences, name=name)

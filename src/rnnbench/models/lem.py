@@ -83,8 +83,8 @@ def __getattr__(name: str) -> Any:
     "y_n = (1-dtbar_n)*y_{n-1} + dtbar_n*tanh(W_y z_n + V_y u_n + b_y)",
     paper="Rusch et al., Long expressive memory for sequence modeling, ICLR 2022",
 )
-def lem(units: int) -> Any:
+def lem(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), name="recurrent")
+    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)

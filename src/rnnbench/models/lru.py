@@ -124,8 +124,8 @@ def __getattr__(name: str) -> Any:
     "y_t = Re(C h_t) + D x_t",
     paper="Orvieto et al., Resurrecting recurrent neural networks for long sequences, ICML 2023",
 )
-def lru(units: int) -> Any:
+def lru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), name="recurrent")
+    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)

@@ -12,7 +12,8 @@ from typing import Any
 
 from rnnbench.errors import UnknownNameError
 
-LayerBuilder = Callable[[int], Any]
+# build_layer(units, return_sequences=False, name="recurrent") -> a Keras recurrent layer
+LayerBuilder = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,10 @@ _REGISTRY: dict[str, ModelInfo] = {}
 def register_model(
     name: str, *, description: str, equations: str, paper: str
 ) -> Callable[[LayerBuilder], LayerBuilder]:
-    """Decorator: register ``build_layer(units)`` (returns a Keras recurrent layer) under ``name``."""
+    """Decorator: register ``build_layer(units, return_sequences=False, name="recurrent")`` under ``name``.
+
+    The builder returns a Keras recurrent layer over (batch, steps, features) inputs: its output is (batch, units),
+    or (batch, steps, units) with ``return_sequences`` (for stacking)."""
 
     def decorate(build_layer: LayerBuilder) -> LayerBuilder:
         if name in _REGISTRY:

@@ -73,6 +73,6 @@ def panel_table(panel: Panel, result: ExperimentResult) -> Table:
 
 
 def footer(result: ExperimentResult) -> str:
-    runs = len(result.spec.runs())
+    runs = result.trained + result.reused
     reused = f", {result.reused} found in the store" if result.reused else ""
     return f"{runs} runs: {result.trained} trained now{reused}; {result.wall_seconds:.1f} s in all"
