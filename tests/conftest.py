@@ -13,6 +13,8 @@ import rnnbench
 
 # Compiled programs go to a cache of this test session (inherited by the CLI subprocesses), not the user's.
 os.environ["RNNBENCH_JAX_CACHE"] = tempfile.mkdtemp(prefix="rnnbench-test-jax-cache-")
+# The recurrence kernels are compiled once for the session, so the tests also cover building them.
+os.environ["RNNBENCH_KERNEL_CACHE"] = tempfile.mkdtemp(prefix="rnnbench-test-kernels-")
 rnnbench.select_backend("jax")
 
 

@@ -1,10 +1,21 @@
-"""The three cells of the reference experiment: Keras' own layers, unchanged."""
+"""The three cells of the reference experiment: Keras' own layers (their fast drop-ins on JAX, see models/fast.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rnnbench.models.registry import register_model
+
+
+def _layer_class(name: str) -> Any:
+    """Keras' own layer, or on the JAX backend its drop-in with the compiled recurrence (same weights and config)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        from rnnbench.models.fast import fast_layer_classes
+
+        return fast_layer_classes()[name]
+    return {"simplernn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[name]
 
 
 @register_model(
@@ -14,9 +25,7 @@ from rnnbench.models.registry import register_model
     paper="Elman, Finding structure in time, Cognitive Science 1990",
 )
 def simplernn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
-    import keras
-
-    return keras.layers.SimpleRNN(units, return_sequences=return_sequences, name=name)
+    return _layer_class("simplernn")(units, return_sequences=return_sequences, name=name)
 
 
 @register_model(
@@ -27,9 +36,7 @@ def simplernn(units: int, return_sequences: bool = False, name: str = "recurrent
     paper="Hochreiter & Schmidhuber, Long short-term memory, Neural Computation 1997",
 )
 def lstm(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
-    import keras
-
-    return keras.layers.LSTM(units, return_sequences=return_sequences, name=name)
+    return _layer_class("lstm")(units, return_sequences=return_sequences, name=name)
 
 
 @register_model(
@@ -40,6 +47,4 @@ def lstm(units: int, return_sequences: bool = False, name: str = "recurrent") ->
     paper="Cho et al., Learning phrase representations using RNN encoder-decoder, EMNLP 2014",
 )
 def gru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
-    import keras
-
-    return keras.layers.GRU(units, reset_after=True, return_sequences=return_sequences, name=name)
+    return _layer_class("gru")(units, reset_after=True, return_sequences=return_sequences, name=name)

@@ -1,0 +1,1 @@
+"""Compiled whole-sequence recurrences for JAX on the CPU (see recurrent.cc), built once per machine."""

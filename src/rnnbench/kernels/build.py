@@ -1,0 +1,117 @@
+"""Compiling recurrent.cc on first use and registering its handlers with JAX.
+
+The library is built with the machine's C++ compiler against the FFI headers that ship with jaxlib, for the CPU it
+runs on (``-march=native``), and kept in a cache keyed by everything that affects the binary. Without a compiler, or
+if the build fails, the fast layers fall back to Keras' own; :func:`kernel_status` says why.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("recurrent.cc")
+HANDLERS = (
+    "RnnbenchRnnForward",
+    "RnnbenchRnnBackward",
+    "RnnbenchLstmForward",
+    "RnnbenchLstmBackward",
+    "RnnbenchGruForward",
+    "RnnbenchGruBackward",
+)
+FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
+
+
+@dataclass(frozen=True)
+class KernelStatus:
+    available: bool
+    reason: str  # why the kernels are not available, or where the library lies
+
+
+def kernel_cache_dir() -> Path:
+    """``$RNNBENCH_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/rnnbench/kernels`` or ``~/.cache/rnnbench/kernels``."""
+    configured = os.environ.get("RNNBENCH_KERNEL_CACHE", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnbench" / "kernels"
+
+
+def fast_layers_enabled() -> bool:
+    """``RNNBENCH_FAST_LAYERS=0`` makes every layer take Keras' own path (for comparisons and debugging)."""
+    return os.environ.get("RNNBENCH_FAST_LAYERS", "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
+@functools.cache
+def kernel_status() -> KernelStatus:
+    """Build (or find in the cache), load and register the kernels once per process."""
+    if not fast_layers_enabled():
+        return KernelStatus(False, "disabled by RNNBENCH_FAST_LAYERS")
+    compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    if compiler is None:
+        return KernelStatus(False, "no C++ compiler found (set CXX or install g++)")
+    import jax
+
+    include = jax.ffi.include_dir()
+    key = _cache_key(compiler, include)
+    library = kernel_cache_dir() / key / "librecurrent.so"
+    if not library.exists():
+        failure = _compile(compiler, include, library)
+        if failure:
+            return KernelStatus(False, failure)
+    try:
+        handle = ctypes.cdll.LoadLibrary(str(library))
+        for name in HANDLERS:
+            jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(handle, name)), platform="cpu")
+    except (OSError, AttributeError) as error:
+        return KernelStatus(False, f"could not load {library}: {error}")
+    return KernelStatus(True, str(library))
+
+
+def _cache_key(compiler: str, include: str) -> str:
+    """Everything the binary depends on: source, compiler, flags, FFI headers' version, processor."""
+    import jax
+
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
+    digest = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), version.encode(), " ".join(FLAGS).encode(), jax.__version__.encode(),
+                 include.encode(), platform.machine().encode(), _cpu_flags().encode()):  # fmt: skip
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _cpu_flags() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _compile(compiler: str, include: str, library: Path) -> str | None:
+    """Compile into a temporary file and rename it into place, so concurrent workers never load a half-written one."""
+    library.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(suffix=".so", dir=library.parent)
+    os.close(descriptor)
+    command = [compiler, *FLAGS, f"-I{include}", str(SOURCE), "-o", temporary]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            first = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
+            return f"compiling {SOURCE.name} failed: {first[:300]}"
+        os.replace(temporary, library)
+        return None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

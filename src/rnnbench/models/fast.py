@@ -1,0 +1,101 @@
+"""Drop-in fast versions of Keras' SimpleRNN, LSTM and GRU for the JAX backend on the CPU.
+
+Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs as one
+compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time step. Wherever that
+does not apply (another backend, a GPU, masking, dropout inside the cell, non-default activations, no compiler), the
+layer runs Keras' own code path, unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+def fast_path_reason(layer: Any, mask: Any = None) -> str | None:
+    """Why ``layer`` cannot take the compiled path (None when it can)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return f"backend is {keras.backend.backend()}"
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return f"JAX runs on {jax.default_backend()}"
+    cell = layer.cell
+    if mask is not None:
+        return "masked input"
+    if layer.go_backwards or layer.unroll or layer.stateful:
+        return "go_backwards, unroll or stateful"
+    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
+        return "dropout inside the cell"
+    if not cell.use_bias:
+        return "no bias"
+    if cell.activation is not keras.activations.tanh:
+        return "activation is not tanh"
+    if getattr(cell, "recurrent_activation", keras.activations.sigmoid) is not keras.activations.sigmoid:
+        return "recurrent activation is not sigmoid"
+    if getattr(cell, "reset_after", True) is not True:
+        return "GRU with reset_after=False"
+    if layer.compute_dtype != "float32":
+        return f"dtype {layer.compute_dtype}"
+    from rnnbench.kernels.build import kernel_status
+
+    status = kernel_status()
+    return None if status.available else status.reason
+
+
+def _project(sequences: Any, kernel: Any, bias: Any) -> Any:
+    """x W + b for all samples and steps as one 2-D product: [B, T, F] -> [B, T, G]."""
+    batch, steps, features = sequences.shape
+    return (sequences.reshape(-1, features) @ kernel + bias).reshape(batch, steps, -1)
+
+
+def _outputs(layer: Any, hseq: Any) -> Any:
+    """What Keras' RNN.call expects as `outputs`: the whole sequence, or only the last step."""
+    return hseq if layer.return_sequences else hseq[:, -1:]
+
+
+@functools.cache
+def fast_layer_classes() -> dict[str, type]:
+    """{'simplernn': FastSimpleRNN, 'lstm': FastLSTM, 'gru': FastGRU}; defined on first use (Keras is imported late)."""
+    import keras
+
+    from rnnbench.kernels import jax_ops
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class FastSimpleRNN(keras.layers.SimpleRNN):
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if fast_path_reason(self, mask) is not None:
+                return super().inner_loop(sequences, initial_state, mask, training)
+            cell = self.cell
+            xproj = _project(sequences, cell.kernel.value, cell.bias.value)
+            hseq = jax_ops.rnn_sequence(xproj, cell.recurrent_kernel.value, initial_state[0])
+            last = hseq[:, -1]
+            return last, _outputs(self, hseq), [last]
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class FastLSTM(keras.layers.LSTM):
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if fast_path_reason(self, mask) is not None:
+                return super().inner_loop(sequences, initial_state, mask, training)
+            cell = self.cell
+            xproj = _project(sequences, cell.kernel.value, cell.bias.value)
+            hseq, c_last = jax_ops.lstm_sequence(xproj, cell.recurrent_kernel.value, *initial_state)
+            last = hseq[:, -1]
+            return last, _outputs(self, hseq), [last, c_last]
+
+    @keras.saving.register_keras_serializable(package="rnnbench")
+    class FastGRU(keras.layers.GRU):
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            state = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
+            if fast_path_reason(self, mask) is not None:
+                return super().inner_loop(sequences, initial_state, mask, training)
+            cell = self.cell
+            bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
+            xproj = _project(sequences, cell.kernel.value, bias[0])
+            hseq = jax_ops.gru_sequence(xproj, cell.recurrent_kernel.value, bias[1], state)
+            last = hseq[:, -1]
+            return last, _outputs(self, hseq), [last]
+
+    return {"simplernn": FastSimpleRNN, "lstm": FastLSTM, "gru": FastGRU}

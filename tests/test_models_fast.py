@@ -1,0 +1,105 @@
+"""The fast SimpleRNN/LSTM/GRU on JAX: the same function and gradients as Keras' own layers, the same weights (files
+load in either), and Keras' own path wherever the compiled recurrence does not apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jax
+import keras
+import numpy as np
+import pytest
+
+from rnnbench.kernels.build import kernel_status
+from rnnbench.models.fast import fast_layer_classes, fast_path_reason
+
+STOCK = {"simplernn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+BATCH, STEPS, FEATURES = 7, 9, 5
+
+
+def pair(name: str, units: int, **options: Any) -> tuple[keras.Model, keras.Model]:
+    """A stock and a fast model, two stacked layers (``units``, all steps; then 16, the last), identical weights."""
+    models = []
+    for classes in (STOCK, fast_layer_classes()):
+        layer = classes[name]
+        inputs = keras.Input((STEPS, FEATURES))
+        hidden = layer(units, return_sequences=True, name="first", **options)(inputs)
+        outputs = layer(16, name="second", **options)(hidden)
+        models.append(keras.Model(inputs, [hidden, outputs]))
+    stock, fast = models
+    # Keras' own initialisation, with the biases made non-zero so that they are tested too.
+    rng = np.random.default_rng(1)
+    weights = [w if w.ndim == 2 and w.shape[0] > 2 else rng.normal(scale=0.1, size=w.shape).astype("float32")
+               for w in stock.get_weights()]  # fmt: skip
+    stock.set_weights(weights)
+    fast.set_weights(weights)
+    return stock, fast
+
+
+def test_the_kernels_build_here():
+    assert kernel_status().available, kernel_status().reason
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+def test_outputs_and_gradients_equal_the_stock_layers(name):
+    # 13 units: gate widths that end in a partial panel of the kernel's matrix product; 16: whole panels only.
+    stock, fast = pair(name, 13)
+    assert fast_path_reason(fast.get_layer("first")) is None
+    x = np.random.default_rng(2).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    weights = [
+        np.random.default_rng(3).normal(size=shape).astype("float32") for shape in ((BATCH, STEPS, 13), (BATCH, 16))
+    ]
+
+    def value_and_grads(model: keras.Model) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        def loss(variables: list[Any], inputs: Any) -> Any:
+            outputs, _ = model.stateless_call(variables, [v.value for v in model.non_trainable_variables], inputs)
+            return sum(jax.numpy.sum(o * w) for o, w in zip(outputs, weights, strict=True)), outputs
+
+        (_, outputs), grads = jax.jit(jax.value_and_grad(loss, has_aux=True, argnums=(0, 1)))(
+            [v.value for v in model.trainable_variables], x
+        )
+        return [np.asarray(o) for o in outputs], [np.asarray(g) for g in jax.tree.leaves(grads)]
+
+    stock_outputs, stock_grads = value_and_grads(stock)
+    fast_outputs, fast_grads = value_and_grads(fast)
+    for expected, got in zip(stock_outputs + stock_grads, fast_outputs + fast_grads, strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+def test_files_load_in_either_layer(name, tmp_path: Path):
+    stock, fast = pair(name, 6)
+    x = np.random.default_rng(4).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    fast.save(tmp_path / "fast.keras")
+    stock.save_weights(tmp_path / "stock.weights.h5")
+    reloaded = keras.saving.load_model(tmp_path / "fast.keras")
+    assert type(reloaded.get_layer("first")).__name__ == type(fast.get_layer("first")).__name__
+    fresh_stock, _ = pair(name, 6)
+    fresh_stock.load_weights(tmp_path / "stock.weights.h5")
+    fresh_stock.set_weights(reloaded.get_weights())  # the fast layer's weights are the stock layer's, one for one
+    for model in (reloaded, fresh_stock):
+        for expected, got in zip(fast.predict(x, verbose=0), model.predict(x, verbose=0), strict=True):
+            np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert [w.path for w in fast.weights] == [w.path for w in stock.weights]
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"dropout": 0.2}, "dropout inside the cell"),
+        ({"go_backwards": True}, "go_backwards, unroll or stateful"),
+        ({"activation": "relu"}, "activation is not tanh"),
+    ],
+)
+def test_configurations_it_does_not_cover_take_keras_own_path(options, reason):
+    stock, fast = pair("lstm", 5, **options)
+    assert fast_path_reason(fast.get_layer("first")) == reason
+    x = np.random.default_rng(5).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    for expected, got in zip(stock(x), fast(x), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-6)
+
+
+def test_masked_input_takes_keras_own_path():
+    layer = fast_layer_classes()["gru"](4)
+    assert fast_path_reason(layer, mask=np.ones((2, 3), bool)) == "masked input"
