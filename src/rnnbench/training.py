@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
 from rnnbench.config import RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.models.builder import build_model
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
-
-EVAL_BATCH_SIZE = 1024
 
 
 class TrainingObserver(Protocol):
@@ -77,6 +77,8 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path:
             self.best_val_accuracy: float | None = None
             self.diverged = False
             self._started = 0.0
+            # Set by train() when the spec asks for a test-set learning curve.
+            self.test_accuracy: Callable[[], float] | None = None
 
         def restore(self, checkpoint: Checkpoint) -> None:
             self.epochs = list(checkpoint.epochs)
@@ -93,6 +95,7 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path:
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             logs = logs or {}
+            test_accuracy = self.test_accuracy() if self.test_accuracy is not None else None
             metrics = EpochMetrics(
                 epoch=epoch + 1,
                 train_loss=float(logs["loss"]),
@@ -100,6 +103,7 @@ def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path:
                 val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
                 val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
                 seconds=time.perf_counter() - self._started,
+                test_accuracy=test_accuracy,
             )
             self.epochs.append(metrics)
             if not math.isfinite(metrics.train_loss):
@@ -152,6 +156,7 @@ def train(
     if observer is not None:
         observer.run_started(spec, spec.train.epochs, batches)
     recorder = _recorder(spec, observer, checkpoint_path)
+    recorder.set_model(model)
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path is not None else None
     if checkpoint is not None:
         model.optimizer.build(model.trainable_variables)
@@ -162,22 +167,30 @@ def train(
         recorder.restore(checkpoint)
         if observer is not None:
             observer.run_resumed(spec, checkpoint.epoch)
+    compiled = (
+        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size) if spec.backend == "jax" else None
+    )
+    if spec.train.test_each_epoch:
+        recorder.test_accuracy = _test_accuracy(model, compiled, data)
     started = time.perf_counter()
-    # One fit per epoch on an order drawn from (seed, epoch): a resumed run sees exactly the batches it would have.
+    # Each epoch's order is drawn from (seed, epoch): a resumed run sees exactly the batches it would have.
     for epoch in range(checkpoint.epoch if checkpoint is not None else 0, spec.train.epochs):
         order = epoch_order(spec.seed, epoch, len(data.x_train))
-        model.fit(
-            data.x_train[order],
-            data.y_train[order],
-            batch_size=spec.train.batch_size,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            shuffle=False,
-            validation_data=(data.x_val, data.y_val) if data.has_validation else None,
-            validation_batch_size=EVAL_BATCH_SIZE,
-            callbacks=[recorder],
-            verbose=0,
-        )
+        if compiled is not None:
+            _compiled_epoch(compiled, epoch, order, data, recorder)
+        else:
+            model.fit(
+                data.x_train[order],
+                data.y_train[order],
+                batch_size=spec.train.batch_size,
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                shuffle=False,
+                validation_data=(data.x_val, data.y_val) if data.has_validation else None,
+                validation_batch_size=EVAL_BATCH_SIZE,
+                callbacks=[recorder],
+                verbose=0,
+            )
         if recorder.diverged:
             break
     earlier = sum(epoch.seconds for epoch in checkpoint.epochs) if checkpoint is not None else 0.0
@@ -187,7 +200,7 @@ def train(
     confusion = None
     best_epoch = recorder.best_epoch
     if not recorder.diverged:
-        predicted = _predict(model, data)
+        predicted = _predict(model, compiled, data)
         test_accuracy = float(np.mean(predicted == data.y_test))
         confusion = _confusion(data.y_test, predicted, data.classes)
         if recorder.best_weights is None:
@@ -196,7 +209,7 @@ def train(
             test_accuracy_at_best = test_accuracy
         else:
             model.set_weights(recorder.best_weights)
-            test_accuracy_at_best = float(np.mean(_predict(model, data) == data.y_test))
+            test_accuracy_at_best = float(np.mean(_predict(model, compiled, data) == data.y_test))
     result = RunResult(
         spec=spec,
         params=int(model.count_params()),
@@ -219,9 +232,34 @@ def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(size)
 
 
-def _predict(model: Any, data: SequenceData) -> np.ndarray:
-    """Predicted classes of the test set."""
-    logits = model.predict(data.x_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
+def _compiled_epoch(compiled: CompiledEpochs, epoch: int, order: np.ndarray, data: SequenceData, recorder: Any) -> None:
+    """One epoch on the JAX path, reported to the recorder exactly as fit reports to its callbacks."""
+    recorder.on_epoch_begin(epoch)
+    loss, accuracy = compiled.train_epoch(order, lambda done: recorder.on_train_batch_end(done - 1))
+    logs = {"loss": loss, "accuracy": accuracy}
+    if data.has_validation:
+        val_loss, val_accuracy, _ = compiled.evaluate(data.x_val, data.y_val)
+        logs.update(val_loss=val_loss, val_accuracy=val_accuracy)
+    compiled.write_back()
+    recorder.on_epoch_end(epoch, logs)
+
+
+def _test_accuracy(model: Any, compiled: CompiledEpochs | None, data: SequenceData) -> Callable[[], float]:
+    """Accuracy on the test set with the weights of the moment, for a learning curve."""
+    if compiled is not None:
+        return lambda: compiled.evaluate(data.x_test, data.y_test)[1]
+    return lambda: float(
+        model.evaluate(data.x_test, data.y_test, batch_size=EVAL_BATCH_SIZE, verbose=0, return_dict=True)["accuracy"]
+    )
+
+
+def _predict(model: Any, compiled: CompiledEpochs | None, data: SequenceData) -> np.ndarray:
+    """Predicted classes of the test set, with the model's current weights."""
+    if compiled is not None:
+        compiled.reload()
+        logits = compiled.evaluate(data.x_test, data.y_test)[2]
+    else:
+        logits = model.predict(data.x_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
     return np.argmax(np.asarray(logits), axis=-1)
 
 

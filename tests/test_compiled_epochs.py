@@ -1,0 +1,64 @@
+"""Compiled epochs on JAX train exactly as model.fit does: same batches, same updates, same reported metrics."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from rnnbench.compiled_epochs import CompiledEpochs
+from rnnbench.config import ModelSpec
+from rnnbench.models.builder import build_model
+
+SAMPLES, STEPS, FEATURES, CLASSES, BATCH = 150, 6, 4, 3, 16  # 9 whole batches and one of 6
+
+
+def compiled_model(seed: int = 0) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    model = build_model(ModelSpec(name="gru", units=8), STEPS, FEATURES, CLASSES)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.05, global_clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def test_two_epochs_match_fit():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, SAMPLES)
+    orders = [rng.permutation(SAMPLES) for _ in range(2)]
+
+    fitted = compiled_model()
+    history = [fitted.fit(x[o], y[o], batch_size=BATCH, shuffle=False, verbose=0).history for o in orders]
+
+    model = compiled_model()
+    epochs = CompiledEpochs(model, x, y, BATCH)
+    progress: list[int] = []
+    metrics = [epochs.train_epoch(order, progress.append) for order in orders]
+    epochs.write_back()
+
+    assert progress == [9, 10, 9, 10]  # one chunk of whole batches, then the last small batch
+    for expected, got in zip(fitted.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert int(model.optimizer.iterations.numpy()) == 20
+    for (loss, accuracy), logs in zip(metrics, history, strict=True):
+        assert abs(loss - logs["loss"][0]) < 1e-4 and abs(accuracy - logs["accuracy"][0]) < 1e-6
+
+    loss, accuracy, logits = epochs.evaluate(x[:37], y[:37])
+    expected_loss, expected_accuracy = fitted.evaluate(x[:37], y[:37], verbose=0)
+    assert logits.shape == (37, CLASSES)
+    assert abs(loss - expected_loss) < 1e-4 and abs(accuracy - expected_accuracy) < 1e-6
+
+
+def test_reload_takes_the_variables_assigned_from_outside():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, SAMPLES)
+    model = compiled_model()
+    epochs = CompiledEpochs(model, x, y, BATCH)
+    before = epochs.evaluate(x, y)[2]
+    model.set_weights([w * 0 for w in model.get_weights()])
+    assert np.allclose(epochs.evaluate(x, y)[2], before)  # the state is its own until reloaded
+    epochs.reload()
+    assert np.allclose(epochs.evaluate(x, y)[2], 0.0)
