@@ -178,6 +178,11 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_pat
     show_default=True,
     help="Stratified validation split of the training data; 0 = none (the last epoch counts as best).",
 )
+@click.option(
+    "--test-each-epoch",
+    is_flag=True,
+    help="Also measure test accuracy after every epoch (a learning curve; never picks the best epoch).",
+)
 @click.option("--limit-train", type=POSITIVE, default=None, help="Use only N training images (before the split).")
 @click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
 @execution_options
@@ -201,6 +206,7 @@ def compare(
     batch_size: int,
     seeds: str,
     val_fraction: float,
+    test_each_epoch: bool,
     limit_train: int | None,
     limit_test: int | None,
     store: Path,
@@ -227,7 +233,7 @@ def compare(
     spec = ExperimentSpec(
         name="compare",
         data=(data,),
-        train=(TrainSpec(preset, batch_size, epochs, learning_rate),),
+        train=(TrainSpec(preset, batch_size, epochs, learning_rate, test_each_epoch),),
         models=_split_models(models),
         units=() if match_params else (units or 64,),
         match_params=(match_params,) if match_params else (),

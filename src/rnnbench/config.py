@@ -132,6 +132,9 @@ class TrainSpec:
     batch_size: int = 64
     epochs: int = 10
     learning_rate_override: float | None = None
+    # Also evaluate the test set after every epoch (a learning curve, as the reference experiment shows); the best
+    # epoch is still chosen on validation alone.
+    test_each_epoch: bool = False
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -179,6 +182,8 @@ class RunSpec:
         """The spec, with the preset's recipe written out: a changed recipe is a different run."""
         values = dataclasses.asdict(self)
         values["train"]["recipe"] = dataclasses.asdict(self.train.recipe)
+        if not self.train.test_each_epoch:
+            del values["train"]["test_each_epoch"]  # keys of runs stored before the option existed stay the same
         return values
 
     @classmethod

@@ -16,6 +16,7 @@
     batch_size = 64
     val_fraction = 0.1
     learning_rate = 0.01         # optional: overrides the preset's
+    test_each_epoch = false      # optional: a test-set learning curve (never used to pick the best epoch)
 
     [model]                      # optional
     layers = 1
@@ -75,6 +76,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "batch_size": _INT,
         "val_fraction": _NUMBER,
         "learning_rate": _NUMBER,
+        "test_each_epoch": ("true or false", lambda v: isinstance(v, bool)),
     },
     "model": {
         "layers": _INT,
@@ -170,6 +172,7 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
                     batch_size=train.get("batch_size", 64),
                     epochs=train.get("epochs", 10),
                     learning_rate_override=train.get("learning_rate"),
+                    test_each_epoch=train.get("test_each_epoch", False),
                 )
                 for preset in grid.get("presets", [train.get("preset", "seed")])
             ),

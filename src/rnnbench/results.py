@@ -22,6 +22,8 @@ class EpochMetrics:
     val_loss: float | None
     val_accuracy: float | None
     seconds: float
+    # Only with TrainSpec.test_each_epoch: a learning curve on the test set, never used to choose an epoch.
+    test_accuracy: float | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ MIGRATIONS: tuple[str, ...] = (
         train_seconds REAL, confusion TEXT
     );
     """,
+    "ALTER TABLE epochs ADD COLUMN test_accuracy REAL;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -140,7 +141,7 @@ class Store:
     def record_epoch(self, run_key: str, metrics: EpochMetrics) -> None:
         with self.connection:
             self.connection.execute(
-                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", (run_key, *_epoch_row(metrics))
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (run_key, *_epoch_row(metrics))
             )
 
     def finish_run(self, result: RunResult, confusion: list[list[int]] | None) -> None:
@@ -149,7 +150,7 @@ class Store:
         with self.connection:
             self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
             self.connection.executemany(
-                "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", [(key, *_epoch_row(e)) for e in result.epochs]
+                "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(key, *_epoch_row(e)) for e in result.epochs]
             )
             self.connection.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -188,7 +189,7 @@ class Store:
         if row is None or row[0] not in DONE:
             return None
         epochs = self.connection.execute(
-            "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds FROM epochs "
+            "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, test_accuracy FROM epochs "
             "WHERE run_key = ? ORDER BY epoch",
             (key,),
         ).fetchall()
@@ -208,7 +209,7 @@ class Store:
 
 def _epoch_row(metrics: EpochMetrics) -> tuple[Any, ...]:
     return (metrics.epoch, metrics.train_loss, metrics.train_accuracy, metrics.val_loss, metrics.val_accuracy,
-            metrics.seconds)  # fmt: skip
+            metrics.seconds, metrics.test_accuracy)  # fmt: skip
 
 
 def _connect(path: Path) -> sqlite3.Connection:
