@@ -35,6 +35,8 @@ def select_backend(name: str = DEFAULT_BACKEND) -> None:
         return
     os.environ["KERAS_BACKEND"] = name
     if name == "jax":
+        # JAX takes 75 % of a GPU's memory up front by default; several worker processes then share one GPU.
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         _enable_jax_compilation_cache()
 
 

@@ -24,6 +24,16 @@
 
 namespace ffi = xla::ffi;
 
+// The gradient loops read and write through many pointers into distinct buffers; without this the compiler cannot
+// rule out overlap and leaves them scalar.
+#if defined(__clang__)
+#define RNNBENCH_NO_ALIAS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define RNNBENCH_NO_ALIAS _Pragma("GCC ivdep")
+#else
+#define RNNBENCH_NO_ALIAS
+#endif
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -213,73 +223,85 @@ Dims SequenceDims(const ffi::Buffer<ffi::F32>& hseq) {
   return Dims{h[0], h[1], h[2]};
 }
 
+// Samples are independent, so a call runs blocks of kBlock samples through all steps, one block after another:
+// a block's state and gates stay in L1 from step to step, while the recurrent kernel is read from L2.
+constexpr int64_t kBlock = 12;
+
+template <class Body>
+void ForEachBlock(int64_t batch, Body body) {
+  for (int64_t first = 0; first < batch; first += kBlock) body(first, std::min(kBlock, batch - first));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // SimpleRNN: h_t = tanh(xproj_t + h_{t-1} U).
+
+void RnnForward(const float* xproj, const PackedMatrix& u, const float* h0, float* hseq, int64_t rows, int64_t steps) {
+  const int64_t n = u.n(), row = steps * n;  // floats between samples
+  std::vector<float> state(h0, h0 + rows * n), pre(rows * n);
+  for (int64_t t = 0; t < steps; ++t) {
+    for (int64_t b = 0; b < rows; ++b) std::memcpy(&pre[b * n], xproj + b * row + t * n, sizeof(float) * n);
+    Gemm(state.data(), n, rows, u, pre.data(), n, true);
+    Tanh(pre.data(), state.data(), rows * n);
+    for (int64_t b = 0; b < rows; ++b) std::memcpy(hseq + b * row + t * n, &state[b * n], sizeof(float) * n);
+  }
+}
 
 ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0,
                           ffi::ResultBuffer<ffi::F32> hseq) {
   Dims d;
   if (ffi::Error error = CheckDims(xproj, h0, 1, &d); error.failure()) return error;
-  const int64_t n = d.units, row = d.steps * n;  // floats between samples
+  const int64_t n = d.units, row = d.steps * n;
   const PackedMatrix packed(u.typed_data(), n, n);
-  std::vector<float> h(h0.typed_data(), h0.typed_data() + d.batch * n), pre(d.batch * n);
-  for (int64_t t = 0; t < d.steps; ++t) {
-    for (int64_t b = 0; b < d.batch; ++b) {
-      std::memcpy(&pre[b * n], xproj.typed_data() + b * row + t * n, sizeof(float) * n);
-    }
-    Gemm(h.data(), n, d.batch, packed, pre.data(), n, true);
-    Tanh(pre.data(), h.data(), d.batch * n);
-    for (int64_t b = 0; b < d.batch; ++b) {
-      std::memcpy(hseq->typed_data() + b * row + t * n, &h[b * n], sizeof(float) * n);
-    }
-  }
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    RnnForward(xproj.typed_data() + first * row, packed, h0.typed_data() + first * n, hseq->typed_data() + first * row,
+               rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
-// Given dL/dh_t for every step, returns dL/d(pre-activation)_t (which is dL/dxproj_t) and dL/dh0.
+// Given dL/dh_t for every step: dL/d(pre-activation)_t (which is dL/dxproj_t) and dL/dh0.
+void RnnBackward(const float* dhseq, const float* hseq, const PackedMatrix& ut, float* dpre, float* dh0, int64_t rows,
+                 int64_t steps) {
+  const int64_t n = ut.n(), row = steps * n;
+  std::fill(dh0, dh0 + rows * n, 0.0f);  // dL/dh_t from the steps after t
+  std::vector<float> dp(rows * n);       // this step's gradients, contiguous for the product
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    for (int64_t b = 0; b < rows; ++b) {
+      const int64_t at = b * row + t * n;
+      const float* h = hseq + at;
+      const float* dh_out = dhseq + at;
+      const float* carry = dh0 + b * n;
+      float* dp_row = &dp[b * n];
+      for (int64_t j = 0; j < n; ++j) dp_row[j] = (dh_out[j] + carry[j]) * (1.0f - h[j] * h[j]);
+      std::memcpy(dpre + at, dp_row, sizeof(float) * n);
+    }
+    Gemm(dp.data(), n, rows, ut, dh0, n, false);
+  }
+}
+
 ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> ut,
                            ffi::ResultBuffer<ffi::F32> dpre, ffi::ResultBuffer<ffi::F32> dh0) {
   const Dims d = SequenceDims(hseq);
   const int64_t n = d.units, row = d.steps * n;
   const PackedMatrix packed(ut.typed_data(), n, n);
-  float* carry = dh0->typed_data();  // dL/dh_t from the steps after t
-  std::fill(carry, carry + d.batch * n, 0.0f);
-  std::vector<float> dp(d.batch * n);  // this step's gradients, contiguous for the product
-  for (int64_t t = d.steps - 1; t >= 0; --t) {
-    for (int64_t b = 0; b < d.batch; ++b) {
-      const int64_t at = b * row + t * n;
-      const float* h = hseq.typed_data() + at;
-      const float* dh_out = dhseq.typed_data() + at;
-      const float* c = carry + b * n;
-      float* dp_row = &dp[b * n];
-      for (int64_t j = 0; j < n; ++j) dp_row[j] = (dh_out[j] + c[j]) * (1.0f - h[j] * h[j]);
-      std::memcpy(dpre->typed_data() + at, dp_row, sizeof(float) * n);
-    }
-    Gemm(dp.data(), n, d.batch, packed, carry, n, false);
-  }
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    RnnBackward(dhseq.typed_data() + first * row, hseq.typed_data() + first * row, packed,
+                dpre->typed_data() + first * row, dh0->typed_data() + first * n, rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // LSTM: [i f g o] = xproj_t + h_{t-1} U; i, f, o sigmoid, g tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
 
-ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0,
-                           ffi::Buffer<ffi::F32> c0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> cseq,
-                           ffi::ResultBuffer<ffi::F32> gates) {
-  Dims d;
-  if (ffi::Error error = CheckDims(xproj, h0, 4, &d); error.failure()) return error;
-  const int64_t n = d.units, g4 = 4 * n, row = d.steps * n, grow = d.steps * g4;
-  const PackedMatrix packed(u.typed_data(), n, g4);
-  // This step's state and gates, contiguous: rows of the batch-major outputs lie a whole sequence apart, which in
-  // a matrix product's operand puts them in few cache sets.
-  std::vector<float> h(h0.typed_data(), h0.typed_data() + d.batch * n), c(c0.typed_data(), c0.typed_data() + d.batch * n);
-  std::vector<float> z(d.batch * g4);
-  for (int64_t t = 0; t < d.steps; ++t) {
-    for (int64_t b = 0; b < d.batch; ++b) {
-      std::memcpy(&z[b * g4], xproj.typed_data() + b * grow + t * g4, sizeof(float) * g4);
-    }
-    Gemm(h.data(), n, d.batch, packed, z.data(), g4, true);
-    for (int64_t b = 0; b < d.batch; ++b) {
+void LstmForward(const float* xproj, const PackedMatrix& u, const float* h0, const float* c0, float* hseq, float* cseq,
+                 float* gates, int64_t rows, int64_t steps) {
+  const int64_t n = u.k(), g4 = u.n(), row = steps * n, grow = steps * g4;
+  std::vector<float> h(h0, h0 + rows * n), c(c0, c0 + rows * n), z(rows * g4);
+  for (int64_t t = 0; t < steps; ++t) {
+    for (int64_t b = 0; b < rows; ++b) std::memcpy(&z[b * g4], xproj + b * grow + t * g4, sizeof(float) * g4);
+    Gemm(h.data(), n, rows, u, z.data(), g4, true);
+    for (int64_t b = 0; b < rows; ++b) {
       float* i = &z[b * g4];
       float* f = i + n;
       float* g = i + 2 * n;
@@ -292,36 +314,46 @@ ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u,
       for (int64_t j = 0; j < n; ++j) c_row[j] = f[j] * c_row[j] + i[j] * g[j];
       Tanh(c_row, h_row, n);
       for (int64_t j = 0; j < n; ++j) h_row[j] *= o[j];
-      std::memcpy(gates->typed_data() + b * grow + t * g4, i, sizeof(float) * g4);
-      std::memcpy(cseq->typed_data() + b * row + t * n, c_row, sizeof(float) * n);
-      std::memcpy(hseq->typed_data() + b * row + t * n, h_row, sizeof(float) * n);
+      std::memcpy(gates + b * grow + t * g4, i, sizeof(float) * g4);
+      std::memcpy(cseq + b * row + t * n, c_row, sizeof(float) * n);
+      std::memcpy(hseq + b * row + t * n, h_row, sizeof(float) * n);
     }
   }
+}
+
+ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0,
+                           ffi::Buffer<ffi::F32> c0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> cseq,
+                           ffi::ResultBuffer<ffi::F32> gates) {
+  Dims d;
+  if (ffi::Error error = CheckDims(xproj, h0, 4, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n, grow = 4 * row;
+  const PackedMatrix packed(u.typed_data(), n, 4 * n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    LstmForward(xproj.typed_data() + first * grow, packed, h0.typed_data() + first * n, c0.typed_data() + first * n,
+                hseq->typed_data() + first * row, cseq->typed_data() + first * row,
+                gates->typed_data() + first * grow, rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
-// Returns dL/d(gate pre-activations)_t (which is dL/dxproj_t), dL/dh0 and dL/dc0.
-ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> dc_last, ffi::Buffer<ffi::F32> cseq,
-                            ffi::Buffer<ffi::F32> gates, ffi::Buffer<ffi::F32> c0, ffi::Buffer<ffi::F32> ut,
-                            ffi::ResultBuffer<ffi::F32> dgates, ffi::ResultBuffer<ffi::F32> dh0,
-                            ffi::ResultBuffer<ffi::F32> dc0) {
-  const Dims d = SequenceDims(cseq);
-  const int64_t n = d.units, g4 = 4 * n, row = d.steps * n, grow = d.steps * g4;
-  const PackedMatrix packed(ut.typed_data(), g4, n);
-  float* dh = dh0->typed_data();  // dL/dh_t from the steps after t
-  float* dc = dc0->typed_data();  // dL/dc_t from the steps after t
-  std::fill(dh, dh + d.batch * n, 0.0f);
-  std::memcpy(dc, dc_last.typed_data(), sizeof(float) * d.batch * n);
-  std::vector<float> tanh_c(n), dz(d.batch * g4);  // this step's gate gradients, contiguous for the product
-  for (int64_t t = d.steps - 1; t >= 0; --t) {
-    for (int64_t b = 0; b < d.batch; ++b) {
-      const float* c = cseq.typed_data() + b * row + t * n;
-      const float* c_prev = t == 0 ? c0.typed_data() + b * n : c - n;
-      const float* i = gates.typed_data() + b * grow + t * g4;
+// dL/d(gate pre-activations)_t (which is dL/dxproj_t), dL/dh0 and dL/dc0.
+void LstmBackward(const float* dhseq, const float* dc_last, const float* cseq, const float* gates, const float* c0,
+                  const PackedMatrix& ut, float* dgates, float* dh0, float* dc0, int64_t rows, int64_t steps) {
+  const int64_t n = ut.n(), g4 = ut.k(), row = steps * n, grow = steps * g4;
+  float* dh = dh0;  // dL/dh_t from the steps after t
+  float* dc = dc0;  // dL/dc_t from the steps after t
+  std::fill(dh, dh + rows * n, 0.0f);
+  std::memcpy(dc, dc_last, sizeof(float) * rows * n);
+  std::vector<float> tanh_c(n), dz(rows * g4);  // this step's gate gradients, contiguous for the product
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    for (int64_t b = 0; b < rows; ++b) {
+      const float* c = cseq + b * row + t * n;
+      const float* c_prev = t == 0 ? c0 + b * n : c - n;
+      const float* i = gates + b * grow + t * g4;
       const float* f = i + n;
       const float* g = i + 2 * n;
       const float* o = i + 3 * n;
-      const float* dh_out = dhseq.typed_data() + b * row + t * n;
+      const float* dh_out = dhseq + b * row + t * n;
       float* di = &dz[b * g4];
       float* df = di + n;
       float* dg = di + 2 * n;
@@ -329,6 +361,7 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
       float* dh_row = dh + b * n;
       float* dc_row = dc + b * n;
       Tanh(c, tanh_c.data(), n);
+      RNNBENCH_NO_ALIAS
       for (int64_t j = 0; j < n; ++j) {
         const float grad_h = dh_out[j] + dh_row[j];
         const float tc = tanh_c[j];
@@ -339,10 +372,25 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
         d_o[j] = grad_h * tc * o[j] * (1.0f - o[j]);
         dc_row[j] = grad_c * f[j];
       }
-      std::memcpy(dgates->typed_data() + b * grow + t * g4, di, sizeof(float) * g4);
+      std::memcpy(dgates + b * grow + t * g4, di, sizeof(float) * g4);
     }
-    Gemm(dz.data(), g4, d.batch, packed, dh, n, false);
+    Gemm(dz.data(), g4, rows, ut, dh, n, false);
   }
+}
+
+ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> dc_last, ffi::Buffer<ffi::F32> cseq,
+                            ffi::Buffer<ffi::F32> gates, ffi::Buffer<ffi::F32> c0, ffi::Buffer<ffi::F32> ut,
+                            ffi::ResultBuffer<ffi::F32> dgates, ffi::ResultBuffer<ffi::F32> dh0,
+                            ffi::ResultBuffer<ffi::F32> dc0) {
+  const Dims d = SequenceDims(cseq);
+  const int64_t n = d.units, row = d.steps * n, grow = 4 * row;
+  const PackedMatrix packed(ut.typed_data(), 4 * n, n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    LstmBackward(dhseq.typed_data() + first * row, dc_last.typed_data() + first * n, cseq.typed_data() + first * row,
+                 gates.typed_data() + first * grow, c0.typed_data() + first * n, packed,
+                 dgates->typed_data() + first * grow, dh0->typed_data() + first * n, dc0->typed_data() + first * n,
+                 rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
@@ -350,58 +398,65 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
 // GRU (reset_after): [rz rr rn] = h_{t-1} U + b_rec; z = sigmoid(xz + rz); r = sigmoid(xr + rr);
 // n = tanh(xn + r rn); h_t = z h_{t-1} + (1 - z) n.
 
-ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> bias_rec,
-                          ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> gates,
-                          ffi::ResultBuffer<ffi::F32> rec_n) {
-  Dims d;
-  if (ffi::Error error = CheckDims(xproj, h0, 3, &d); error.failure()) return error;
-  const int64_t n = d.units, g3 = 3 * n, row = d.steps * n, grow = d.steps * g3;
-  const PackedMatrix packed(u.typed_data(), n, g3);
-  std::vector<float> h(h0.typed_data(), h0.typed_data() + d.batch * n), rec(d.batch * g3);
-  for (int64_t t = 0; t < d.steps; ++t) {
-    for (int64_t b = 0; b < d.batch; ++b) std::memcpy(&rec[b * g3], bias_rec.typed_data(), sizeof(float) * g3);
-    Gemm(h.data(), n, d.batch, packed, rec.data(), g3, true);
-    for (int64_t b = 0; b < d.batch; ++b) {
-      const float* x = xproj.typed_data() + b * grow + t * g3;
+void GruForward(const float* xproj, const PackedMatrix& u, const float* bias_rec, const float* h0, float* hseq,
+                float* gates, float* rec_n, int64_t rows, int64_t steps) {
+  const int64_t n = u.k(), g3 = u.n(), row = steps * n, grow = steps * g3;
+  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3);
+  for (int64_t t = 0; t < steps; ++t) {
+    for (int64_t b = 0; b < rows; ++b) std::memcpy(&rec[b * g3], bias_rec, sizeof(float) * g3);
+    Gemm(h.data(), n, rows, u, rec.data(), g3, true);
+    for (int64_t b = 0; b < rows; ++b) {
+      const float* x = xproj + b * grow + t * g3;
       const float* r_rec = &rec[b * g3];
-      float* z = gates->typed_data() + b * grow + t * g3;
+      float* z = gates + b * grow + t * g3;
       float* r = z + n;
       float* hh = z + 2 * n;
       for (int64_t j = 0; j < 2 * n; ++j) z[j] = x[j] + r_rec[j];
       SigmoidInPlace(z, 2 * n);
       for (int64_t j = 0; j < n; ++j) hh[j] = x[2 * n + j] + r[j] * r_rec[2 * n + j];
       TanhInPlace(hh, n);
-      std::memcpy(rec_n->typed_data() + b * row + t * n, r_rec + 2 * n, sizeof(float) * n);
+      std::memcpy(rec_n + b * row + t * n, r_rec + 2 * n, sizeof(float) * n);
       float* h_row = &h[b * n];
       for (int64_t j = 0; j < n; ++j) h_row[j] = z[j] * h_row[j] + (1.0f - z[j]) * hh[j];
-      std::memcpy(hseq->typed_data() + b * row + t * n, h_row, sizeof(float) * n);
+      std::memcpy(hseq + b * row + t * n, h_row, sizeof(float) * n);
     }
   }
+}
+
+ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> bias_rec,
+                          ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> gates,
+                          ffi::ResultBuffer<ffi::F32> rec_n) {
+  Dims d;
+  if (ffi::Error error = CheckDims(xproj, h0, 3, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n, grow = 3 * row;
+  const PackedMatrix packed(u.typed_data(), n, 3 * n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    GruForward(xproj.typed_data() + first * grow, packed, bias_rec.typed_data(), h0.typed_data() + first * n,
+               hseq->typed_data() + first * row, gates->typed_data() + first * grow,
+               rec_n->typed_data() + first * row, rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
-// Returns dL/dxproj_t, dL/d(h_{t-1} U + b_rec)_t and dL/dh0.
-ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> gates,
-                           ffi::Buffer<ffi::F32> rec_n, ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> ut,
-                           ffi::ResultBuffer<ffi::F32> dxproj, ffi::ResultBuffer<ffi::F32> drec,
-                           ffi::ResultBuffer<ffi::F32> dh0) {
-  const Dims d = SequenceDims(hseq);
-  const int64_t n = d.units, g3 = 3 * n, row = d.steps * n, grow = d.steps * g3;
-  const PackedMatrix packed(ut.typed_data(), g3, n);
-  float* carry = dh0->typed_data();  // dL/dh_t from the steps after t
-  std::fill(carry, carry + d.batch * n, 0.0f);
-  std::vector<float> dr(d.batch * g3);  // this step's gradients of the recurrent product, contiguous for the product
-  for (int64_t t = d.steps - 1; t >= 0; --t) {
-    for (int64_t b = 0; b < d.batch; ++b) {
-      const float* h_prev = t == 0 ? h0.typed_data() + b * n : hseq.typed_data() + b * row + (t - 1) * n;
-      const float* z = gates.typed_data() + b * grow + t * g3;
+// dL/dxproj_t, dL/d(h_{t-1} U + b_rec)_t and dL/dh0.
+void GruBackward(const float* dhseq, const float* hseq, const float* gates, const float* rec_n, const float* h0,
+                 const PackedMatrix& ut, float* dxproj, float* drec, float* dh0, int64_t rows, int64_t steps) {
+  const int64_t n = ut.n(), g3 = ut.k(), row = steps * n, grow = steps * g3;
+  float* carry = dh0;  // dL/dh_t from the steps after t
+  std::fill(carry, carry + rows * n, 0.0f);
+  std::vector<float> dr(rows * g3);  // this step's gradients of the recurrent product, contiguous for the product
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    for (int64_t b = 0; b < rows; ++b) {
+      const float* h_prev = t == 0 ? h0 + b * n : hseq + b * row + (t - 1) * n;
+      const float* z = gates + b * grow + t * g3;
       const float* r = z + n;
       const float* hh = z + 2 * n;
-      const float* rn = rec_n.typed_data() + b * row + t * n;
-      const float* dh_out = dhseq.typed_data() + b * row + t * n;
-      float* dx = dxproj->typed_data() + b * grow + t * g3;
+      const float* rn = rec_n + b * row + t * n;
+      const float* dh_out = dhseq + b * row + t * n;
+      float* dx = dxproj + b * grow + t * g3;
       float* dr_row = &dr[b * g3];
       float* c = carry + b * n;
+      RNNBENCH_NO_ALIAS
       for (int64_t j = 0; j < n; ++j) {
         const float grad_h = dh_out[j] + c[j];
         const float grad_n = grad_h * (1.0f - z[j]) * (1.0f - hh[j] * hh[j]);
@@ -415,10 +470,25 @@ ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hs
         dr_row[2 * n + j] = grad_n * r[j];
         c[j] = grad_h * z[j];
       }
-      std::memcpy(drec->typed_data() + b * grow + t * g3, dr_row, sizeof(float) * g3);
+      std::memcpy(drec + b * grow + t * g3, dr_row, sizeof(float) * g3);
     }
-    Gemm(dr.data(), g3, d.batch, packed, carry, n, true);
+    Gemm(dr.data(), g3, rows, ut, carry, n, true);
   }
+}
+
+ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> gates,
+                           ffi::Buffer<ffi::F32> rec_n, ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> ut,
+                           ffi::ResultBuffer<ffi::F32> dxproj, ffi::ResultBuffer<ffi::F32> drec,
+                           ffi::ResultBuffer<ffi::F32> dh0) {
+  const Dims d = SequenceDims(hseq);
+  const int64_t n = d.units, row = d.steps * n, grow = 3 * row;
+  const PackedMatrix packed(ut.typed_data(), 3 * n, n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    GruBackward(dhseq.typed_data() + first * row, hseq.typed_data() + first * row, gates.typed_data() + first * grow,
+                rec_n.typed_data() + first * row, h0.typed_data() + first * n, packed,
+                dxproj->typed_data() + first * grow, drec->typed_data() + first * grow, dh0->typed_data() + first * n,
+                rows, d.steps);
+  });
   return ffi::Error::Success();
 }
 
