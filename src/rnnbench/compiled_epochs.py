@@ -1,22 +1,22 @@
-"""Training epochs as compiled JAX loops over the Keras model's own stateless functions.
+"""Training epochs on JAX with the Keras model's own stateless functions, one compiled call per batch.
 
-``model.fit`` calls one compiled step per batch from Python and slices and copies every batch on the host; for the
-small recurrent models here that costs about a fifth of the step itself. On the JAX backend rnnbench keeps the
-data on the device once, passes an epoch's order as an index array, and runs ``CHUNK_BATCHES`` batches per call in a
-``lax.scan``. Model, loss, optimizer (schedule and clipping included), batches and their order are those that
-``fit`` would use.
+``model.fit`` slices and copies every batch on the host and runs its callbacks and metric bookkeeping per batch; for
+the small recurrent models here that costs about a fifth of the step itself. On the JAX backend rnnbench keeps the
+data on the device once and passes the epoch's order as an index array; each compiled step gathers its batch,
+updates the model (loss, optimizer with its schedule and clipping) and adds to the epoch's loss and accuracy. (A
+``lax.scan`` over many batches per call was measured slower on the CPU than one call per batch.) Model, loss,
+optimizer, batches and their order are those that ``fit`` would use.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-CHUNK_BATCHES = 64
 EVAL_BATCH_SIZE = 1024
+PROGRESS_EVERY = 10  # batches between progress reports
 
 
 class CompiledEpochs:
@@ -46,27 +46,15 @@ class CompiledEpochs:
 
         gradient = jax.value_and_grad(loss_and_updates, has_aux=True)
 
-        def step(state: Any, x: Any, y: Any, indices: Any) -> tuple[Any, tuple[Any, Any]]:
+        def step(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, size: int) -> tuple[Any, Any]:
+            """One batch: ``order[start:start + size]``; ``totals`` are the epoch's summed loss and correct count."""
             trainable, non_trainable, optimizer = state
+            indices = jax.lax.dynamic_slice_in_dim(order, start, size)
             xb, yb = jnp.take(x, indices, axis=0), jnp.take(y, indices, axis=0)
             (loss, (logits, non_trainable)), grads = gradient(trainable, non_trainable, xb, yb)
             trainable, optimizer = model.optimizer.stateless_apply(optimizer, grads, trainable)
             correct = jnp.sum(jnp.argmax(logits, axis=-1) == yb)
-            return (trainable, non_trainable, optimizer), (loss * indices.shape[0], correct)
-
-        def chunk(state: Any, x: Any, y: Any, indices: Any, valid: Any) -> tuple[Any, tuple[Any, Any]]:
-            """``indices[k]`` is batch k; batches with ``valid[k]`` False (padding to a whole chunk) change nothing."""
-
-            def one(carry: Any, batch: tuple[Any, Any]) -> tuple[Any, tuple[Any, Any]]:
-                batch_indices, is_valid = batch
-                skip = (carry, (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32)))
-                return jax.lax.cond(is_valid, lambda c: step(c, x, y, batch_indices), lambda c: skip, carry)
-
-            state, (losses, corrects) = jax.lax.scan(one, state, (indices, valid))
-            return state, (jnp.sum(losses), jnp.sum(corrects))
-
-        def single(state: Any, x: Any, y: Any, indices: Any) -> tuple[Any, tuple[Any, Any]]:
-            return step(state, x, y, indices)
+            return (trainable, non_trainable, optimizer), (totals[0] + loss * size, totals[1] + correct)
 
         def evaluate(state: Any, x: Any, y: Any, weight: Any) -> tuple[Any, Any, Any]:
             trainable, non_trainable, _ = state
@@ -74,8 +62,7 @@ class CompiledEpochs:
             correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
             return jnp.sum(losses(y, logits) * weight), jnp.sum(correct * weight), logits
 
-        self._chunk = jax.jit(chunk, donate_argnums=0)
-        self._single = jax.jit(single, donate_argnums=0)
+        self._step = jax.jit(step, donate_argnums=(0, 1), static_argnames="size")
         self._evaluate = jax.jit(evaluate)
 
     def _read_state(self) -> None:
@@ -109,26 +96,16 @@ class CompiledEpochs:
         import jax.numpy as jnp
 
         size, batch_size = len(order), self.batch_size
-        full = size // batch_size
-        chunks = math.ceil(full / CHUNK_BATCHES)
-        padded = np.zeros((chunks * CHUNK_BATCHES, batch_size), dtype=np.int32)
-        padded[:full] = order[: full * batch_size].reshape(full, batch_size)
-        valid = np.arange(chunks * CHUNK_BATCHES) < full
-        loss_total, correct_total, done = jnp.zeros(()), jnp.zeros((), jnp.int32), 0
-        for index in range(chunks):
-            rows = slice(index * CHUNK_BATCHES, (index + 1) * CHUNK_BATCHES)
-            self._state, (loss, correct) = self._chunk(
-                self._state, self.x_train, self.y_train, jnp.asarray(padded[rows]), jnp.asarray(valid[rows])
+        device_order = jnp.asarray(order.astype(np.int32))
+        totals = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
+        batches = -(-size // batch_size)
+        for batch, start in enumerate(range(0, size, batch_size), start=1):
+            self._state, totals = self._step(
+                self._state, totals, self.x_train, self.y_train, device_order, start, size=min(batch_size, size - start)
             )
-            loss_total, correct_total = loss_total + loss, correct_total + correct
-            done = min(full, done + CHUNK_BATCHES)
-            batches_done(done)
-        if full * batch_size < size:  # the last, smaller batch, as fit has it
-            rest = jnp.asarray(order[full * batch_size :].astype(np.int32))
-            self._state, (loss, correct) = self._single(self._state, self.x_train, self.y_train, rest)
-            loss_total, correct_total = loss_total + loss, correct_total + correct
-            batches_done(full + 1)
-        return float(loss_total) / size, float(correct_total) / size
+            if batch % PROGRESS_EVERY == 0 or batch == batches:
+                batches_done(batch)
+        return float(totals[0]) / size, float(totals[1]) / size
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
         """(mean loss, accuracy, logits) in inference mode, in batches padded to one compiled shape."""

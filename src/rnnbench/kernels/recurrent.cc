@@ -5,8 +5,10 @@
 // product per step plus the gate arithmetic, in SIMD, forward and backward. Everything that is one large matrix product
 // over all steps (the input projection, the weight gradients) stays in XLA, which does those well.
 //
-// Layouts (row-major, batch-major like Keras): xproj[B][T][G*H] is the input projection plus input bias; U[H][G*H]
-// the recurrent kernel; UT its transpose. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o) and
+// Layouts (row-major, batch-major like Keras): x[B][T][F] the inputs, W[F][G*H] the input kernel and b[G*H] its bias,
+// U[H][G*H] the recurrent kernel and UT its transpose. The forward pass computes the input projection x_t W + b
+// itself, step by step (XLA's product for an inner dimension as small as 28 runs far below the machine's rate); the
+// backward pass returns the gradient of that projection, from which XLA gets dW, db and dx as large products. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o) and
 // GRU (z, r, h; reset_after=True).
 
 #include <algorithm>
@@ -202,20 +204,31 @@ void Tanh(const float* src, float* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = TanhScalar(src[i]);
 }
 
-// Shapes of a call, read from xproj[B][T][G*H] and h0[B][H]. Sequences are batch-major, like Keras' (an array
+// Shapes of a call, read from x[B][T][F], W[F][G*H] and h0[B][H]. Sequences are batch-major, like Keras' (an array
 // [B][T][W] has the row of sample b at step t at (b*T + t)*W), so nothing is transposed on either side of a call.
 struct Dims {
-  int64_t batch, steps, units;
+  int64_t batch, steps, units, features = 0;
 };
 
-ffi::Error CheckDims(const ffi::Buffer<ffi::F32>& xproj, const ffi::Buffer<ffi::F32>& h0, int64_t gates, Dims* dims) {
-  const auto x = xproj.dimensions();
-  const auto h = h0.dimensions();
-  if (x.size() != 3 || h.size() != 2 || x[0] != h[0] || x[2] != gates * h[1]) {
-    return ffi::Error::InvalidArgument("recurrence: xproj must be [B][T][G*H] and h0 [B][H]");
+ffi::Error CheckDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer<ffi::F32>& w, const ffi::Buffer<ffi::F32>& h0,
+                     int64_t gates, Dims* dims) {
+  const auto xd = x.dimensions();
+  const auto wd = w.dimensions();
+  const auto hd = h0.dimensions();
+  if (xd.size() != 3 || wd.size() != 2 || hd.size() != 2 || xd[0] != hd[0] || wd[0] != xd[2] ||
+      wd[1] != gates * hd[1]) {
+    return ffi::Error::InvalidArgument("recurrence: x must be [B][T][F], W [F][G*H] and h0 [B][H]");
   }
-  *dims = Dims{x[0], x[1], h[1]};
+  *dims = Dims{xd[0], xd[1], hd[1], xd[2]};
   return ffi::Error::Success();
+}
+
+// out[r][:] = bias + x_t[r] W for the block's rows at step t (x rows are a whole sequence apart).
+void ProjectInputs(const float* x, int64_t steps, int64_t t, int64_t rows, const PackedMatrix& w, const float* bias,
+                   float* out) {
+  const int64_t features = w.k(), width = w.n();
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * width, bias, sizeof(float) * width);
+  Gemm(x + t * features, steps * features, rows, w, out, width, true);
 }
 
 Dims SequenceDims(const ffi::Buffer<ffi::F32>& hseq) {
@@ -235,26 +248,27 @@ void ForEachBlock(int64_t batch, Body body) {
 // ---------------------------------------------------------------------------------------------------------------
 // SimpleRNN: h_t = tanh(xproj_t + h_{t-1} U).
 
-void RnnForward(const float* xproj, const PackedMatrix& u, const float* h0, float* hseq, int64_t rows, int64_t steps) {
+void RnnForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
+                float* hseq, int64_t rows, int64_t steps) {
   const int64_t n = u.n(), row = steps * n;  // floats between samples
   std::vector<float> state(h0, h0 + rows * n), pre(rows * n);
   for (int64_t t = 0; t < steps; ++t) {
-    for (int64_t b = 0; b < rows; ++b) std::memcpy(&pre[b * n], xproj + b * row + t * n, sizeof(float) * n);
+    ProjectInputs(x, steps, t, rows, w, bias, pre.data());
     Gemm(state.data(), n, rows, u, pre.data(), n, true);
     Tanh(pre.data(), state.data(), rows * n);
     for (int64_t b = 0; b < rows; ++b) std::memcpy(hseq + b * row + t * n, &state[b * n], sizeof(float) * n);
   }
 }
 
-ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0,
-                          ffi::ResultBuffer<ffi::F32> hseq) {
+ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> bias,
+                          ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq) {
   Dims d;
-  if (ffi::Error error = CheckDims(xproj, h0, 1, &d); error.failure()) return error;
+  if (ffi::Error error = CheckDims(x, w, h0, 1, &d); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n;
-  const PackedMatrix packed(u.typed_data(), n, n);
+  const PackedMatrix packed_w(w.typed_data(), d.features, n), packed(u.typed_data(), n, n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    RnnForward(xproj.typed_data() + first * row, packed, h0.typed_data() + first * n, hseq->typed_data() + first * row,
-               rows, d.steps);
+    RnnForward(x.typed_data() + first * d.steps * d.features, packed_w, bias.typed_data(), packed,
+               h0.typed_data() + first * n, hseq->typed_data() + first * row, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -294,12 +308,12 @@ ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hs
 // ---------------------------------------------------------------------------------------------------------------
 // LSTM: [i f g o] = xproj_t + h_{t-1} U; i, f, o sigmoid, g tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
 
-void LstmForward(const float* xproj, const PackedMatrix& u, const float* h0, const float* c0, float* hseq, float* cseq,
-                 float* gates, int64_t rows, int64_t steps) {
+void LstmForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
+                 const float* c0, float* hseq, float* cseq, float* gates, int64_t rows, int64_t steps) {
   const int64_t n = u.k(), g4 = u.n(), row = steps * n, grow = steps * g4;
   std::vector<float> h(h0, h0 + rows * n), c(c0, c0 + rows * n), z(rows * g4);
   for (int64_t t = 0; t < steps; ++t) {
-    for (int64_t b = 0; b < rows; ++b) std::memcpy(&z[b * g4], xproj + b * grow + t * g4, sizeof(float) * g4);
+    ProjectInputs(x, steps, t, rows, w, bias, z.data());
     Gemm(h.data(), n, rows, u, z.data(), g4, true);
     for (int64_t b = 0; b < rows; ++b) {
       float* i = &z[b * g4];
@@ -321,17 +335,18 @@ void LstmForward(const float* xproj, const PackedMatrix& u, const float* h0, con
   }
 }
 
-ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0,
-                           ffi::Buffer<ffi::F32> c0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> cseq,
+ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> bias,
+                           ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> c0,
+                           ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> cseq,
                            ffi::ResultBuffer<ffi::F32> gates) {
   Dims d;
-  if (ffi::Error error = CheckDims(xproj, h0, 4, &d); error.failure()) return error;
+  if (ffi::Error error = CheckDims(x, w, h0, 4, &d); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n, grow = 4 * row;
-  const PackedMatrix packed(u.typed_data(), n, 4 * n);
+  const PackedMatrix packed_w(w.typed_data(), d.features, 4 * n), packed(u.typed_data(), n, 4 * n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    LstmForward(xproj.typed_data() + first * grow, packed, h0.typed_data() + first * n, c0.typed_data() + first * n,
-                hseq->typed_data() + first * row, cseq->typed_data() + first * row,
-                gates->typed_data() + first * grow, rows, d.steps);
+    LstmForward(x.typed_data() + first * d.steps * d.features, packed_w, bias.typed_data(), packed,
+                h0.typed_data() + first * n, c0.typed_data() + first * n, hseq->typed_data() + first * row,
+                cseq->typed_data() + first * row, gates->typed_data() + first * grow, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -398,15 +413,17 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
 // GRU (reset_after): [rz rr rn] = h_{t-1} U + b_rec; z = sigmoid(xz + rz); r = sigmoid(xr + rr);
 // n = tanh(xn + r rn); h_t = z h_{t-1} + (1 - z) n.
 
-void GruForward(const float* xproj, const PackedMatrix& u, const float* bias_rec, const float* h0, float* hseq,
-                float* gates, float* rec_n, int64_t rows, int64_t steps) {
+void GruForward(const float* inputs, const PackedMatrix& w, const float* bias_in, const PackedMatrix& u,
+                const float* bias_rec, const float* h0, float* hseq, float* gates, float* rec_n, int64_t rows,
+                int64_t steps) {
   const int64_t n = u.k(), g3 = u.n(), row = steps * n, grow = steps * g3;
-  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3);
+  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3), projected(rows * g3);
   for (int64_t t = 0; t < steps; ++t) {
+    ProjectInputs(inputs, steps, t, rows, w, bias_in, projected.data());
     for (int64_t b = 0; b < rows; ++b) std::memcpy(&rec[b * g3], bias_rec, sizeof(float) * g3);
     Gemm(h.data(), n, rows, u, rec.data(), g3, true);
     for (int64_t b = 0; b < rows; ++b) {
-      const float* x = xproj + b * grow + t * g3;
+      const float* x = &projected[b * g3];
       const float* r_rec = &rec[b * g3];
       float* z = gates + b * grow + t * g3;
       float* r = z + n;
@@ -423,17 +440,18 @@ void GruForward(const float* xproj, const PackedMatrix& u, const float* bias_rec
   }
 }
 
-ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> xproj, ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> bias_rec,
-                          ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> gates,
+ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> bias_in,
+                          ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> bias_rec, ffi::Buffer<ffi::F32> h0,
+                          ffi::ResultBuffer<ffi::F32> hseq, ffi::ResultBuffer<ffi::F32> gates,
                           ffi::ResultBuffer<ffi::F32> rec_n) {
   Dims d;
-  if (ffi::Error error = CheckDims(xproj, h0, 3, &d); error.failure()) return error;
+  if (ffi::Error error = CheckDims(x, w, h0, 3, &d); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n, grow = 3 * row;
-  const PackedMatrix packed(u.typed_data(), n, 3 * n);
+  const PackedMatrix packed_w(w.typed_data(), d.features, 3 * n), packed(u.typed_data(), n, 3 * n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    GruForward(xproj.typed_data() + first * grow, packed, bias_rec.typed_data(), h0.typed_data() + first * n,
-               hseq->typed_data() + first * row, gates->typed_data() + first * grow,
-               rec_n->typed_data() + first * row, rows, d.steps);
+    GruForward(x.typed_data() + first * d.steps * d.features, packed_w, bias_in.typed_data(), packed,
+               bias_rec.typed_data(), h0.typed_data() + first * n, hseq->typed_data() + first * row,
+               gates->typed_data() + first * grow, rec_n->typed_data() + first * row, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -499,6 +517,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnBackward, RnnBackwardImpl,
@@ -511,6 +531,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnBackward, RnnBackwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLstmForward, LstmForwardImpl,
                               ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
@@ -533,6 +555,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLstmBackward, LstmBackwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchGruForward, GruForwardImpl,
                               ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()

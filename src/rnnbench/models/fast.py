@@ -45,12 +45,6 @@ def fast_path_reason(layer: Any, mask: Any = None) -> str | None:
     return None if status.available else status.reason
 
 
-def _project(sequences: Any, kernel: Any, bias: Any) -> Any:
-    """x W + b for all samples and steps as one 2-D product: [B, T, F] -> [B, T, G]."""
-    batch, steps, features = sequences.shape
-    return (sequences.reshape(-1, features) @ kernel + bias).reshape(batch, steps, -1)
-
-
 def _outputs(layer: Any, hseq: Any) -> Any:
     """What Keras' RNN.call expects as `outputs`: the whole sequence, or only the last step."""
     return hseq if layer.return_sequences else hseq[:, -1:]
@@ -69,8 +63,9 @@ def fast_layer_classes() -> dict[str, type]:
             if fast_path_reason(self, mask) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
-            xproj = _project(sequences, cell.kernel.value, cell.bias.value)
-            hseq = jax_ops.rnn_sequence(xproj, cell.recurrent_kernel.value, initial_state[0])
+            hseq = jax_ops.rnn_sequence(
+                sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, initial_state[0]
+            )
             last = hseq[:, -1]
             return last, _outputs(self, hseq), [last]
 
@@ -80,8 +75,9 @@ def fast_layer_classes() -> dict[str, type]:
             if fast_path_reason(self, mask) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
-            xproj = _project(sequences, cell.kernel.value, cell.bias.value)
-            hseq, c_last = jax_ops.lstm_sequence(xproj, cell.recurrent_kernel.value, *initial_state)
+            hseq, c_last = jax_ops.lstm_sequence(
+                sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, *initial_state
+            )
             last = hseq[:, -1]
             return last, _outputs(self, hseq), [last, c_last]
 
@@ -93,8 +89,9 @@ def fast_layer_classes() -> dict[str, type]:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
             bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
-            xproj = _project(sequences, cell.kernel.value, bias[0])
-            hseq = jax_ops.gru_sequence(xproj, cell.recurrent_kernel.value, bias[1], state)
+            hseq = jax_ops.gru_sequence(
+                sequences, cell.kernel.value, bias[0], cell.recurrent_kernel.value, bias[1], state
+            )
             last = hseq[:, -1]
             return last, _outputs(self, hseq), [last]
 
