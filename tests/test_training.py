@@ -76,3 +76,17 @@ def test_a_resumed_run_with_dropout_ends_as_an_uninterrupted_one(digits, tmp_pat
     resumed = train(spec, digits, None, tmp_path / "after-two.npz")
     assert [e.train_loss for e in resumed.epochs] == [e.train_loss for e in straight.epochs]
     assert (resumed.test_accuracy, resumed.best_epoch) == (straight.test_accuracy, straight.best_epoch)
+
+
+def test_a_test_set_learning_curve_is_recorded_without_choosing_on_it():
+    data_spec = DataSpec("digits", val_fraction=0.0, limit_train=200, limit_test=50)
+    plain = RunSpec(data_spec, ModelSpec("gru", 8), TrainSpec(batch_size=32, epochs=3), seed=0)
+    curve = RunSpec(data_spec, ModelSpec("gru", 8), TrainSpec(batch_size=32, epochs=3, test_each_epoch=True), seed=0)
+    assert "test_each_epoch" not in plain.to_dict()["train"]  # keys of runs stored before the option are unchanged
+    assert plain.key() != curve.key()
+    data = prepare_data(data_spec)
+    with_curve, without = train(curve, data), train(plain, data)
+    assert [epoch.test_accuracy is not None for epoch in with_curve.epochs] == [True, True, True]
+    assert all(epoch.test_accuracy is None for epoch in without.epochs)
+    assert with_curve.epochs[-1].test_accuracy == with_curve.test_accuracy  # the final weights, the same test set
+    assert [e.train_loss for e in with_curve.epochs] == [e.train_loss for e in without.epochs]  # training untouched

@@ -1,0 +1,63 @@
+"""Building the recurrence kernels: once per machine into a cache, and a clear fallback when that is impossible."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnbench.kernels.build import kernel_cache_dir, kernel_status
+
+PROBE = """
+import json
+from rnnbench.backend import select_backend
+select_backend("jax")
+import numpy as np
+from rnnbench.config import ModelSpec
+from rnnbench.models.builder import build_model
+from rnnbench.models.fast import fast_path_reason
+model = build_model(ModelSpec(name="lstm", units=4), 3, 2, 2)
+layer = model.get_layer("recurrent")
+outputs = model.predict(np.zeros((5, 3, 2), "float32"), verbose=0)
+print(json.dumps({"reason": fast_path_reason(layer), "shape": list(outputs.shape)}))
+"""
+
+
+def probe(env: dict[str, str]) -> dict[str, object]:
+    """Build an LSTM in a fresh process (the kernels load once per process) and say which path it takes."""
+    result = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **env}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_library_is_built_once_into_the_cache():
+    if shutil.which(os.environ.get("CXX", "c++")) is None and shutil.which("g++") is None:
+        pytest.skip("no C++ compiler on this machine: the fast layers fall back to Keras' own")
+    status = kernel_status()
+    assert status.available, status.reason
+    library = Path(status.reason)
+    assert library.is_file() and library.is_relative_to(kernel_cache_dir())
+    built = library.stat().st_mtime_ns
+    assert probe({})["reason"] is None  # another process finds it in the cache ...
+    assert library.stat().st_mtime_ns == built  # ... and does not build it again
+
+
+def test_a_failing_compiler_leaves_keras_own_path(tmp_path: Path):
+    compiler = tmp_path / "broken-c++"
+    compiler.write_text("#!/bin/sh\necho 'recurrent.cc:1: error: this compiler is broken' >&2\nexit 1\n")
+    compiler.chmod(0o755)
+    outcome = probe({"CXX": str(compiler), "RNNBENCH_KERNEL_CACHE": str(tmp_path / "cache")})
+    assert outcome == {
+        "reason": "compiling recurrent.cc failed: recurrent.cc:1: error: this compiler is broken",
+        "shape": [5, 2],
+    }
+    assert not list((tmp_path / "cache").rglob("*.so"))  # no half-written library left behind
+
+
+def test_fast_layers_can_be_turned_off():
+    assert probe({"RNNBENCH_FAST_LAYERS": "0"})["reason"] == "disabled by RNNBENCH_FAST_LAYERS"
