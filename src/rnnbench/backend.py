@@ -16,6 +16,7 @@ from rnnbench.errors import RnnbenchError
 
 BACKENDS = ("jax", "tensorflow", "torch")
 DEFAULT_BACKEND = "jax"
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 _EXTRA = {"jax": "rnnbench", "tensorflow": "rnnbench[tensorflow]", "torch": "rnnbench[torch]"}
 
 
@@ -37,6 +38,11 @@ def select_backend(name: str = DEFAULT_BACKEND) -> None:
     if name == "jax":
         # JAX takes 75 % of a GPU's memory up front by default; several worker processes then share one GPU.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        # One thread per run, in this process as in a worker: a multi-threaded product sums in another order, and a
+        # run's numbers would depend on where it ran. Parallelism comes from running runs side by side.
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} {ONE_THREAD_XLA_FLAGS}".strip()
         _enable_jax_compilation_cache()
 
 
