@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Tables = dict[str, list[Row]]
-WIDE = (6.4, 4.0)
-SQUARE = (4.6, 4.0)
-# Sizes in points of a 6.4-inch figure: legible when a phone shrinks it to its width.
+# Inches: small enough that a phone, shrinking a figure to its width, keeps the text legible.
+WIDE = (5.2, 3.6)
+SQUARE = (4.4, 3.8)
+VIEW = (7.5, 3.7)
 STYLE: dict[str, Any] = {
     "font.size": 11,
     "axes.titlesize": 11,
@@ -133,6 +134,8 @@ def accuracy_vs_time(panel: PanelRecord, tables: Tables) -> Figure | None:
 
 
 def epoch_times(panel: PanelRecord, tables: Tables) -> Figure | None:
+    from matplotlib.ticker import FuncFormatter
+
     rows = _rows(tables, "epochs", panel)
     if not rows:
         return None
@@ -153,6 +156,7 @@ def epoch_times(panel: PanelRecord, tables: Tables) -> Figure | None:
     seconds = [row["seconds"] for row in rows if row["seconds"] > 0]
     if seconds and max(seconds) > LOG_RATIO * min(seconds):
         axis.set_yscale("log")  # the first epoch's compilation would flatten every other epoch to the axis
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     else:
         axis.set_ylim(bottom=0)
     axis.grid(alpha=0.3)
@@ -229,7 +233,8 @@ def sequence_view(panel: PanelRecord, tables: Tables) -> Figure | None:
         return None
     image = panel.dataset.example
     view = get_view(panel.data.view, panel.data.permutation_seed)
-    return view_figure(image, view, f"{panel.data.name}, a training image (class {panel.dataset.example_label})")
+    title = f"{panel.data.name}, a training image (class {panel.dataset.example_label})"
+    return view_figure(image, view, title, size=VIEW)
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ def step_map(view: View, image_shape: tuple[int, int, int]) -> np.ndarray:
     return steps.reshape(height, width, channels)[..., 0]
 
 
-def view_figure(image: np.ndarray, view: View, title: str) -> Figure:
-    """``image`` (H, W, C) in [0, 1] beside its reading order under ``view``."""
+def view_figure(image: np.ndarray, view: View, title: str, size: tuple[float, float] = (9, 4.4)) -> Figure:
+    """``image`` (H, W, C) in [0, 1] beside its reading order under ``view``; ``size`` in inches."""
     from matplotlib.figure import Figure
 
     steps = step_map(view, image.shape)
     sequence = view(image[np.newaxis])[0]
-    figure = Figure(figsize=(9, 4.4), layout="constrained")
+    figure = Figure(figsize=size, layout="constrained")
     left, right = figure.subplots(1, 2)
     left.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0.0, vmax=1.0)
     left.set_title(title)
