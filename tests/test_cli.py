@@ -83,10 +83,11 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
 
 
 def test_the_table_is_printed(capsys):
-    assert main(["compare", *TINY, "--models", "gru", "--quiet"]) == 0
+    assert main(["compare", *TINY, "--models", "gru", "--quiet", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "gru" in out and "best val acc %" in out and "s/epoch" in out
     assert "epoch 1/2" not in out  # --quiet prints only the table
+    assert not Path("rnnbench-report").exists()
 
 
 def test_progress_is_plain_lines_without_carriage_returns(capsys):
@@ -95,6 +96,8 @@ def test_progress_is_plain_lines_without_carriage_returns(capsys):
     assert "\r" not in out
     assert "[1/1] simplernn seed 0 epoch 3/3" in out
     assert "finished: test accuracy" in out
+    assert out.rstrip().endswith("report written to rnnbench-report/report.html")
+    assert Path("rnnbench-report/report.html").is_file()
 
 
 def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz, tmp_path):

@@ -6,8 +6,9 @@ import io
 
 import numpy as np
 import pytest
-from browser import CHROMIUM, Chromium, file_url
 from PIL import Image
+
+from browser import CHROMIUM, Chromium, file_url
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"

@@ -280,7 +280,7 @@ PLOTS = (
 def svg_text(figure: Figure, salt: str) -> str:
     """The figure as an ``<svg>`` element to inline in HTML: text drawn as paths (no fonts needed), scalable.
 
-    ``salt`` makes the element ids of this figure distinct from those of the other figures of the same page.
+    ``salt`` prefixes the element ids of this figure, to keep them distinct from those of the page's other figures.
     """
     import matplotlib
 
@@ -289,6 +289,15 @@ def svg_text(figure: Figure, salt: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.S)  # RDF boilerplate, not the figure
+    # Glyphs, markers and clip paths have ids; prefix them so that ids stay unique on a page of several figures.
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    text = re.sub(r'\bid="([^"]+)"', lambda match: f'id="{salt}-{match.group(1)}"', text)
+    text = re.sub(
+        r'(href="#|url\(#)([^")]+)',
+        lambda match: match.group(1) + (f"{salt}-{match.group(2)}" if match.group(2) in ids else match.group(2)),
+        text,
+    )
     # A fixed size in points would overflow a phone screen: keep the viewBox, let CSS set the width.
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 preserveAspectRatio="xMidYMid meet"', text,
                   count=1)  # fmt: skip
