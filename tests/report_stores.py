@@ -29,10 +29,13 @@ def result(run: RunSpec, val: tuple[float, float], test: float, seconds: tuple[f
     return RunResult(run, 100, 90, FINISHED, best, max(val), test, test, sum(seconds), epochs)
 
 
-def fill(path: Path, results: list[tuple[RunResult, list[list[int]]]], name: str = "known") -> Path:
-    """A store holding ``results`` (with their confusion matrices), their experiment and data set records."""
+def fill(
+    path: Path, results: list[tuple[RunResult, list[list[int]]]], name: str = "known", models: tuple[str, ...] = ()
+) -> Path:
+    """A store holding ``results`` (with their confusion matrices; stored in this order) and their experiment (of
+    ``models``, default those of the results in order) and data set records."""
     with Store.open(path) as store:
-        models = tuple(dict.fromkeys(r.spec.model.name for r, _ in results))
+        models = models or tuple(dict.fromkeys(r.spec.model.name for r, _ in results))
         seeds = tuple(sorted({r.spec.seed for r, _ in results}))
         datas = tuple(dict.fromkeys(r.spec.data for r, _ in results))
         store.save_experiment(name, ExperimentSpec(name, datas, (TRAIN,), models, (8,), seeds).to_dict())

@@ -84,3 +84,10 @@ def test_an_empty_store_says_so(tmp_path):
         pass
     with pytest.raises(RnnbenchError, match="holds no runs yet; run 'rnnbench compare' or 'rnnbench sweep' first"):
         read_report_data(tmp_path / "s.db")
+
+
+def test_models_keep_the_experiments_order_not_the_order_runs_started(tmp_path):
+    runs = [(result(spec(model, 0), (0.5, 0.6), 0.5), PERFECT) for model in ("gru", "simplernn", "lstm")]
+    store = fill(tmp_path / "s.db", runs, models=("simplernn", "lstm", "gru"))
+    (panel,) = read_report_data(store).panels
+    assert [summary.model for summary in panel.summary] == ["simplernn", "lstm", "gru"]

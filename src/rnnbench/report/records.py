@@ -237,12 +237,18 @@ def _nothing_matches(store: Store, selection: Selection, runs: Sequence[StoredRu
     return RnnbenchError(f"no run in {store.path} matches {selection.describe()}; the store holds {inventory}")
 
 
-def _panel_order(runs: Sequence[StoredRun]) -> list[StoredRun]:
-    """Models in the order they first appear, then width and seed: the grid's order for a store filled by one grid."""
-    first: dict[str, int] = {}
-    for index, run in enumerate(runs):
-        first.setdefault(run.spec.model.name, index)
-    return sorted(runs, key=lambda run: (run.spec.model.units, first[run.spec.model.name], run.spec.seed))
+def _panel_order(runs: Sequence[StoredRun], experiments: Sequence[StoredExperiment]) -> list[StoredRun]:
+    """Width, then models in the order the latest experiment naming them listed them, then seed.
+
+    Runs start in another order (the longest first, several at once), so the store's order is only the fallback.
+    """
+    rank: dict[str, int] = {}
+    for experiment in reversed(experiments):
+        for name in experiment.spec.get("models", []):
+            rank.setdefault(name, len(rank))
+    for run in runs:
+        rank.setdefault(run.spec.model.name, len(rank))
+    return sorted(runs, key=lambda run: (run.spec.model.units, rank[run.spec.model.name], run.spec.seed))
 
 
 def gather(store: Store, selection: Selection = Selection()) -> ReportData:
@@ -252,12 +258,13 @@ def gather(store: Store, selection: Selection = Selection()) -> ReportData:
     if not chosen:
         raise _nothing_matches(store, selection, every_run)
     datasets = store.datasets()
+    every_experiment = store.experiments()
     groups: dict[tuple[DataSpec, TrainSpec, ModelSpec, str], list[StoredRun]] = {}
     for run in chosen:
         groups.setdefault((run.spec.data, run.spec.train, _structure(run.spec), run.spec.backend), []).append(run)
     panels = []
     for number, ((data, train, structure, backend), runs) in enumerate(groups.items(), start=1):
-        ordered = _panel_order(runs)
+        ordered = _panel_order(runs, every_experiment)
         results = [run.result for run in ordered if run.result is not None]
         summary = summarize(results)
         comparisons = pairwise(results)
@@ -275,7 +282,7 @@ def gather(store: Store, selection: Selection = Selection()) -> ReportData:
                 verdict=verdict(summary, comparisons),
             )
         )
-    experiments = [e for e in store.experiments() if any(_in_experiment(run.spec, e.spec) for run in chosen)]
+    experiments = [e for e in every_experiment if any(_in_experiment(run.spec, e.spec) for run in chosen)]
     return ReportData(
         store=store.path,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
