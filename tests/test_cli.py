@@ -96,13 +96,15 @@ def test_progress_is_plain_lines_without_carriage_returns(capsys):
     assert "\r" not in out
     assert "[1/1] simplernn seed 0 epoch 3/3" in out
     assert "finished: test accuracy" in out
-    assert out.rstrip().endswith("report written to rnnbench-report/report.html")
+    assert out.rstrip().endswith(f"report written to {Path('rnnbench-report/report.html').resolve()}")
     assert Path("rnnbench-report/report.html").is_file()
 
 
 def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz, tmp_path):
     path = tmp_path / "out.json"
-    code = main(["compare", "--dataset", str(mnist_shaped_npz), "--epochs", "1", "--json", str(path), "--quiet"])
+    code = main(
+        ["compare", "--dataset", str(mnist_shaped_npz), "--epochs", "1", "--json", str(path), "--quiet", "--no-report"]
+    )
     assert code == 0
     summary = json.loads(path.read_text())
     assert {run["model"]: run["params"] for run in summary["runs"]} == {
@@ -183,7 +185,7 @@ def test_the_entry_point_exits_2_without_a_traceback():
 def test_keras_backend_in_the_environment_does_not_change_the_backend(tmp_path: Path):
     path = tmp_path / "s.json"
     process = _rnnbench(
-        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet",
+        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet", "--no-report",
         env={"KERAS_BACKEND": "tensorflow"},
     )  # fmt: skip
     assert process.returncode == 0, process.stderr

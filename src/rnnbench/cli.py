@@ -141,7 +141,7 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, outputs:
         selection = Selection(run_keys=tuple(run.spec.key() for run in result.results))
         if selection.run_keys:
             written = report_from_store(store, outputs.out, selection=selection)
-            console.print(f"report written to {written['html']}", highlight=False, soft_wrap=True)
+            console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
 
 
 @cli.command()
