@@ -65,3 +65,22 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
     (tmp_path / "empty.db").write_bytes(b"")
     assert main(["report", "--store", str(tmp_path / "empty.db")]) == 2
     assert "is not a results store" in _one_line_error(capsys)
+
+
+def test_diverged_and_failed_runs_are_reported_not_fatal(tmp_path):
+    from report_stores import ENVIRONMENT, PERFECT, fill, result, spec
+
+    from rnnbench.results import DIVERGED, RunResult
+    from rnnbench.store import Store
+
+    store = fill(tmp_path / "s.db", [(result(spec("lstm", 0), (0.5, 0.6), 0.5), PERFECT)])
+    diverged = RunResult(spec("gru", 0), 100, 90, DIVERGED, None, None, None, None, 0.3, ())
+    with Store.open(store) as writer:
+        writer.start_run(diverged.spec, ENVIRONMENT)
+        writer.finish_run(diverged, None)
+        writer.start_run(spec("gru", 1), ENVIRONMENT)
+        writer.fail_run(spec("gru", 1), "worker process killed by SIGKILL")
+    written = report_from_store(store, tmp_path / "out", ("html", "md", "json", "csv"))
+    html = written["html"].read_text()
+    assert "failed: worker process killed by SIGKILL" in html and ">diverged<" in html
+    assert "0 + 1 diverged" in html  # gru's row: no finished run, one diverged

@@ -68,11 +68,15 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
   .scroll { overflow: visible; }
-  th, td { white-space: normal; padding: .2rem .35rem; }
+  table { font-size: 8.5pt; }
+  th, td { padding: .15rem .3rem; }
+  th, table.settings td { white-space: normal; }
   .scroll th:first-child, .scroll td:first-child { position: static; }
-  .figures { display: block; }
-  figure { break-inside: avoid; page-break-inside: avoid; margin: 0 0 1.2rem; }
-  figure svg { max-height: 120mm; width: auto; max-width: 100%; margin: 0 auto; }
+  /* Two figures a row, as on a laptop: half a page each is plenty on paper. */
+  .figures { grid-template-columns: 1fr 1fr; gap: 4mm 6mm; }
+  figure { break-inside: avoid; page-break-inside: avoid; }
+  figure svg, figure.wide > svg { max-height: 110mm; }
+  .several { grid-template-columns: repeat(3, 1fr); }
   section.panel + section.panel, section.settings { break-before: page; page-break-before: always; }
   .verdict { border: 1px solid var(--ink); }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
