@@ -69,7 +69,6 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
 
 def test_diverged_and_failed_runs_are_reported_not_fatal(tmp_path):
     from report_stores import ENVIRONMENT, PERFECT, fill, result, spec
-
     from rnnbench.results import DIVERGED, RunResult
     from rnnbench.store import Store
 

@@ -61,7 +61,8 @@ def _figure(size: tuple[float, float] = WIDE) -> Figure:
 def _percent_axis(axis: Axes, which: str = "y") -> None:
     from matplotlib.ticker import PercentFormatter
 
-    (axis.yaxis if which == "y" else axis.xaxis).set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    # Decimals as the ticks need them: a tick at 62.5 % must not read 62 %.
+    (axis.yaxis if which == "y" else axis.xaxis).set_major_formatter(PercentFormatter(xmax=1.0))
 
 
 def _legend(figure: Figure, axis: Axes) -> None:
