@@ -6,11 +6,11 @@ It opens a page with the network cut off, and records every request the page mak
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +25,17 @@ FLAGS = (
     # Every host name fails to resolve: nothing could be fetched even if the page asked.
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )  # fmt: skip
+
+# Moves both pipe ends above 4 first, so that neither dup2 clobbers the other, then becomes the browser.
+WIRE_PIPES = """
+import fcntl, os, sys
+read, write = (fcntl.fcntl(int(fd), fcntl.F_DUPFD, 10) for fd in sys.argv[1:3])
+os.dup2(read, 3)
+os.dup2(write, 4)
+os.close(read)
+os.close(write)
+os.execv(sys.argv[3], sys.argv[3:])
+"""
 
 
 @dataclass
@@ -48,18 +59,13 @@ class Chromium:
         to_browser_read, self.to_browser = os.pipe()
         self.from_browser, from_browser_write = os.pipe()
 
-        def wire_pipes() -> None:
-            # The browser reads commands on fd 3 and writes replies on fd 4; move the pipe ends out of the way first
-            # so that neither dup2 clobbers the other.
-            high_read = fcntl.fcntl(to_browser_read, fcntl.F_DUPFD, 10)
-            high_write = fcntl.fcntl(from_browser_write, fcntl.F_DUPFD, 10)
-            os.dup2(high_read, 3)
-            os.dup2(high_write, 4)
-
+        # The browser reads commands on fd 3 and writes replies on fd 4. A small Python process puts the pipe ends
+        # there and execs the browser: a preexec_fn would fork this (multithreaded, JAX-running) test process.
         self.process = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"],
+            [sys.executable, "-c", WIRE_PIPES, str(to_browser_read), str(from_browser_write), CHROMIUM, *FLAGS,
+             f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire_pipes, close_fds=False,
+            pass_fds=(to_browser_read, from_browser_write),
         )  # fmt: skip
         os.close(to_browser_read)
         os.close(from_browser_write)
