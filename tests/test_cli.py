@@ -41,8 +41,12 @@ def _one_line_error(capsys) -> str:
 @pytest.fixture(scope="module")
 def digits_comparison(tmp_path_factory):
     """One tiny comparison of the three classic cells on digits, 2 seeds, with its summary JSON."""
-    path = tmp_path_factory.mktemp("summary") / "out" / "summary.json"
-    assert main(["compare", *TINY, "--seeds", "2", "--json", str(path)]) == 0
+    folder = tmp_path_factory.mktemp("summary")
+    path = folder / "out" / "summary.json"
+    # A module fixture runs before the per-test move into a temporary folder: keep the store and report out of the
+    # working directory too.
+    outputs = ["--store", str(folder / "rnnbench.db"), "--out", str(folder / "report")]
+    assert main(["compare", *TINY, "--seeds", "2", "--json", str(path), *outputs]) == 0
     return json.loads(path.read_text())
 
 
