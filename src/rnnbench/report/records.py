@@ -195,22 +195,33 @@ def _in_experiment(spec: RunSpec, experiment: dict[str, Any]) -> bool:
     budgets = experiment.get("match_params") or []
     width_ok = spec.model.param_budget in budgets if budgets else spec.model.units in experiment["units"]
     model = dataclasses.asdict(spec.model)
-    train = {key: value for key, value in spec.to_dict()["train"].items() if key != "recipe"}
-    data = spec.to_dict()["data"]
     return (
         spec.model.name in experiment["models"]
         and spec.seed in experiment["seeds"]
         and spec.backend == experiment["backend"]
         and width_ok
         and all(model[key] == value for key, value in structure.items() if key != "param_budget")
-        and any(_same(data, candidate) for candidate in experiment["data"])
-        and any(_same(train, candidate) for candidate in experiment["train"])
+        and any(spec.data == _data_spec(stored) for stored in experiment["data"])
+        and any(spec.train == _train_spec(stored) for stored in experiment["train"])
     )
 
 
-def _same(values: dict[str, Any], stored: dict[str, Any]) -> bool:
-    """Equal dicts, where the stored side went through JSON (tuples became lists)."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in values.items()} == stored
+def _data_spec(stored: dict[str, Any]) -> DataSpec | None:
+    """A data spec from its JSON form (tuples came back as lists); None if this version does not know its fields."""
+    values = dict(stored)
+    if values.get("image_size") is not None:
+        values["image_size"] = tuple(values["image_size"])
+    try:
+        return DataSpec(**values)
+    except (TypeError, RnnbenchError):
+        return None
+
+
+def _train_spec(stored: dict[str, Any]) -> TrainSpec | None:
+    try:
+        return TrainSpec(**stored)
+    except (TypeError, RnnbenchError):
+        return None
 
 
 def _selected(store: Store, selection: Selection, runs: Sequence[StoredRun]) -> list[StoredRun]:

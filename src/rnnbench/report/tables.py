@@ -128,6 +128,7 @@ def epochs(data: ReportData) -> list[Row]:
                         "val_loss": epoch.val_loss,
                         "val_accuracy": epoch.val_accuracy,
                         "seconds": epoch.seconds,
+                        "test_accuracy": epoch.test_accuracy,  # only with --test-each-epoch; never picks an epoch
                     }
                 )
     return rows
