@@ -75,8 +75,9 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
         }  # fmt: skip
         assert [epoch["epoch"] for epoch in run["epochs"]] == [1, 2]
         assert set(run["epochs"][0]) == {
-            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds",
+            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_accuracy",
         }  # fmt: skip
+        assert run["epochs"][0]["test_accuracy"] is None  # measured per epoch only with --test-each-epoch
     assert [model["model"] for model in summary["summary"]] == ["simplernn", "lstm", "gru"]
     for model in summary["summary"]:
         assert model["n"] == 2
