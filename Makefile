@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## demo: set up and compare SimpleRNN, LSTM and GRU on the bundled digits data set (offline)
+## demo: set up, compare SimpleRNN, LSTM and GRU on the bundled digits data set (offline), print the report's path
 demo: install
 	$(BIN)/rnnbench compare $(DEMO_ARGS)
 

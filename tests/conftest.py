@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +46,45 @@ def mnist_shaped_npz(tmp_path: Path) -> Path:
 def _work_in_a_temporary_folder(tmp_path, monkeypatch):
     """Commands write rnnbench.db (and reports) into the working directory: keep them out of the checkout."""
     monkeypatch.chdir(tmp_path)
+
+
+TINY_SWEEP = """
+name = "tiny"
+[grid]
+models = ["simplernn", "gru"]
+datasets = ["digits"]
+units = [8]
+seeds = [0, 1]
+[train]
+epochs = 2
+[data]
+limit_train = 300
+limit_test = 100
+"""
+
+
+@dataclass(frozen=True)
+class SweepOutput:
+    """A tiny real sweep run as a user runs it: its store, its report folder and what it printed."""
+
+    store: Path
+    report: Path
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep(tmp_path_factory) -> SweepOutput:
+    """Two models x two seeds on digits, 2 epochs, in a real process whose stdout is a pipe (not a terminal)."""
+    folder = tmp_path_factory.mktemp("tiny-sweep")
+    experiment = folder / "tiny.toml"
+    experiment.write_text(TINY_SWEEP)
+    store, report = folder / "results.db", folder / "report"
+    environment = {key: value for key, value in os.environ.items() if key != "CI"}  # plain output without CI too
+    process = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "sweep", str(experiment), "--store", str(store), "--out", str(report),
+         "--jobs", "1"],
+        capture_output=True, text=True, env=environment, timeout=600, cwd=folder,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    return SweepOutput(store, report, process.stdout, process.stderr)

@@ -41,8 +41,12 @@ def _one_line_error(capsys) -> str:
 @pytest.fixture(scope="module")
 def digits_comparison(tmp_path_factory):
     """One tiny comparison of the three classic cells on digits, 2 seeds, with its summary JSON."""
-    path = tmp_path_factory.mktemp("summary") / "out" / "summary.json"
-    assert main(["compare", *TINY, "--seeds", "2", "--json", str(path)]) == 0
+    folder = tmp_path_factory.mktemp("summary")
+    path = folder / "out" / "summary.json"
+    # A module fixture runs before the per-test move into a temporary folder: keep the store and report out of the
+    # working directory too.
+    outputs = ["--store", str(folder / "rnnbench.db"), "--out", str(folder / "report")]
+    assert main(["compare", *TINY, "--seeds", "2", "--json", str(path), *outputs]) == 0
     return json.loads(path.read_text())
 
 
@@ -71,8 +75,9 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
         }  # fmt: skip
         assert [epoch["epoch"] for epoch in run["epochs"]] == [1, 2]
         assert set(run["epochs"][0]) == {
-            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds",
+            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_accuracy",
         }  # fmt: skip
+        assert run["epochs"][0]["test_accuracy"] is None  # measured per epoch only with --test-each-epoch
     assert [model["model"] for model in summary["summary"]] == ["simplernn", "lstm", "gru"]
     for model in summary["summary"]:
         assert model["n"] == 2
@@ -83,10 +88,11 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
 
 
 def test_the_table_is_printed(capsys):
-    assert main(["compare", *TINY, "--models", "gru", "--quiet"]) == 0
+    assert main(["compare", *TINY, "--models", "gru", "--quiet", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "gru" in out and "best val acc %" in out and "s/epoch" in out
     assert "epoch 1/2" not in out  # --quiet prints only the table
+    assert not Path("rnnbench-report").exists()
 
 
 def test_progress_is_plain_lines_without_carriage_returns(capsys):
@@ -95,11 +101,15 @@ def test_progress_is_plain_lines_without_carriage_returns(capsys):
     assert "\r" not in out
     assert "[1/1] simplernn seed 0 epoch 3/3" in out
     assert "finished: test accuracy" in out
+    assert out.rstrip().endswith(f"report written to {Path('rnnbench-report/report.html').resolve()}")
+    assert Path("rnnbench-report/report.html").is_file()
 
 
 def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz, tmp_path):
     path = tmp_path / "out.json"
-    code = main(["compare", "--dataset", str(mnist_shaped_npz), "--epochs", "1", "--json", str(path), "--quiet"])
+    code = main(
+        ["compare", "--dataset", str(mnist_shaped_npz), "--epochs", "1", "--json", str(path), "--quiet", "--no-report"]
+    )
     assert code == 0
     summary = json.loads(path.read_text())
     assert {run["model"]: run["params"] for run in summary["runs"]} == {
@@ -180,7 +190,7 @@ def test_the_entry_point_exits_2_without_a_traceback():
 def test_keras_backend_in_the_environment_does_not_change_the_backend(tmp_path: Path):
     path = tmp_path / "s.json"
     process = _rnnbench(
-        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet",
+        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet", "--no-report",
         env={"KERAS_BACKEND": "tensorflow"},
     )  # fmt: skip
     assert process.returncode == 0, process.stderr

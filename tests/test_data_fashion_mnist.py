@@ -44,7 +44,7 @@ def test_the_system_files_match_the_pinned_payload_checksums(offline_empty_cache
 
 def test_compare_reads_sequential_fashion_mnist_offline(offline_empty_cache, tmp_path, capsys):
     args = ["compare", "--dataset", "fashion_mnist", "--view", "pixels", "--limit-train", "512", "--limit-test", "256"]
-    assert main([*args, "--epochs", "1", "--models", "gru", "--units", "8", "--offline", "--quiet"]) == 0
+    assert main([*args, "--epochs", "1", "--models", "gru", "--units", "8", "--offline", "--quiet", "--no-report"]) == 0
     assert "fashion_mnist read by pixels (784 steps x 1 features)" in capsys.readouterr().out
 
 

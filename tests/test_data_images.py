@@ -83,6 +83,7 @@ def test_a_folder_that_is_no_data_set(tmp_path, capsys):
 def test_compare_on_an_image_folder(tmp_path, capsys):
     root = make_folder(tmp_path / "shapes", per_class=20)
     args = ["compare", "--dataset", str(root), "--models", "gru", "--units", "4", "--epochs", "1", "--quiet"]
+    args.append("--no-report")
     assert main([*args, "--image-size", "8x6", "--view", "columns"]) == 0
     assert "shapes read by columns (6 steps x 8 features)" in capsys.readouterr().out
     assert main([*args, "--image-size", "8by6"]) == 2

@@ -17,7 +17,7 @@ def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path):
         assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in store.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"experiments", "runs", "epochs", "results"}
+        assert tables == {"experiments", "runs", "epochs", "results", "datasets"}
 
 
 def test_a_run_goes_from_running_to_finished_and_reads_back(tmp_path):
@@ -76,3 +76,32 @@ def test_foreign_and_newer_files_are_refused(tmp_path):
         pass
     with pytest.raises(RnnbenchError, match="no results store at"), Store.read(tmp_path / "missing.db"):
         pass
+
+
+def test_runs_data_sets_and_experiments_read_back(tmp_path):
+    import numpy as np
+
+    image = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8, 1)
+    with Store.open(tmp_path / "s.db") as store:
+        store.save_experiment("first", {"models": ["lstm"]})
+        store.save_dataset(SPEC.data, {"train": 90, "classes": 10}, image, 7)
+        store.start_run(SPEC, {"host": "box", "device": "cpu"})
+        store.finish_run(RESULT, [[1, 0], [0, 1]])
+    with Store.read(tmp_path / "s.db") as store:
+        (run,) = store.runs()
+        assert run.result == RESULT and run.confusion == [[1, 0], [0, 1]] and run.status == FINISHED
+        assert run.environment["host"] == "box" and run.environment["started_at"]
+        (stored,) = store.datasets().values()
+        assert stored.spec == SPEC.data and stored.description == {"train": 90, "classes": 10}
+        assert stored.example is not None and np.array_equal(stored.example, image) and stored.example_label == 7
+        assert [(e.name, e.spec) for e in store.experiments()] == [("first", {"models": ["lstm"]})]
+
+
+def test_a_store_from_before_data_set_records_still_reads(tmp_path):
+    from rnnbench.store import MIGRATIONS
+
+    connection = sqlite3.connect(tmp_path / "old.db")
+    connection.executescript(f"{MIGRATIONS[0]}; PRAGMA user_version = 1;")
+    connection.close()
+    with Store.read(tmp_path / "old.db") as store:
+        assert store.datasets() == {} and store.runs() == []

@@ -36,8 +36,9 @@ def _experiment(tmp_path: Path, text: str = EXPERIMENT) -> Path:
 
 
 def _sweep(experiment: Path, store: Path, *extra: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "rnnbench", "sweep", str(experiment), "--store", str(store)]
     return subprocess.Popen(
-        [sys.executable, "-m", "rnnbench", "sweep", str(experiment), "--store", str(store), "--quiet", *extra],
+        [*command, "--quiet", "--no-report", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -128,7 +129,7 @@ def test_two_sweeps_on_one_store_do_not_collide(tmp_path):
 def test_a_diverging_run_is_recorded_and_the_sweep_finishes(tmp_path, capsys):
     experiment = _experiment(tmp_path, EXPERIMENT.replace("epochs = 6", "epochs = 3\nlearning_rate = 1e12"))
     store = tmp_path / "diverged.db"
-    assert main(["sweep", str(experiment), "--store", str(store), "--jobs", "1", "--quiet"]) == 0
+    assert main(["sweep", str(experiment), "--store", str(store), "--jobs", "1", "--quiet", "--no-report"]) == 0
     assert _query(store, "SELECT status, count(*) FROM runs GROUP BY status") == [("diverged", 2)]
     out = capsys.readouterr().out
     assert out.count("0 + 1 diverged") == 2 and "no finished runs to compare" in out
@@ -138,7 +139,7 @@ def test_a_diverging_run_is_recorded_and_the_sweep_finishes(tmp_path, capsys):
 def test_compare_again_trains_nothing_and_prints_the_same_table(tmp_path, capsys, jobs):
     args = ["compare", "--dataset", "digits", "--epochs", "2", "--seeds", "2", "--units", "8",
             "--models", "simplernn,gru", "--limit-train", "300", "--store", str(tmp_path / "s.db"),
-            "--jobs", jobs, "--quiet"]  # fmt: skip
+            "--jobs", jobs, "--quiet", "--no-report"]  # fmt: skip
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0

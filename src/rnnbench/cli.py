@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -87,19 +88,36 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="Write the summary JSON to this file."),
             click.option("--quiet", is_flag=True, help="Print only the final tables."),
+            click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("rnnbench-report"),
+                         show_default=True, help="Folder of the report written at the end (report.html, report.md "
+                         "with figures/, report.json, csv/); 'rnnbench report' rewrites it from the store."),
+            click.option("--no-report", is_flag=True, help="Write no report at the end."),
         )
     ):  # fmt: skip
         command = option(command)
     return command
 
 
-def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_path: Path | None, quiet: bool) -> None:
-    """Run the experiment with a progress display, then print its tables and verdicts."""
+@dataclass(frozen=True)
+class Outputs:
+    """Where a comparison's results go besides the store and the terminal."""
+
+    json_path: Path | None
+    out: Path
+    report: bool
+    quiet: bool
+
+
+def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, outputs: Outputs) -> None:
+    """Run the experiment with a progress display, print its tables and verdicts, then write its report."""
     from rnnbench.experiment import check_names, run_experiment
     from rnnbench.report.progress import make_progress
+    from rnnbench.report.records import Selection
     from rnnbench.report.summary import write_summary
     from rnnbench.report.table import footer, panel_table
+    from rnnbench.report.write import report_from_store
 
+    json_path, quiet = outputs.json_path, outputs.quiet
     workers = _jobs(jobs)
     check_names(spec)
     console = make_console()
@@ -118,6 +136,12 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, json_pat
         write_summary(result, json_path)
         if not quiet:
             console.print(f"summary written to {json_path}", highlight=False)
+    if outputs.report:
+        # Only this experiment's runs, read back from the store like any later 'rnnbench report'.
+        selection = Selection(run_keys=tuple(run.spec.key() for run in result.results))
+        if selection.run_keys:
+            written = report_from_store(store, outputs.out, selection=selection)
+            console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
 
 
 @cli.command()
@@ -215,6 +239,8 @@ def compare(
     backend: str | None,
     json_path: Path | None,
     quiet: bool,
+    out: Path,
+    no_report: bool,
 ) -> None:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
     _go_offline(offline)
@@ -241,7 +267,7 @@ def compare(
         seeds=parse_seeds(seeds),
         backend=backend or DEFAULT_BACKEND,
     )
-    _execute(spec, store, jobs, force, json_path, quiet)
+    _execute(spec, store, jobs, force, Outputs(json_path, out, not no_report, quiet))
 
 
 @cli.command()
@@ -260,12 +286,58 @@ def sweep(
     backend: str | None,
     json_path: Path | None,
     quiet: bool,
+    out: Path,
+    no_report: bool,
 ) -> None:
     """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
     from rnnbench.experiment_file import load_experiment
 
     _go_offline(offline)
-    _execute(load_experiment(experiment, backend), store, jobs, force, json_path, quiet)
+    _execute(load_experiment(experiment, backend), store, jobs, force, Outputs(json_path, out, not no_report, quiet))
+
+
+@cli.command()
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("rnnbench.db"),
+    show_default=True,
+    help="The results store to read (never written).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,json,csv",
+    show_default=True,
+    help="Comma-separated: html (one self-contained page), md (Markdown + PNG figures), json, csv.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rnnbench-report"),
+    show_default=True,
+    help="Folder to write the report into.",
+)
+@click.option(
+    "--experiment",
+    default=None,
+    metavar="NAME",
+    help="Only the runs of the experiment of this name ('compare', or the name in a sweep's TOML).",
+)
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE[,VALUE]",
+              help="Only runs whose KEY is one of the VALUEs; KEY: model, units, dataset, view, preset, seed or "
+                   "backend. Repeat for several keys (all must match), e.g. --filter model=lstm,gru "
+                   "--filter dataset=digits.")  # fmt: skip
+def report(store: Path, formats: str, out: Path, experiment: str | None, filters: tuple[str, ...]) -> None:
+    """Write a report of the runs in a store: comparison tables, verdicts, plots, settings."""
+    from rnnbench.report.records import Selection, parse_filters
+    from rnnbench.report.write import parse_formats, report_from_store
+
+    chosen = parse_formats(formats)
+    selection = Selection(experiment=experiment, filters=parse_filters(filters))
+    written = report_from_store(store, out, chosen, selection)
+    for name in chosen:
+        click.echo(f"{name}: {written[name]}")
 
 
 @cli.group()

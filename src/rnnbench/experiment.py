@@ -146,6 +146,8 @@ def run_experiment(
     runs = spec.runs(_matcher(prepared))
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
+        for data_spec, sequences in prepared.items():
+            _save_dataset(store, data_spec, sequences)
         todo = [run for run in runs if force or store.status(run.key()) not in DONE]
         if force:
             for run in todo:
@@ -165,6 +167,13 @@ def run_experiment(
         trained=len(todo),
         reused=len(runs) - len(todo),
     )
+
+
+def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:
+    """Record what reports show of a data set: its description and its first training image (the view inverted)."""
+    view = get_view(spec.view, spec.permutation_seed)
+    example = view.invert(sequences.x_train[:1], sequences.image_shape)[0]
+    store.save_dataset(spec, sequences.describe(), example, int(sequences.y_train[0]))
 
 
 def _matcher(prepared: dict[DataSpec, SequenceData]) -> Callable[[DataSpec, ModelSpec, int], ModelSpec]:

@@ -7,17 +7,23 @@ identified by its key (the hash of its complete spec): a finished run is never t
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import hashlib
+import io
 import json
 import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rnnbench.config import RunSpec
+import numpy as np
+
+from rnnbench.config import DataSpec, RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
 
@@ -48,8 +54,55 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     "ALTER TABLE epochs ADD COLUMN test_accuracy REAL;",
+    # What reports need to know of each data set without loading it: its sizes and shapes, and one training image
+    # (float32 in [0, 1], as .npy bytes) to draw the sequence view with.
+    """
+    CREATE TABLE datasets (
+        data_key TEXT PRIMARY KEY, spec TEXT NOT NULL, description TEXT NOT NULL, example BLOB, example_label INTEGER
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """Everything the store holds of one run: its spec, state, where it ran, and its result if it has one."""
+
+    run_key: str
+    spec: RunSpec
+    status: str
+    reason: str | None
+    environment: dict[str, Any]
+    result: RunResult | None
+    confusion: list[list[int]] | None
+
+
+@dataclass(frozen=True)
+class StoredDataset:
+    """A prepared data set as recorded by the driver: its description and one training image (H, W, C)."""
+
+    spec: DataSpec
+    description: dict[str, Any]
+    example: np.ndarray | None
+    example_label: int | None
+
+
+@dataclass(frozen=True)
+class StoredExperiment:
+    name: str
+    spec: dict[str, Any]
+    created_at: str
+
+
+ENVIRONMENT_COLUMNS = ("rnnbench_version", "keras_version", "backend", "backend_version", "host", "device",
+                       "started_at", "ended_at", "resumed_from_epoch")  # fmt: skip
+
+
+def data_key(spec: DataSpec) -> str:
+    """A stable hash of a data spec (the key of its row in the datasets table)."""
+    canonical = json.dumps(dataclasses.asdict(spec), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _now() -> str:
@@ -90,7 +143,10 @@ class Store:
             raise RnnbenchError(f"no results store at {path}; run 'rnnbench compare' or 'rnnbench sweep' first")
         connection = _connect(path)
         try:
-            _check_version(connection, path)
+            if _check_version(connection, path) == 0:
+                raise RnnbenchError(
+                    f"{path} is not a results store; give the --store that rnnbench compare/sweep wrote"
+                )
             yield cls(connection, path)
         finally:
             connection.close()
@@ -104,6 +160,24 @@ class Store:
             self.connection.execute(
                 "INSERT INTO experiments (name, spec, created_at) VALUES (?, ?, ?)",
                 (name, json.dumps(spec, sort_keys=True), _now()),
+            )
+
+    def save_dataset(
+        self, spec: DataSpec, description: dict[str, Any], example: np.ndarray, example_label: int
+    ) -> None:
+        """Record a prepared data set (reports draw its sequence view from ``example``, an (H, W, C) image)."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(example, dtype=np.float32), allow_pickle=False)
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, ?)",
+                (
+                    data_key(spec),
+                    json.dumps(dataclasses.asdict(spec), sort_keys=True),
+                    json.dumps(description, sort_keys=True),
+                    buffer.getvalue(),
+                    int(example_label),
+                ),
             )
 
     def status(self, run_key: str) -> str | None:
@@ -205,6 +279,63 @@ class Store:
     def confusion(self, spec: RunSpec) -> list[list[int]] | None:
         row = self.connection.execute("SELECT confusion FROM results WHERE run_key = ?", (spec.key(),)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
+
+    def experiments(self) -> list[StoredExperiment]:
+        """Every experiment started on this store, oldest first (a name recurs when it was run again)."""
+        rows = self.connection.execute("SELECT name, spec, created_at FROM experiments ORDER BY rowid").fetchall()
+        return [StoredExperiment(name, json.loads(spec), created) for name, spec, created in rows]
+
+    def datasets(self) -> dict[str, StoredDataset]:
+        """Recorded data sets by :func:`data_key`; none in a store written before they were recorded."""
+        if not self._has_table("datasets"):
+            return {}
+        found = {}
+        for key, spec, description, example, label in self.connection.execute(
+            "SELECT data_key, spec, description, example, example_label FROM datasets"
+        ):
+            values = json.loads(spec)
+            if values.get("image_size") is not None:
+                values["image_size"] = tuple(values["image_size"])
+            image = np.load(io.BytesIO(example), allow_pickle=False) if example is not None else None
+            found[key] = StoredDataset(DataSpec(**values), json.loads(description), image, label)
+        return found
+
+    def runs(self) -> list[StoredRun]:
+        """Every run in the store in the order it was (last) started, with its epochs and result where it has one."""
+        columns = ", ".join(f"r.{column}" for column in ENVIRONMENT_COLUMNS)
+        rows = self.connection.execute(
+            f"SELECT r.run_key, r.spec, r.status, r.reason, {columns}, s.params, s.trainable_params, s.best_epoch, "
+            "s.best_val_accuracy, s.test_accuracy, s.test_accuracy_at_best, s.train_seconds, s.confusion, "
+            "s.run_key IS NOT NULL FROM runs r LEFT JOIN results s USING (run_key) ORDER BY r.rowid"
+        ).fetchall()
+        # A store opened for reading is not migrated: one from before per-epoch test accuracy lacks the column.
+        test = "test_accuracy" if self._has_column("epochs", "test_accuracy") else "NULL"
+        epochs: dict[str, list[EpochMetrics]] = {}
+        for key, *metrics in self.connection.execute(
+            f"SELECT run_key, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, {test} FROM epochs "
+            "ORDER BY run_key, epoch"
+        ):
+            epochs.setdefault(key, []).append(EpochMetrics(*metrics))
+        stored = []
+        width = len(ENVIRONMENT_COLUMNS)
+        for key, spec_text, status, reason, *rest in rows:
+            environment = dict(zip(ENVIRONMENT_COLUMNS, rest[:width], strict=True))
+            values = rest[width:]
+            spec = RunSpec.from_dict(json.loads(spec_text))
+            result = None
+            if values[-1] and status in DONE:
+                result = RunResult(spec, values[0], values[1], status, values[2], values[3], values[4], values[5],
+                                   values[6], tuple(epochs.get(key, ())))  # fmt: skip
+            confusion = json.loads(values[7]) if values[7] else None
+            stored.append(StoredRun(key, spec, status, reason, environment, result, confusion))
+        return stored
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self.connection.execute(f"PRAGMA table_info({table})"))
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(self.connection.execute(query, (name,)).fetchone()[0])
 
 
 def _epoch_row(metrics: EpochMetrics) -> tuple[Any, ...]:

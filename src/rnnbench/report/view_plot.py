@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnbench.data.views import View
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_LABELLED_STEPS = 64
 
@@ -20,16 +24,14 @@ def step_map(view: View, image_shape: tuple[int, int, int]) -> np.ndarray:
     return steps.reshape(height, width, channels)[..., 0]
 
 
-def draw_view(image: np.ndarray, view: View, out: Path, title: str) -> Path:
-    """Save a PNG: ``image`` (H, W, C) in [0, 1] beside its reading order under ``view``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def view_figure(image: np.ndarray, view: View, title: str, size: tuple[float, float] = (9, 4.4)) -> Figure:
+    """``image`` (H, W, C) in [0, 1] beside its reading order under ``view``; ``size`` in inches."""
+    from matplotlib.figure import Figure
 
     steps = step_map(view, image.shape)
     sequence = view(image[np.newaxis])[0]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 4.4), layout="constrained")
+    figure = Figure(figsize=size, layout="constrained")
+    left, right = figure.subplots(1, 2)
     left.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0.0, vmax=1.0)
     left.set_title(title)
     shown = right.imshow(steps, cmap="viridis")
@@ -44,7 +46,12 @@ def draw_view(image: np.ndarray, view: View, out: Path, title: str) -> Path:
     for axis in (left, right):
         axis.set_xticks([])
         axis.set_yticks([])
+    return figure
+
+
+def draw_view(image: np.ndarray, view: View, out: Path, title: str) -> Path:
+    """Save a PNG: ``image`` (H, W, C) in [0, 1] beside its reading order under ``view``."""
+    figure = view_figure(image, view, title)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=110)
-    plt.close(figure)
     return out

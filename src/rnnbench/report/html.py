@@ -1,0 +1,215 @@
+"""The report as one self-contained HTML page: inline CSS and SVG, no scripts, nothing fetched from anywhere.
+
+It reads on a laptop (figures side by side) and on a phone (one column, wide tables scroll sideways with the model
+column kept in view), and prints one panel per page with no figure split across pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from rnnbench import __version__
+from rnnbench.report import text
+from rnnbench.report.plots import PLOTS
+from rnnbench.report.records import PanelRecord, ReportData
+from rnnbench.report.tables import Row, curve_metric
+from rnnbench.report.text import TextTable
+
+# Figures that need the full width to stay legible.
+WIDE_FIGURES = ("confusion", "sequence_view")
+
+STYLE = """
+:root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; --tint: #eef5fc; --paper: #fff; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body { margin: 0; background: var(--paper); color: var(--ink);
+       font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+h1 { font-size: 1.7rem; line-height: 1.2; margin: 0 0 .3rem; }
+h2 { font-size: 1.35rem; line-height: 1.25; margin: 2.2rem 0 .4rem; padding-top: .8rem;
+     border-top: 2px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+p { margin: .4rem 0; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em;
+       overflow-wrap: anywhere; }
+.meta, .note, figcaption { color: var(--muted); font-size: .9rem; }
+.verdict { background: var(--tint); border-left: 4px solid var(--accent); padding: .6rem .9rem; margin: .8rem 0;
+           overflow-wrap: anywhere; }
+nav ol { margin: .3rem 0; padding-left: 1.4rem; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: .5rem 0; max-width: 100%; }
+table { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; }
+th, td { padding: .35rem .65rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap;
+         vertical-align: top; }
+th { font-weight: 600; background: #f6f8fa; }
+.num { text-align: right; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; background: var(--paper); }
+.scroll th:first-child { background: #f6f8fa; }
+table.settings td:last-child { white-space: normal; overflow-wrap: anywhere; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr)); gap: 1.5rem 2rem;
+           margin-top: 1rem; }
+figure { margin: 0; min-width: 0; }
+figure.wide { grid-column: 1 / -1; }
+figure h3 { margin-top: 0; }
+figure svg { display: block; width: 100%; height: auto; max-height: 80vh; }
+figure.wide > svg { max-width: 820px; }
+.several { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 330px), 1fr)); gap: 1rem; }
+footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
+@media (max-width: 600px) {
+  main { padding: 1rem .75rem 2rem; }
+  h1 { font-size: 1.4rem; }
+  h2 { font-size: 1.2rem; }
+  table { font-size: .82rem; }
+  th, td { padding: .3rem .45rem; }
+}
+@media print {
+  @page { margin: 14mm; }
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  .scroll { overflow: visible; }
+  table { font-size: 8.5pt; }
+  th, td { padding: .15rem .3rem; }
+  th, table.settings td { white-space: normal; }
+  .scroll th:first-child, .scroll td:first-child { position: static; }
+  /* Two figures a row, as on a laptop: half a page each is plenty on paper. */
+  .figures { grid-template-columns: 1fr 1fr; gap: 4mm 6mm; }
+  figure { break-inside: avoid; page-break-inside: avoid; }
+  figure svg, figure.wide > svg { max-height: 110mm; }
+  .several { grid-template-columns: repeat(3, 1fr); }
+  section.panel + section.panel, section.settings { break-before: page; page-break-before: always; }
+  .verdict { border: 1px solid var(--ink); }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+}
+"""
+
+
+def _table(table: TextTable, css_class: str = "") -> str:
+    head = "".join(
+        f'<th scope="col"{" class=num" if numeric else ""}>{escape(name)}</th>'
+        for name, numeric in zip(table.header, table.numeric, strict=True)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=num' if numeric else ''}>{escape(cell)}</td>"
+            for cell, numeric in zip(row, table.numeric, strict=True)
+        )
+        + "</tr>"
+        for row in table.rows
+    )
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f'<div class="scroll"><table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _panel_rows(tables: Mapping[str, list[Row]], name: str, panel: PanelRecord) -> list[Row]:
+    return [row for row in tables[name] if row["panel"] == panel.number]
+
+
+def _facts(panel: PanelRecord, data: ReportData) -> str:
+    seeds = sorted({run.spec.seed for run in panel.runs})
+    parts = []
+    if panel.dataset is not None:
+        described = panel.dataset.description
+        parts.append(
+            f"train {described['train']:,} / val {described['val']:,} / test {described['test']:,} samples, "
+            f"{described['steps']} steps x {described['features']} features, {described['classes']} classes"
+        )
+    parts.append(f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})")
+    devices = sorted({str(run.environment.get("device")) for run in panel.runs if run.environment.get("device")})
+    parts.append(f"backend {panel.backend}" + (f" on {', '.join(devices)}" if devices else ""))
+    return "; ".join(parts)
+
+
+def _figure(panel: PanelRecord, name: str, title: str, caption: str, svgs: list[str]) -> str:
+    wide = " wide" if name in WIDE_FIGURES else ""
+    drawings = svgs[0] if len(svgs) == 1 else '<div class="several">' + "".join(svgs) + "</div>"
+    return (
+        f'<figure class="plot{wide}" id="panel-{panel.number}-{name}" data-plot="{name}">'
+        f"<h3>{escape(title)}</h3>{drawings}<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+def _panel(panel: PanelRecord, data: ReportData, tables: Mapping[str, list[Row]], svgs: Mapping[str, list[str]]) -> str:
+    comparison = text.comparison_table(_panel_rows(tables, "comparison", panel))
+    parts = [
+        f'<section class="panel" id="panel-{panel.number}">',
+        f"<h2>{escape(panel.title)}</h2>",
+        f'<p class="meta">{escape(_facts(panel, data))}</p>',
+        f'<p class="verdict"><strong>Verdict:</strong> {escape(panel.verdict)}</p>',
+        _table(comparison, "comparison"),
+        '<p class="note">Test accuracy: mean ± half-width of the 95 % Student-t confidence interval over seeds, '
+        "final weights; <em>at best epoch</em>: the weights of the epoch of highest validation accuracy. Best epoch: "
+        "median [range] over seeds. Time: median epoch, validation included.</p>",
+        '<div class="figures">',
+    ]
+    for plot in PLOTS:
+        if plot.name in svgs:
+            title = plot.title
+            if plot.name == "learning_curves" and curve_metric(panel) == "train_accuracy":
+                title = "Training accuracy per epoch (no validation set)"
+            parts.append(_figure(panel, plot.name, title, plot.caption, svgs[plot.name]))
+    parts.append("</div>")
+    pairwise = _panel_rows(tables, "pairwise", panel)
+    if pairwise:
+        parts += ["<h3>Pairwise tests</h3>", _table(text.pairwise_table(pairwise), "pairwise"),
+                  '<p class="note">Two-sided Welch t-tests on test accuracy over seeds; p-values Holm-adjusted across '
+                  "the pairs of this panel.</p>"]  # fmt: skip
+    parts += ["<h3>Runs</h3>", _table(text.runs_table(_panel_rows(tables, "runs", panel)), "runs"), "</section>"]
+    return "\n".join(parts)
+
+
+def _settings(data: ReportData, tables: Mapping[str, list[Row]]) -> str:
+    parts = ['<section class="settings" id="settings">', "<h2>Settings, versions and machine</h2>"]
+    for row in tables["settings"]:
+        panel = data.panels[row["panel"] - 1]
+        if len(data.panels) > 1:
+            parts.append(f"<h3>{escape(panel.title)}</h3>")
+        pairs = [(key, value) for key, value in row.items() if key != "panel"]
+        parts.append(_table(text.key_value_table(pairs), "settings"))
+    environment = [(row["field"].replace("_", " "), row["values"]) for row in tables["environment"]]
+    experiments = [(f"experiment {e.name}", f"started {e.created_at}") for e in data.experiments]
+    parts += ["<h3>Versions and machine</h3>", _table(text.key_value_table(environment + experiments), "settings"),
+              "</section>"]  # fmt: skip
+    return "\n".join(parts)
+
+
+FOOTER = (
+    f"<footer>Generated by rnnbench {escape(__version__)} from the results store alone; "
+    "<code>rnnbench report --format json,csv</code> writes the numbers behind every table and plot.</footer>"
+)
+
+
+def render_html(data: ReportData, tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, list[str]]]) -> str:
+    """The page; ``svgs`` maps a panel number to its figures (plot name -> its inline ``<svg>`` elements)."""
+    title = data.panels[0].title if len(data.panels) == 1 else f"{len(data.panels)} comparisons"
+    runs = len(data.runs)
+    nav = ""
+    if len(data.panels) > 1:
+        items = "".join(f'<li><a href="#panel-{p.number}">{escape(p.title)}</a></li>' for p in data.panels)
+        nav = f'<nav><ol>{items}<li><a href="#settings">Settings, versions and machine</a></li></ol></nav>'
+    body = "\n".join(_panel(panel, data, tables, svgs.get(panel.number, {})) for panel in data.panels)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="rnnbench {escape(__version__)}">
+<title>rnnbench report: {escape(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>rnnbench report</h1>
+<p class="meta">{runs} run{"s" if runs != 1 else ""} from <code>{escape(str(data.store))}</code>
+({escape(data.selection.describe())}), generated {escape(data.generated_at)}</p>
+{nav}
+</header>
+{body}
+{_settings(data, tables)}
+{FOOTER}
+</main>
+</body>
+</html>
+"""

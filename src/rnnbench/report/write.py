@@ -1,0 +1,66 @@
+"""Write a report in the formats asked for: report.html, report.md (+ figures/*.png), report.json, csv/*.csv."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rnnbench.errors import RnnbenchError
+from rnnbench.report import export
+from rnnbench.report.html import render_html
+from rnnbench.report.markdown import render_markdown
+from rnnbench.report.plots import PLOTS, save_png, svg_text
+from rnnbench.report.records import ReportData, Selection, read_report_data
+from rnnbench.report.tables import all_tables
+
+FORMATS = ("html", "md", "json", "csv")
+DEFAULT_OUT = Path("rnnbench-report")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"html,md"`` -> ("html", "md"); an unknown format is one clear error."""
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or not chosen:
+        raise RnnbenchError(f"--format '{text}': choose one or more of {', '.join(FORMATS)} (comma-separated)")
+    return chosen
+
+
+def write_report(data: ReportData, out: Path, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+    """Write ``data`` into the folder ``out``; returns the main file of each format."""
+    chosen = tuple(formats)
+    tables = all_tables(data)
+    out.mkdir(parents=True, exist_ok=True)
+    svgs: dict[int, dict[str, list[str]]] = {}
+    pngs: dict[int, dict[str, list[str]]] = {}
+    if "html" in chosen or "md" in chosen:
+        for panel in data.panels:
+            for plot in PLOTS:
+                for index, figure in enumerate(plot.figures(panel, tables), start=1):
+                    name = f"panel{panel.number}-{plot.name}-{index}"
+                    if "html" in chosen:
+                        svgs.setdefault(panel.number, {}).setdefault(plot.name, []).append(svg_text(figure, name))
+                    if "md" in chosen:
+                        relative = f"figures/{name}.png"
+                        save_png(figure, out / relative)
+                        pngs.setdefault(panel.number, {}).setdefault(plot.name, []).append(relative)
+    written: dict[str, Path] = {}
+    if "html" in chosen:
+        written["html"] = out / "report.html"
+        export.write_text(written["html"], render_html(data, tables, svgs))
+    if "md" in chosen:
+        written["md"] = out / "report.md"
+        export.write_text(written["md"], render_markdown(data, tables, pngs))
+    if "json" in chosen:
+        written["json"] = export.write_json(data, tables, out / "report.json")
+    if "csv" in chosen:
+        export.write_csv(tables, out / "csv")
+        written["csv"] = out / "csv"
+    return written
+
+
+def report_from_store(
+    store: Path, out: Path = DEFAULT_OUT, formats: Iterable[str] = FORMATS, selection: Selection | None = None
+) -> dict[str, Path]:
+    """Read ``store`` (read-only), and write the report of the runs ``selection`` covers (default: all)."""
+    return write_report(read_report_data(store, selection or Selection()), out, formats)
