@@ -66,12 +66,13 @@ def _worker(connection: Connection, backend: str) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
     os.environ.update(SINGLE_THREAD)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
-    from rnnbench.backend import select_backend
+    from rnnbench.backend import select_backend, use_one_thread
     from rnnbench.data.prepare import SequenceData, prepare_data
     from rnnbench.errors import RnnbenchError
     from rnnbench.training import train
 
     select_backend(backend)
+    use_one_thread()
     cache: dict[DataSpec, SequenceData] = {}
     observer = _PipeObserver(connection)
     while (task := connection.recv()) is not None:
