@@ -83,7 +83,8 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
                          help="Worker processes: auto (one per usable core) or N; 1 trains in this process."),
             click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
             click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                         help="Keras backend (default jax); chosen by rnnbench, whatever KERAS_BACKEND says."),
+                         help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
+                              "pip install 'rnnbench[tensorflow]' or 'rnnbench[torch]'."),
             click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="Write the summary JSON to this file."),
             click.option("--quiet", is_flag=True, help="Print only the final tables."),
