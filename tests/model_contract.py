@@ -15,6 +15,7 @@ Every check catches its own failure and reports it, so one broken model does not
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -32,12 +33,18 @@ REFERENCE = {"steps": 28, "features": 28, "units": 64, "classes": 10}
 BUDGETS = (6858, 24714, 100000)
 
 
+def structural_path(path: str) -> str:
+    """A weight's path without Keras' per-process numbering of unnamed layers ('co_rnn_cell_12' -> 'co_rnn_cell')."""
+    return re.sub(r"_\d+(?=/|$)", "", path)
+
+
 def fixed_weights(model: Any) -> None:
-    """Give every weight a value that depends only on its path, so every backend computes with the same numbers."""
+    """Give every weight a value that depends only on its place in the model, so every backend computes with the
+    same numbers."""
     for variable in model.variables:
         if "seed_generator" in variable.path:
             continue
-        seed = sum(map(ord, variable.path))
+        seed = sum(map(ord, structural_path(variable.path)))
         value = np.random.default_rng(seed).normal(0.0, 0.4, size=tuple(variable.shape))
         if "moving_variance" in variable.path:
             value = np.abs(value) + 0.5
@@ -59,7 +66,7 @@ def check_model(name: str, workdir: Path) -> dict[str, Any]:
     model = build_model(ModelSpec(name, UNITS), STEPS, FEATURES, CLASSES)
     report["params"] = int(model.count_params())
     report["trainable_params"] = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
-    report["weights"] = [weight.path for weight in model.weights]
+    report["weights"] = [[structural_path(weight.path), list(weight.shape)] for weight in model.weights]
 
     # Plain SGD moves a weight exactly when its gradient is non-zero: the backend's own training step (compiled as
     # in a real run) shows which weights a gradient reaches, and its losses whether training stays finite.
