@@ -1,5 +1,7 @@
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,12 +24,25 @@ def test_the_active_backend_may_be_selected_again():
     select_backend("jax")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is not None, reason="TensorFlow is installed here")
-def test_a_backend_that_is_not_installed_names_the_extra():
-    with pytest.raises(
-        RnnbenchError, match=r"backend 'tensorflow' is not installed; .*pip install 'rnnbench\[tensorflow\]'"
-    ):
-        select_backend("tensorflow")
+# A backend that is not installed: tests/test_cli.py (test_a_backend_that_cannot_be_imported_names_its_extra).
+
+
+THREADS = {
+    "tensorflow": "import tensorflow as tf; print(tf.config.threading.get_intra_op_parallelism_threads(), "
+    "tf.config.threading.get_inter_op_parallelism_threads())",
+    "torch": "import torch; print(torch.get_num_threads(), torch.get_num_interop_threads())",
+}
+
+
+@pytest.mark.parametrize("backend", sorted(THREADS))
+def test_a_worker_computes_on_one_thread(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (rnnbench[{backend}])")
+    code = f"import rnnbench.backend as b; b.select_backend({backend!r}); b.use_one_thread(); {THREADS[backend]}"
+    environment = {key: value for key, value in os.environ.items() if "THREADS" not in key}
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.split() == ["1", "1"]
 
 
 def test_unknown_backend():

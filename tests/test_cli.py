@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -195,3 +196,63 @@ def test_keras_backend_in_the_environment_does_not_change_the_backend(tmp_path: 
     )  # fmt: skip
     assert process.returncode == 0, process.stderr
     assert json.loads(path.read_text())["backend"] == "jax"
+
+
+def test_models_info_shows_equations_parameters_and_paper(capsys):
+    assert main(["models", "info", "LSTM"]) == 0
+    out = capsys.readouterr().out
+    assert "h_t = o*tanh(c_t)" in out and "Hochreiter & Schmidhuber" in out
+    assert "24,714 (24,586 trainable) with 64 units, 1 layer, seed head, 10 classes, on 28 steps x 28 features" in out
+    # Pixel by pixel, 128 units, two stacked bidirectional layers, Dense head: 2 * (n (d + 2)) per layer, then Dense.
+    args = ["--input-shape", "784,1", "--units", "128", "--layers", "2", "--bidirectional", "--head", "dense"]
+    assert main(["models", "info", "indrnn", *args]) == 0
+    expected = 2 * 128 * (1 + 2) + 2 * 128 * (256 + 2) + 256 * 10 + 10
+    assert f"{expected:,} ({expected:,} trainable) with 128 units, 2 bidirectional layers" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch"], "unknown model 'nosuch'; known: cornn, gru, indrnn, lem, lru, lstm, simplernn"),
+        (["gru", "--input-shape", "28"], "--input-shape '28' is not a shape; write STEPS,FEATURES (e.g. 28,28)"),
+        (["gru", "--units", "0"], "Invalid value for '--units'"),
+    ],
+)
+def test_models_info_bad_input_exits_2_with_one_line(capsys, args, message):
+    assert main(["models", "info", *args]) == 2
+    assert message in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(("backend", "extra"), [("tensorflow", "rnnbench[tensorflow]"), ("torch", "rnnbench[torch]")])
+def test_a_backend_that_cannot_be_imported_names_its_extra(backend, extra):
+    # sys.modules[name] = None is how Python marks a module that must not be imported: the same as not installed.
+    code = f"import sys; sys.modules[{backend!r}] = None; from rnnbench.cli import main; sys.exit(main(sys.argv[1:]))"
+    process = subprocess.run(
+        [sys.executable, "-c", code, "compare", "--dataset", "digits", "--backend", backend],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 2
+    assert process.stderr.strip() == (
+        f"rnnbench: error: backend '{backend}' is not installed; install it with: pip install '{extra}'"
+    )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed (rnnbench[torch])")
+def test_compare_on_torch_in_worker_processes(tmp_path: Path):
+    """The backend reaches the workers: two runs on two torch workers, counted as on JAX, with seeded dropout."""
+    path = tmp_path / "s.json"
+    args = [*TINY, "--epochs", "1", "--limit-train", "100", "--limit-test", "50", "--jobs", "2"]
+    process = _rnnbench(
+        "compare", *args, "--models", "lru,gru", "--dropout", "0.2", "--backend", "torch", "--json", str(path),
+        "--quiet", env={"TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    summary = json.loads(path.read_text())
+    assert summary["backend"] == "torch" and summary["device"] == "cpu"
+    runs = {run["model"]: run for run in summary["runs"]}
+    assert {name: run["status"] for name, run in runs.items()} == {"lru": "finished", "gru": "finished"}
+    # 8 units on 8 x 8 digits rows, BatchNormalization + Dense(10): the recurrent formulas of the contract test.
+    assert runs["lru"]["params"] == 8 * (3 * 8 + 2 * 8 + 3) + 4 * 8 + 8 * 10 + 10
+    assert runs["gru"]["params"] == 3 * 8 * (8 + 8 + 2) + 4 * 8 + 8 * 10 + 10

@@ -1,5 +1,6 @@
-"""The cells beyond Keras' own (IndRNN, coRNN, LEM, LRU): parity with NumPy transcriptions of the papers' equations,
-the model contract (shape, training, gradients, save/load, parameter count) and each cell's own guarantees."""
+"""The cells beyond Keras' own (IndRNN, coRNN, LEM, LRU): parity with NumPy transcriptions of the papers' equations
+and each cell's own guarantees. The contract every model meets on every backend (shape, training, gradients,
+save/load, parameter counts) is tests/test_models_contract.py."""
 
 from __future__ import annotations
 
@@ -78,16 +79,6 @@ def lru_step(w: dict[str, np.ndarray], config: dict[str, Any], x: np.ndarray, st
 
 
 NUMPY_STEPS = {"indrnn": indrnn_step, "cornn": cornn_step, "lem": lem_step, "lru": lru_step}
-
-# Recurrent layer alone (no head), per input features d and units n; the formulas are the cells' docstrings'.
-PARAMETER_FORMULAS = {
-    "indrnn": lambda d, n: n * (d + 2),  # W (d, n), u (n), b (n)
-    "cornn": lambda d, n: n * (d + 2 * n + 1),  # V (d, n), W (n, n), W_z (n, n), b (n)
-    "lem": lambda d, n: 4 * n * (d + n + 1),  # V_{1,2,z,y} (d, 4n), W_{1,2,z} (n, 3n), W_y (n, n), b (4n)
-    "lru": lambda d, n: n * (3 * d + 2 * n + 3),  # nu, theta, gamma (3n), B re+im (2dn), C re+im (2n^2), D (dn)
-}
-# On the reference input (28 features) with 64 units; the reference head (BatchNormalization + Dense(10)) adds 906.
-PARAMETERS_28_64 = {"indrnn": 1920, "cornn": 10048, "lem": 23808, "lru": 13760}
 
 
 def randomise(layer: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -187,62 +178,6 @@ def test_a_sequence_through_keras_rnn_matches_a_numpy_loop(name):
         expected, states = NUMPY_STEPS[name](weights, layer.cell.get_config(), sequences[:, t], states)
 
     np.testing.assert_allclose(numpy(layer(sequences)), expected, rtol=1e-5, atol=1e-5)
-
-
-@pytest.fixture(scope="module", params=NAMES)
-def trained(request):
-    """A tiny model (cell -> Dense) after a few SGD steps on random data, with its weights from before."""
-    name = request.param
-    cell_module(name)
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(8, STEPS, FEATURES)).astype("float32")
-    y = rng.integers(0, CLASSES, size=8)
-    model = keras.Sequential(
-        [keras.Input((STEPS, FEATURES)), model_info(name).build_layer(UNITS), keras.layers.Dense(CLASSES)]
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
-    before = {weight.path: numpy(weight) for weight in model.trainable_weights}
-    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-    return name, model, before, history.history["loss"], x
-
-
-def test_output_shape_and_finite_loss(trained):
-    name, model, _, losses, x = trained
-    assert tuple(model.layers[0](x).shape) == (8, UNITS)
-    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
-
-
-def test_every_trainable_weight_is_trained(trained):
-    # Plain SGD moves a weight exactly when its gradient is non-zero somewhere.
-    name, model, before, _, _ = trained
-    assert len(before) == len(model.layers[0].cell.trainable_weights) + 2
-    unchanged = [
-        weight.path for weight in model.trainable_weights if np.array_equal(numpy(weight), before[weight.path])
-    ]
-    assert not unchanged, f"{name}: no gradient reached {unchanged}"
-
-
-def test_keras_save_and_load_round_trip(trained, tmp_path):
-    name, model, _, _, x = trained
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded.layers[0].cell) is type(model.layers[0].cell)
-    assert loaded.layers[0].cell.get_config() == model.layers[0].cell.get_config()
-    np.testing.assert_array_equal(numpy(loaded(x)), numpy(model(x)))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_documented_parameter_count(name):
-    cell_module(name)
-    for features, units in ((28, 64), (FEATURES, UNITS)):
-        layer = model_info(name).build_layer(units)
-        keras.Sequential([keras.Input((28, features)), layer])
-        assert layer.count_params() == PARAMETER_FORMULAS[name](features, units)
-    assert PARAMETER_FORMULAS[name](28, 64) == PARAMETERS_28_64[name]
 
 
 def test_indrnn_takes_its_recurrent_bound_from_the_sequence_length():

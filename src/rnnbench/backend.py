@@ -7,6 +7,7 @@ silently.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -44,6 +45,31 @@ def select_backend(name: str = DEFAULT_BACKEND) -> None:
         if "xla_cpu_multi_thread_eigen" not in flags:
             os.environ["XLA_FLAGS"] = f"{flags} {ONE_THREAD_XLA_FLAGS}".strip()
         _enable_jax_compilation_cache()
+
+
+def use_one_thread() -> None:
+    """Limit the active backend to one thread of math (a worker process among N on N cores).
+
+    The environment of a worker (``OMP_NUM_THREADS``, ``TF_NUM_INTRAOP_THREADS``, ``XLA_FLAGS``, ...) already asks
+    for one thread before anything is imported; TensorFlow and torch are told again through their own calls, which
+    they honour whatever their build reads from the environment. JAX's CPU client takes its setting from
+    ``XLA_FLAGS`` alone.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        with contextlib.suppress(RuntimeError):  # refused once torch has run parallel work; the setting stays
+            torch.set_num_interop_threads(1)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        with contextlib.suppress(RuntimeError):  # refused once TensorFlow's runtime started; it read the env then
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 def jax_compilation_cache_dir() -> Path | None:

@@ -84,7 +84,8 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
                          help="Worker processes: auto (one per usable core) or N; 1 trains in this process."),
             click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
             click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                         help="Keras backend (default jax); chosen by rnnbench, whatever KERAS_BACKEND says."),
+                         help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
+                              "pip install 'rnnbench[tensorflow]' or 'rnnbench[torch]'."),
             click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="Write the summary JSON to this file."),
             click.option("--quiet", is_flag=True, help="Print only the final tables."),
@@ -460,14 +461,49 @@ def models_list() -> None:
     make_console().print(table)
 
 
+def _input_shape(text: str) -> tuple[int, int]:
+    """``"28,28"`` -> (28, 28) as (steps, features)."""
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 2 or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+        raise RnnbenchError(f"--input-shape '{text}' is not a shape; write STEPS,FEATURES (e.g. 28,28)")
+    return int(parts[0]), int(parts[1])
+
+
 @models.command("info")
 @click.argument("name")
-def models_info(name: str) -> None:
-    """Describe one model: equations and reference."""
+@click.option(
+    "--input-shape",
+    default="28,28",
+    show_default=True,
+    metavar="T,F",
+    help="Sequence steps and features per step the parameters are counted for (28,28: MNIST rows).",
+)
+@click.option("--units", type=POSITIVE, default=64, show_default=True, help="Units of each recurrent layer.")
+@click.option("--classes", type=POSITIVE, default=10, show_default=True, help="Outputs of the head.")
+@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--bidirectional", is_flag=True, help="Read each sequence both ways.")
+@click.option("--head", type=click.Choice(HEADS), default="seed", show_default=True,
+              help="seed: BatchNormalization + Dense; dense: Dense alone.")  # fmt: skip
+def models_info(
+    name: str, input_shape: str, units: int, classes: int, layers: int, bidirectional: bool, head: str
+) -> None:
+    """Describe one model: equations, parameter count for an input shape, reference paper."""
+    from rnnbench.backend import select_backend
     from rnnbench.models import model_info
+    from rnnbench.models.matching import parameter_counts
 
     info = model_info(name.lower())
-    make_console().print(f"[bold]{info.name}[/bold]: {info.description}\n  {info.equations}\n  {info.paper}")
+    steps, features = _input_shape(input_shape)
+    spec = ModelSpec(info.name, units, layers=layers, bidirectional=bidirectional, head=head)
+    select_backend(DEFAULT_BACKEND)  # counts are the same on every backend (tested); JAX is always installed
+    total, trainable = parameter_counts(spec, steps, features, classes)
+    structure = f"{layers} {'bidirectional ' if bidirectional else ''}layer{'s' if layers > 1 else ''}"
+    console = make_console()
+    console.print(f"[bold]{info.name}[/bold]: {info.description}", highlight=False)
+    console.print(f"  equations:  {info.equations}", highlight=False, soft_wrap=True)
+    console.print(f"  parameters: {total:,} ({trainable:,} trainable) with {units} units, {structure}, {head} head, "
+                  f"{classes} classes, on {steps} steps x {features} features", highlight=False)  # fmt: skip
+    console.print(f"  paper:      {info.paper}", highlight=False)
 
 
 def _one_line_usage_error(error: click.UsageError) -> str:

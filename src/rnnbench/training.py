@@ -146,7 +146,7 @@ def train(
     if keras.backend.backend() != spec.backend:
         raise RuntimeError(f"run wants backend {spec.backend} but Keras runs on {keras.backend.backend()}")
     keras.utils.set_random_seed(spec.seed)
-    model = build_model(spec.model, data.steps, data.features, data.classes)
+    model = build_model(spec.model, data.steps, data.features, data.classes, seed=spec.seed)
     batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     model.compile(
         optimizer=make_optimizer(spec.train, spec.model.name, batches),

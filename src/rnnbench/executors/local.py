@@ -22,6 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from rnnbench.backend import ONE_THREAD_XLA_FLAGS
 from rnnbench.config import DataSpec, RunSpec
 from rnnbench.executors.base import ExecutionObserver, checkpoint_name, longest_first
 
@@ -31,7 +32,7 @@ SINGLE_THREAD = {
     "MKL_NUM_THREADS": "1",
     "TF_NUM_INTRAOP_THREADS": "1",
     "TF_NUM_INTEROP_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    "XLA_FLAGS": ONE_THREAD_XLA_FLAGS,
 }
 BATCH_EVENT_INTERVAL = 0.25
 
@@ -66,12 +67,13 @@ def _worker(connection: Connection, backend: str) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
     os.environ.update(SINGLE_THREAD)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
-    from rnnbench.backend import select_backend
+    from rnnbench.backend import select_backend, use_one_thread
     from rnnbench.data.prepare import SequenceData, prepare_data
     from rnnbench.errors import RnnbenchError
     from rnnbench.training import train
 
     select_backend(backend)
+    use_one_thread()
     cache: dict[DataSpec, SequenceData] = {}
     observer = _PipeObserver(connection)
     while (task := connection.recv()) is not None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rnnbench.config import ModelSpec
 from rnnbench.models.registry import model_info
 
 
-def build_model(spec: ModelSpec, steps: int, features: int, classes: int) -> Any:
+def build_model(spec: ModelSpec, steps: int, features: int, classes: int, seed: int | None = None) -> Any:
     """A model for inputs of shape (batch, steps, features) with outputs (batch, classes) logits.
 
     Stacked layers pass whole sequences to the next; only the last returns its final state. With one layer the
     recurrent layer is named ``recurrent``, so the reference models keep the names of the original experiment.
+    ``seed`` (the run's) seeds the dropout masks: on the torch backend an unseeded Keras Dropout draws from torch's
+    global generator, which a checkpoint cannot restore, so only seeded masks make a resumed run exact there.
     """
     import keras
 
@@ -25,8 +29,17 @@ def build_model(spec: ModelSpec, steps: int, features: int, classes: int) -> Any
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
         layers.append(layer)
         if spec.dropout:
-            layers.append(keras.layers.Dropout(spec.dropout, name=f"dropout_{index + 1}"))
+            layers.append(
+                keras.layers.Dropout(spec.dropout, seed=_dropout_seed(seed, index), name=f"dropout_{index + 1}")
+            )
     if spec.head == "seed":
         layers.append(keras.layers.BatchNormalization(name="norm"))
     layers.append(keras.layers.Dense(classes, name="logits"))
     return keras.Sequential(layers, name=spec.name)
+
+
+def _dropout_seed(seed: int | None, layer: int) -> int | None:
+    """A seed for the dropout after recurrent layer ``layer`` (0-based): distinct per (run seed, layer)."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, layer]).generate_state(1)[0] >> 1)  # Keras wants a 31-bit seed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 
 from rnnbench.config import ModelSpec
@@ -14,7 +15,26 @@ MAX_UNITS = 4096
 
 def parameter_count(spec: ModelSpec, steps: int, features: int, classes: int) -> int:
     """Keras ``count_params()`` of the model (BatchNormalization's moving statistics included)."""
-    return int(build_model(spec, steps, features, classes).count_params())
+    return parameter_counts(spec, steps, features, classes)[0]
+
+
+def parameter_counts(spec: ModelSpec, steps: int, features: int, classes: int) -> tuple[int, int]:
+    """(all parameters as Keras ``count_params()`` counts them, the trainable ones); the same on every backend."""
+    import keras
+
+    def count() -> tuple[int, int]:
+        model = build_model(spec, steps, features, classes)
+        return int(model.count_params()), sum(math.prod(weight.shape) for weight in model.trainable_weights)
+
+    if keras.backend.backend() != "jax":
+        return count()
+    import jax
+
+    # A count needs shapes only. Under eval_shape JAX traces the weight initialisers instead of compiling and running
+    # each one for its shape, which made a parameter-matched comparison spend most of a minute before training.
+    counted: list[tuple[int, int]] = []
+    jax.eval_shape(lambda: counted.append(count()))
+    return counted[0]
 
 
 @functools.cache
