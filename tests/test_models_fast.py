@@ -53,7 +53,8 @@ def test_outputs_and_gradients_equal_the_stock_layers(name):
 
     def value_and_grads(model: keras.Model) -> tuple[list[np.ndarray], list[np.ndarray]]:
         def loss(variables: list[Any], inputs: Any) -> Any:
-            outputs, _ = model.stateless_call(variables, [v.value for v in model.non_trainable_variables], inputs)
+            non_trainable = [v.value for v in model.non_trainable_variables]
+            outputs, _ = model.stateless_call(variables, non_trainable, inputs, training=True)
             return sum(jax.numpy.sum(o * w) for o, w in zip(outputs, weights, strict=True)), outputs
 
         (_, outputs), grads = jax.jit(jax.value_and_grad(loss, has_aux=True, argnums=(0, 1)))(
@@ -96,10 +97,12 @@ def test_configurations_it_does_not_cover_take_keras_own_path(options, reason):
     stock, fast = pair("lstm", 5, **options)
     assert fast_path_reason(fast.get_layer("first")) == reason
     x = np.random.default_rng(5).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
-    for expected, got in zip(stock(x), fast(x), strict=True):
+    training = "dropout" not in options  # in training, each model draws its own dropout masks
+    for expected, got in zip(stock(x, training=training), fast(x, training=training), strict=True):
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-6)
 
 
-def test_masked_input_takes_keras_own_path():
+def test_masked_input_and_inference_take_keras_own_path():
     layer = fast_layer_classes()["gru"](4)
     assert fast_path_reason(layer, mask=np.ones((2, 3), bool)) == "masked input"
+    assert fast_path_reason(layer, training=False) == "inference"

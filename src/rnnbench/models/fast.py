@@ -1,9 +1,9 @@
 """Drop-in fast versions of Keras' SimpleRNN, LSTM and GRU for the JAX backend on the CPU.
 
-Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs as one
-compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time step. Wherever that
-does not apply (another backend, a GPU, masking, dropout inside the cell, non-default activations, no compiler), the
-layer runs Keras' own code path, unchanged.
+Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs, in
+training, as one compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time
+step. Wherever that does not apply (inference, another backend, a GPU, masking, dropout inside the cell,
+non-default activations, no compiler), the layer runs Keras' own code path, unchanged.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import functools
 from typing import Any
 
 
-def fast_path_reason(layer: Any, mask: Any = None) -> str | None:
-    """Why ``layer`` cannot take the compiled path (None when it can)."""
+def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str | None:
+    """Why ``layer`` does not take the compiled path (None when it does)."""
     import keras
 
+    if not training:
+        # Measured: for evaluation's large batches XLA's own loop is faster than the compiled recurrence.
+        return "inference"
     if keras.backend.backend() != "jax":
         return f"backend is {keras.backend.backend()}"
     import jax
@@ -60,7 +63,7 @@ def fast_layer_classes() -> dict[str, type]:
     @keras.saving.register_keras_serializable(package="rnnbench")
     class FastSimpleRNN(keras.layers.SimpleRNN):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
-            if fast_path_reason(self, mask) is not None:
+            if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
             hseq = jax_ops.rnn_sequence(
@@ -72,7 +75,7 @@ def fast_layer_classes() -> dict[str, type]:
     @keras.saving.register_keras_serializable(package="rnnbench")
     class FastLSTM(keras.layers.LSTM):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
-            if fast_path_reason(self, mask) is not None:
+            if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
             hseq, c_last = jax_ops.lstm_sequence(
@@ -85,7 +88,7 @@ def fast_layer_classes() -> dict[str, type]:
     class FastGRU(keras.layers.GRU):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             state = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
-            if fast_path_reason(self, mask) is not None:
+            if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
             bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
