@@ -42,7 +42,10 @@ def test_the_kernels_build_here():
 
 
 @pytest.mark.parametrize("name", sorted(STOCK))
-def test_outputs_and_gradients_equal_the_stock_layers(name):
+@pytest.mark.parametrize("input_gradient", [True, False], ids=["with-dx", "weights-only"])
+def test_outputs_and_gradients_equal_the_stock_layers(name, input_gradient):
+    # weights-only: the first layer's inputs are not differentiated, so its backward call skips dL/dx (the second
+    # layer's inputs still are).
     # 13 units: gate widths that end in a partial panel of the kernel's matrix product; 16: whole panels only.
     stock, fast = pair(name, 13)
     assert fast_path_reason(fast.get_layer("first")) is None
@@ -57,7 +60,8 @@ def test_outputs_and_gradients_equal_the_stock_layers(name):
             outputs, _ = model.stateless_call(variables, non_trainable, inputs, training=True)
             return sum(jax.numpy.sum(o * w) for o, w in zip(outputs, weights, strict=True)), outputs
 
-        (_, outputs), grads = jax.jit(jax.value_and_grad(loss, has_aux=True, argnums=(0, 1)))(
+        argnums = (0, 1) if input_gradient else 0
+        (_, outputs), grads = jax.jit(jax.value_and_grad(loss, has_aux=True, argnums=argnums))(
             [v.value for v in model.trainable_variables], x
         )
         return [np.asarray(o) for o in outputs], [np.asarray(g) for g in jax.tree.leaves(grads)]

@@ -1,8 +1,8 @@
 """Differentiable whole-sequence recurrences for JAX, each a forward and a backward call into recurrent.cc.
 
 Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The forward call computes the input
-projection ``x W + b`` itself; the backward call returns the gradients of the gate pre-activations for every step,
-and XLA turns them into the weight, bias and input gradients with products over all samples and steps at once.
+projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,
+and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
 """
 
 from __future__ import annotations
@@ -26,19 +26,22 @@ def _states(x: Array, h0: Array) -> tuple[int, int, int]:
     return (x.shape[0], x.shape[1], h0.shape[1])
 
 
-def _flat(array: Array) -> Array:
-    """[B, T, W] -> [B*T, W]: XLA runs 2-D products far better than 3-D ones."""
-    return array.reshape(-1, array.shape[-1])
+def _values(primals: tuple[Any, ...]) -> tuple[tuple[Array, ...], bool]:
+    """The arrays behind a forward rule's arguments, and whether the first (the inputs x) is differentiated."""
+    return tuple(primal.value for primal in primals), bool(primals[0].perturbed)
 
 
-def _input_gradients(x: Array, w: Array, dpre: Array) -> tuple[Array, Array, Array]:
-    """(dx, dW, db) of the projection x W + b, given the gradient of its result."""
-    return dpre @ w.T, _flat(x).T @ _flat(dpre), dpre.sum(axis=(0, 1))
+def _dense(cotangent: Any) -> Array:
+    """An output's cotangent as an array (zeros where nothing depends on that output)."""
+    if isinstance(cotangent, jax.custom_derivatives.SymbolicZero):
+        return jnp.zeros(cotangent.shape, cotangent.dtype)
+    return cotangent
 
 
-def _recurrent_kernel_gradient(h0: Array, hseq: Array, dpre: Array) -> Array:
-    """The sum over samples and steps of h_{t-1}^T dpre_t."""
-    return _flat(jnp.concatenate([h0[:, None], hseq[:, :-1]], axis=1)).T @ _flat(dpre)
+def _backward(target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ...], ...], *args: Array) -> Any:
+    """A backward call; its first result is dL/dx, or None when nothing needs it (the kernel then skips it)."""
+    dx, *rest = _call(target, x.shape if wants_dx else (0,), *shapes)(*args)
+    return (dx if wants_dx else None, *rest)
 
 
 @jax.custom_vjp
@@ -47,19 +50,20 @@ def rnn_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array) -> Array:
     return _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
 
 
-def _rnn_forward(x: Array, w: Array, b: Array, u: Array, h0: Array) -> tuple[Array, tuple[Array, ...]]:
+def _rnn_forward(*primals: Any) -> tuple[Array, tuple[Any, ...]]:
+    (x, w, b, u, h0), wants_dx = _values(primals)
     hseq = rnn_sequence(x, w, b, u, h0)
-    return hseq, (x, w, u, h0, hseq)
+    return hseq, (x, w, b, u, h0, hseq, wants_dx)
 
 
-def _rnn_backward(residuals: tuple[Array, ...], dhseq: Array) -> tuple[Array, ...]:
-    x, w, u, h0, hseq = residuals
-    dpre, dh0 = _call("RnnbenchRnnBackward", hseq.shape, h0.shape)(dhseq, hseq, u.T)
-    dx, dw, db = _input_gradients(x, w, dpre)
-    return dx, dw, db, _recurrent_kernel_gradient(h0, hseq, dpre), dh0
+def _rnn_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Any, ...]:
+    x, w, b, u, h0, hseq, wants_dx = residuals
+    return _backward(
+        "RnnbenchRnnBackward", x, wants_dx, (w.shape, b.shape, u.shape, h0.shape), _dense(dhseq), x, hseq, h0, w.T, u.T
+    )
 
 
-rnn_sequence.defvjp(_rnn_forward, _rnn_backward)
+rnn_sequence.defvjp(_rnn_forward, _rnn_backward, symbolic_zeros=True)
 
 
 def _lstm_call(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> tuple[Array, Array, Array]:
@@ -75,22 +79,21 @@ def lstm_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) 
     return hseq, cseq[:, -1]
 
 
-def _lstm_forward(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> tuple[Any, tuple[Array, ...]]:
+def _lstm_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+    (x, w, b, u, h0, c0), wants_dx = _values(primals)
     hseq, cseq, gates = _lstm_call(x, w, b, u, h0, c0)
-    return (hseq, cseq[:, -1]), (x, w, u, h0, c0, hseq, cseq, gates)
+    return (hseq, cseq[:, -1]), (x, w, b, u, h0, c0, hseq, cseq, gates, wants_dx)
 
 
-def _lstm_backward(residuals: tuple[Array, ...], cotangents: tuple[Array, Array]) -> tuple[Array, ...]:
-    x, w, u, h0, c0, hseq, cseq, gates = residuals
-    dhseq, dc_last = cotangents
-    dgates, dh0, dc0 = _call("RnnbenchLstmBackward", gates.shape, h0.shape, c0.shape)(
-        dhseq, dc_last, cseq, gates, c0, u.T
-    )
-    dx, dw, db = _input_gradients(x, w, dgates)
-    return dx, dw, db, _recurrent_kernel_gradient(h0, hseq, dgates), dh0, dc0
+def _lstm_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
+    x, w, b, u, h0, c0, hseq, cseq, gates, wants_dx = residuals
+    dhseq, dc_last = (_dense(cotangent) for cotangent in cotangents)
+    shapes = (w.shape, b.shape, u.shape, h0.shape, c0.shape)
+    args = (dhseq, dc_last, x, hseq, cseq, gates, h0, c0, w.T, u.T)
+    return _backward("RnnbenchLstmBackward", x, wants_dx, shapes, *args)
 
 
-lstm_sequence.defvjp(_lstm_forward, _lstm_backward)
+lstm_sequence.defvjp(_lstm_forward, _lstm_backward, symbolic_zeros=True)
 
 
 def _gru_call(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array) -> tuple[Array, Array, Array]:
@@ -105,18 +108,17 @@ def gru_sequence(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Ar
     return _gru_call(x, w, b_in, u, b_rec, h0)[0]
 
 
-def _gru_forward(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array) -> tuple[Any, tuple[Any, ...]]:
+def _gru_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+    (x, w, b_in, u, b_rec, h0), wants_dx = _values(primals)
     hseq, gates, rec_n = _gru_call(x, w, b_in, u, b_rec, h0)
-    return hseq, (x, w, u, h0, hseq, gates, rec_n)
+    return hseq, (x, w, b_in, u, b_rec, h0, hseq, gates, rec_n, wants_dx)
 
 
-def _gru_backward(residuals: tuple[Array, ...], dhseq: Array) -> tuple[Array, ...]:
-    x, w, u, h0, hseq, gates, rec_n = residuals
-    dxproj, drec, dh0 = _call("RnnbenchGruBackward", gates.shape, gates.shape, h0.shape)(
-        dhseq, hseq, gates, rec_n, h0, u.T
-    )
-    dx, dw, db_in = _input_gradients(x, w, dxproj)
-    return dx, dw, db_in, _recurrent_kernel_gradient(h0, hseq, drec), drec.sum(axis=(0, 1)), dh0
+def _gru_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Any, ...]:
+    x, w, b_in, u, b_rec, h0, hseq, gates, rec_n, wants_dx = residuals
+    shapes = (w.shape, b_in.shape, u.shape, b_rec.shape, h0.shape)
+    args = (_dense(dhseq), x, hseq, gates, rec_n, h0, w.T, u.T)
+    return _backward("RnnbenchGruBackward", x, wants_dx, shapes, *args)
 
 
-gru_sequence.defvjp(_gru_forward, _gru_backward)
+gru_sequence.defvjp(_gru_forward, _gru_backward, symbolic_zeros=True)

@@ -2,14 +2,15 @@
 //
 // XLA runs a recurrence one time step at a time, and on a CPU each step costs tens of microseconds of dispatch around
 // a few microseconds of arithmetic. These handlers run all time steps of a batch in one call: one small matrix
-// product per step plus the gate arithmetic, in SIMD, forward and backward. Everything that is one large matrix product
-// over all steps (the input projection, the weight gradients) stays in XLA, which does those well.
+// product per step plus the gate arithmetic, in SIMD, forward and backward.
 //
 // Layouts (row-major, batch-major like Keras): x[B][T][F] the inputs, W[F][G*H] the input kernel and b[G*H] its bias,
-// U[H][G*H] the recurrent kernel and UT its transpose. The forward pass computes the input projection x_t W + b
-// itself, step by step (XLA's product for an inner dimension as small as 28 runs far below the machine's rate); the
-// backward pass returns the gradient of that projection, from which XLA gets dW, db and dx as large products. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o) and
-// GRU (z, r, h; reset_after=True).
+// U[H][G*H] the recurrent kernel, WT and UT their transposes. The forward pass computes the input projection
+// x_t W + b itself, step by step (XLA's product for an inner dimension as small as 28 runs far below the machine's
+// rate). The backward pass returns the gradients of the weights, biases, initial states and (when asked for) the
+// inputs: it adds each step's contribution to dW, dU and db while that step's gate gradients are still in L1, instead
+// of writing them out for XLA to read back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o)
+// and GRU (z, r, h; reset_after=True).
 
 #include <algorithm>
 #include <cmath>
@@ -143,6 +144,74 @@ void Gemm(const float* a, int64_t lda, int64_t m, const PackedMatrix& b, float* 
 #endif
 }
 
+// Weight gradients: c[m][n] += sum over p < k of a_p[m] g_p[n], where a_p = a + p * lda (m floats) and g_p = g + p * n,
+// i.e. c += A^T G for one step of one block (k samples): A holds the step's inputs or previous states, G its gate
+// gradients. The k rows of G are read once per tile of c from L1; c itself stays in registers over the k rows.
+
+#ifdef RNNBENCH_AVX2
+template <int R>
+__attribute__((always_inline)) inline void OuterTile(const float* a, int64_t lda, const float* g, int64_t n, int64_t k,
+                                                    float* c) {
+  __m256 lo[R], hi[R];
+  for (int r = 0; r < R; ++r) {
+    lo[r] = _mm256_loadu_ps(c + r * n);
+    hi[r] = _mm256_loadu_ps(c + r * n + 8);
+  }
+  for (int64_t p = 0; p < k; ++p) {
+    const __m256 g0 = _mm256_loadu_ps(g + p * n);
+    const __m256 g1 = _mm256_loadu_ps(g + p * n + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + p * lda + r);
+      lo[r] = _mm256_fmadd_ps(av, g0, lo[r]);
+      hi[r] = _mm256_fmadd_ps(av, g1, hi[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(c + r * n, lo[r]);
+    _mm256_storeu_ps(c + r * n + 8, hi[r]);
+  }
+}
+#endif
+
+void AccumulateOuter(const float* a, int64_t lda, int64_t m, const float* g, int64_t n, int64_t k, float* c) {
+  int64_t j = 0;
+#ifdef RNNBENCH_AVX2
+  // Rows of c outer, columns inner: the k rows of g (a few KiB) stay in L1 while c streams through once.
+  const int64_t full = n - n % kPanel;
+  for (int64_t i = 0; i < m; i += 6) {
+    const int64_t rows = std::min<int64_t>(6, m - i);
+    for (j = 0; j < full; j += kPanel) {
+      float* tile = c + i * n + j;
+      switch (rows) {
+        case 6: OuterTile<6>(a + i, lda, g + j, n, k, tile); break;
+        case 5: OuterTile<5>(a + i, lda, g + j, n, k, tile); break;
+        case 4: OuterTile<4>(a + i, lda, g + j, n, k, tile); break;
+        case 3: OuterTile<3>(a + i, lda, g + j, n, k, tile); break;
+        case 2: OuterTile<2>(a + i, lda, g + j, n, k, tile); break;
+        default: OuterTile<1>(a + i, lda, g + j, n, k, tile); break;
+      }
+    }
+  }
+#endif
+  if (j == n) return;
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * n;
+    for (int64_t p = 0; p < k; ++p) {
+      const float av = a[p * lda + i];
+      const float* g_row = g + p * n;
+      for (int64_t jj = j; jj < n; ++jj) row[jj] += av * g_row[jj];
+    }
+  }
+}
+
+// db[n] += the sum of the k rows of g.
+void AccumulateRows(const float* g, int64_t n, int64_t k, float* db) {
+  for (int64_t p = 0; p < k; ++p) {
+    const float* g_row = g + p * n;
+    for (int64_t j = 0; j < n; ++j) db[j] += g_row[j];
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Activations over contiguous runs, in SIMD where available. exp is Cephes' single-precision polynomial (within a
 // few ulp of expf); tanh(x) = 1 - 2 / (exp(2x) + 1) has an absolute error of about 1e-7.
@@ -223,6 +292,20 @@ ffi::Error CheckDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer<ffi::F32>
   return ffi::Error::Success();
 }
 
+// The same from x[B][T][F], WT[G*H][F] and h0[B][H], for a backward call.
+ffi::Error CheckBackwardDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer<ffi::F32>& wt,
+                             const ffi::Buffer<ffi::F32>& h0, int64_t gates, Dims* dims) {
+  const auto xd = x.dimensions();
+  const auto wd = wt.dimensions();
+  const auto hd = h0.dimensions();
+  if (xd.size() != 3 || wd.size() != 2 || hd.size() != 2 || xd[0] != hd[0] || wd[1] != xd[2] ||
+      wd[0] != gates * hd[1]) {
+    return ffi::Error::InvalidArgument("recurrence gradient: x must be [B][T][F], WT [G*H][F] and h0 [B][H]");
+  }
+  *dims = Dims{xd[0], xd[1], hd[1], xd[2]};
+  return ffi::Error::Success();
+}
+
 // out[r][:] = bias + x_t[r] W for the block's rows at step t (x rows are a whole sequence apart).
 void ProjectInputs(const float* x, int64_t steps, int64_t t, int64_t rows, const PackedMatrix& w, const float* bias,
                    float* out) {
@@ -243,6 +326,44 @@ constexpr int64_t kBlock = 12;
 template <class Body>
 void ForEachBlock(int64_t batch, Body body) {
   for (int64_t first = 0; first < batch; first += kBlock) body(first, std::min(kBlock, batch - first));
+}
+
+// The gradients a backward pass sums over all blocks and steps. dL/dx is computed only when asked for (wt set): for
+// a model's first layer nothing needs it.
+struct Gradients {
+  float* dw;                       // [F][G*H]
+  float* db;                       // [G*H], the bias of the input projection
+  float* du;                       // [H][G*H]
+  float* db_rec = nullptr;         // [G*H], GRU's bias of the recurrent product
+  const PackedMatrix* wt = nullptr;  // W^T [G*H][F], packed
+};
+
+// Zeroes the sums before the first block, and tells whether dL/dx is asked for: its result buffer then has x's shape
+// (otherwise none of its elements).
+Gradients StartGradients(ffi::Result<ffi::Buffer<ffi::F32>>& dw, ffi::Result<ffi::Buffer<ffi::F32>>& db,
+                         ffi::Result<ffi::Buffer<ffi::F32>>& du) {
+  for (auto* buffer : {&dw, &db, &du}) {
+    std::fill((*buffer)->typed_data(), (*buffer)->typed_data() + (*buffer)->element_count(), 0.0f);
+  }
+  return Gradients{dw->typed_data(), db->typed_data(), du->typed_data()};
+}
+
+// Step t's share of dW, db and dx from g[rows][G*H], the gradients of the block's input projection x_t W + b.
+void AddInputStep(const Gradients& grads, const float* x, float* dx, int64_t features, int64_t steps, int64_t t,
+                  int64_t rows, const float* g, int64_t width) {
+  AccumulateOuter(x + t * features, steps * features, features, g, width, rows, grads.dw);
+  AccumulateRows(g, width, rows, grads.db);
+  if (grads.wt != nullptr) Gemm(g, width, rows, *grads.wt, dx + t * features, steps * features, false);
+}
+
+// Step t's share of dU from g[rows][G*H], the gradients of the block's recurrent product h_{t-1} U.
+void AddRecurrentStep(const Gradients& grads, const float* hseq, const float* h0, int64_t units, int64_t steps,
+                      int64_t t, int64_t rows, const float* g, int64_t width) {
+  if (t == 0) {
+    AccumulateOuter(h0, units, units, g, width, rows, grads.du);
+  } else {
+    AccumulateOuter(hseq + (t - 1) * units, steps * units, units, g, width, rows, grads.du);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,12 +394,12 @@ ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
   return ffi::Error::Success();
 }
 
-// Given dL/dh_t for every step: dL/d(pre-activation)_t (which is dL/dxproj_t) and dL/dh0.
-void RnnBackward(const float* dhseq, const float* hseq, const PackedMatrix& ut, float* dpre, float* dh0, int64_t rows,
-                 int64_t steps) {
+// Given dL/dh_t for every step: dW, db, dU, dL/dh0 and (when asked for) dL/dx.
+void RnnBackward(const Gradients& grads, const float* dhseq, const float* x, const float* hseq, const float* h0,
+                 const PackedMatrix& ut, float* dx, float* dh0, int64_t features, int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), row = steps * n;
   std::fill(dh0, dh0 + rows * n, 0.0f);  // dL/dh_t from the steps after t
-  std::vector<float> dp(rows * n);       // this step's gradients, contiguous for the product
+  std::vector<float> dp(rows * n);       // this step's gradients of the pre-activation, contiguous
   for (int64_t t = steps - 1; t >= 0; --t) {
     for (int64_t b = 0; b < rows; ++b) {
       const int64_t at = b * row + t * n;
@@ -287,20 +408,28 @@ void RnnBackward(const float* dhseq, const float* hseq, const PackedMatrix& ut, 
       const float* carry = dh0 + b * n;
       float* dp_row = &dp[b * n];
       for (int64_t j = 0; j < n; ++j) dp_row[j] = (dh_out[j] + carry[j]) * (1.0f - h[j] * h[j]);
-      std::memcpy(dpre + at, dp_row, sizeof(float) * n);
     }
     Gemm(dp.data(), n, rows, ut, dh0, n, false);
+    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dp.data(), n);
+    AddInputStep(grads, x, dx, features, steps, t, rows, dp.data(), n);
   }
 }
 
-ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> ut,
-                           ffi::ResultBuffer<ffi::F32> dpre, ffi::ResultBuffer<ffi::F32> dh0) {
-  const Dims d = SequenceDims(hseq);
-  const int64_t n = d.units, row = d.steps * n;
-  const PackedMatrix packed(ut.typed_data(), n, n);
+ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> hseq,
+                           ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> ut,
+                           ffi::ResultBuffer<ffi::F32> dx, ffi::ResultBuffer<ffi::F32> dw,
+                           ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> du,
+                           ffi::ResultBuffer<ffi::F32> dh0) {
+  Dims d;
+  if (ffi::Error error = CheckBackwardDims(x, wt, h0, 1, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n, xrow = d.steps * d.features;
+  const PackedMatrix packed(ut.typed_data(), n, n), packed_wt(wt.typed_data(), n, d.features);
+  Gradients grads = StartGradients(dw, db, du);
+  if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    RnnBackward(dhseq.typed_data() + first * row, hseq.typed_data() + first * row, packed,
-                dpre->typed_data() + first * row, dh0->typed_data() + first * n, rows, d.steps);
+    RnnBackward(grads, dhseq.typed_data() + first * row, x.typed_data() + first * xrow,
+                hseq.typed_data() + first * row, h0.typed_data() + first * n, packed, dx->typed_data() + first * xrow,
+                dh0->typed_data() + first * n, d.features, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -351,15 +480,17 @@ ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi
   return ffi::Error::Success();
 }
 
-// dL/d(gate pre-activations)_t (which is dL/dxproj_t), dL/dh0 and dL/dc0.
-void LstmBackward(const float* dhseq, const float* dc_last, const float* cseq, const float* gates, const float* c0,
-                  const PackedMatrix& ut, float* dgates, float* dh0, float* dc0, int64_t rows, int64_t steps) {
+// dW, db, dU, dL/dh0, dL/dc0 and (when asked for) dL/dx.
+void LstmBackward(const Gradients& grads, const float* dhseq, const float* dc_last, const float* x,
+                  const float* hseq, const float* cseq, const float* gates, const float* h0, const float* c0,
+                  const PackedMatrix& ut, float* dx, float* dh0, float* dc0, int64_t features, int64_t rows,
+                  int64_t steps) {
   const int64_t n = ut.n(), g4 = ut.k(), row = steps * n, grow = steps * g4;
   float* dh = dh0;  // dL/dh_t from the steps after t
   float* dc = dc0;  // dL/dc_t from the steps after t
   std::fill(dh, dh + rows * n, 0.0f);
   std::memcpy(dc, dc_last, sizeof(float) * rows * n);
-  std::vector<float> tanh_c(n), dz(rows * g4);  // this step's gate gradients, contiguous for the product
+  std::vector<float> tanh_c(n), dz(rows * g4);  // this step's gate gradients, contiguous for the products
   for (int64_t t = steps - 1; t >= 0; --t) {
     for (int64_t b = 0; b < rows; ++b) {
       const float* c = cseq + b * row + t * n;
@@ -387,24 +518,31 @@ void LstmBackward(const float* dhseq, const float* dc_last, const float* cseq, c
         d_o[j] = grad_h * tc * o[j] * (1.0f - o[j]);
         dc_row[j] = grad_c * f[j];
       }
-      std::memcpy(dgates + b * grow + t * g4, di, sizeof(float) * g4);
     }
     Gemm(dz.data(), g4, rows, ut, dh, n, false);
+    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dz.data(), g4);
+    AddInputStep(grads, x, dx, features, steps, t, rows, dz.data(), g4);
   }
 }
 
-ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> dc_last, ffi::Buffer<ffi::F32> cseq,
-                            ffi::Buffer<ffi::F32> gates, ffi::Buffer<ffi::F32> c0, ffi::Buffer<ffi::F32> ut,
-                            ffi::ResultBuffer<ffi::F32> dgates, ffi::ResultBuffer<ffi::F32> dh0,
-                            ffi::ResultBuffer<ffi::F32> dc0) {
-  const Dims d = SequenceDims(cseq);
-  const int64_t n = d.units, row = d.steps * n, grow = 4 * row;
-  const PackedMatrix packed(ut.typed_data(), 4 * n, n);
+ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> dc_last, ffi::Buffer<ffi::F32> x,
+                            ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> cseq, ffi::Buffer<ffi::F32> gates,
+                            ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> c0, ffi::Buffer<ffi::F32> wt,
+                            ffi::Buffer<ffi::F32> ut, ffi::ResultBuffer<ffi::F32> dx, ffi::ResultBuffer<ffi::F32> dw,
+                            ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> du,
+                            ffi::ResultBuffer<ffi::F32> dh0, ffi::ResultBuffer<ffi::F32> dc0) {
+  Dims d;
+  if (ffi::Error error = CheckBackwardDims(x, wt, h0, 4, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n, grow = 4 * row, xrow = d.steps * d.features;
+  const PackedMatrix packed(ut.typed_data(), 4 * n, n), packed_wt(wt.typed_data(), 4 * n, d.features);
+  Gradients grads = StartGradients(dw, db, du);
+  if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    LstmBackward(dhseq.typed_data() + first * row, dc_last.typed_data() + first * n, cseq.typed_data() + first * row,
-                 gates.typed_data() + first * grow, c0.typed_data() + first * n, packed,
-                 dgates->typed_data() + first * grow, dh0->typed_data() + first * n, dc0->typed_data() + first * n,
-                 rows, d.steps);
+    LstmBackward(grads, dhseq.typed_data() + first * row, dc_last.typed_data() + first * n,
+                 x.typed_data() + first * xrow, hseq.typed_data() + first * row, cseq.typed_data() + first * row,
+                 gates.typed_data() + first * grow, h0.typed_data() + first * n, c0.typed_data() + first * n, packed,
+                 dx->typed_data() + first * xrow, dh0->typed_data() + first * n, dc0->typed_data() + first * n,
+                 d.features, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -456,13 +594,15 @@ ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
   return ffi::Error::Success();
 }
 
-// dL/dxproj_t, dL/d(h_{t-1} U + b_rec)_t and dL/dh0.
-void GruBackward(const float* dhseq, const float* hseq, const float* gates, const float* rec_n, const float* h0,
-                 const PackedMatrix& ut, float* dxproj, float* drec, float* dh0, int64_t rows, int64_t steps) {
+// dW, db_in, dU, db_rec, dL/dh0 and (when asked for) dL/dx.
+void GruBackward(const Gradients& grads, const float* dhseq, const float* x, const float* hseq, const float* gates,
+                 const float* rec_n, const float* h0, const PackedMatrix& ut, float* dx, float* dh0,
+                 int64_t features, int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), g3 = ut.k(), row = steps * n, grow = steps * g3;
   float* carry = dh0;  // dL/dh_t from the steps after t
   std::fill(carry, carry + rows * n, 0.0f);
-  std::vector<float> dr(rows * g3);  // this step's gradients of the recurrent product, contiguous for the product
+  // This step's gradients of the input projection and of the recurrent product, contiguous for the products.
+  std::vector<float> dxp(rows * g3), dr(rows * g3);
   for (int64_t t = steps - 1; t >= 0; --t) {
     for (int64_t b = 0; b < rows; ++b) {
       const float* h_prev = t == 0 ? h0 + b * n : hseq + b * row + (t - 1) * n;
@@ -471,7 +611,7 @@ void GruBackward(const float* dhseq, const float* hseq, const float* gates, cons
       const float* hh = z + 2 * n;
       const float* rn = rec_n + b * row + t * n;
       const float* dh_out = dhseq + b * row + t * n;
-      float* dx = dxproj + b * grow + t * g3;
+      float* dx_row = &dxp[b * g3];
       float* dr_row = &dr[b * g3];
       float* c = carry + b * n;
       RNNBENCH_NO_ALIAS
@@ -480,32 +620,41 @@ void GruBackward(const float* dhseq, const float* hseq, const float* gates, cons
         const float grad_n = grad_h * (1.0f - z[j]) * (1.0f - hh[j] * hh[j]);
         const float grad_z = grad_h * (h_prev[j] - hh[j]) * z[j] * (1.0f - z[j]);
         const float grad_r = grad_n * rn[j] * r[j] * (1.0f - r[j]);
-        dx[j] = grad_z;
-        dx[n + j] = grad_r;
-        dx[2 * n + j] = grad_n;
+        dx_row[j] = grad_z;
+        dx_row[n + j] = grad_r;
+        dx_row[2 * n + j] = grad_n;
         dr_row[j] = grad_z;
         dr_row[n + j] = grad_r;
         dr_row[2 * n + j] = grad_n * r[j];
         c[j] = grad_h * z[j];
       }
-      std::memcpy(drec + b * grow + t * g3, dr_row, sizeof(float) * g3);
     }
     Gemm(dr.data(), g3, rows, ut, carry, n, true);
+    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dr.data(), g3);
+    AccumulateRows(dr.data(), g3, rows, grads.db_rec);
+    AddInputStep(grads, x, dx, features, steps, t, rows, dxp.data(), g3);
   }
 }
 
-ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> hseq, ffi::Buffer<ffi::F32> gates,
-                           ffi::Buffer<ffi::F32> rec_n, ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> ut,
-                           ffi::ResultBuffer<ffi::F32> dxproj, ffi::ResultBuffer<ffi::F32> drec,
+ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> hseq,
+                           ffi::Buffer<ffi::F32> gates, ffi::Buffer<ffi::F32> rec_n, ffi::Buffer<ffi::F32> h0,
+                           ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> ut, ffi::ResultBuffer<ffi::F32> dx,
+                           ffi::ResultBuffer<ffi::F32> dw, ffi::ResultBuffer<ffi::F32> db_in,
+                           ffi::ResultBuffer<ffi::F32> du, ffi::ResultBuffer<ffi::F32> db_rec,
                            ffi::ResultBuffer<ffi::F32> dh0) {
-  const Dims d = SequenceDims(hseq);
-  const int64_t n = d.units, row = d.steps * n, grow = 3 * row;
-  const PackedMatrix packed(ut.typed_data(), 3 * n, n);
+  Dims d;
+  if (ffi::Error error = CheckBackwardDims(x, wt, h0, 3, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n, grow = 3 * row, xrow = d.steps * d.features;
+  const PackedMatrix packed(ut.typed_data(), 3 * n, n), packed_wt(wt.typed_data(), 3 * n, d.features);
+  Gradients grads = StartGradients(dw, db_in, du);
+  std::fill(db_rec->typed_data(), db_rec->typed_data() + db_rec->element_count(), 0.0f);
+  grads.db_rec = db_rec->typed_data();
+  if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    GruBackward(dhseq.typed_data() + first * row, hseq.typed_data() + first * row, gates.typed_data() + first * grow,
-                rec_n.typed_data() + first * row, h0.typed_data() + first * n, packed,
-                dxproj->typed_data() + first * grow, drec->typed_data() + first * grow, dh0->typed_data() + first * n,
-                rows, d.steps);
+    GruBackward(grads, dhseq.typed_data() + first * row, x.typed_data() + first * xrow,
+                hseq.typed_data() + first * row, gates.typed_data() + first * grow, rec_n.typed_data() + first * row,
+                h0.typed_data() + first * n, packed, dx->typed_data() + first * xrow, dh0->typed_data() + first * n,
+                d.features, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -526,6 +675,12 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnBackward, RnnBackwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
 
@@ -549,6 +704,13 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLstmBackward, LstmBackwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
@@ -573,6 +735,11 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchGruBackward, GruBackwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
