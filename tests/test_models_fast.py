@@ -106,7 +106,22 @@ def test_configurations_it_does_not_cover_take_keras_own_path(options, reason):
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-6)
 
 
-def test_masked_input_and_inference_take_keras_own_path():
+def test_masked_input_takes_keras_own_path():
     layer = fast_layer_classes()["gru"](4)
     assert fast_path_reason(layer, mask=np.ones((2, 3), bool)) == "masked input"
-    assert fast_path_reason(layer, training=False) == "inference"
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+def test_inference_equals_the_stock_layers(name):
+    # Inference asks the kernels for less (no gates, the last cell state only); the outputs stay the same.
+    stock, fast = pair(name, 13)
+    assert fast_path_reason(fast.get_layer("first"), training=False) is None
+    x = np.random.default_rng(6).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    for expected, got in zip(stock(x, training=False), fast(x, training=False), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-5, rtol=1e-5)
+
+
+def test_dropout_in_the_cell_only_matters_in_training():
+    layer = fast_layer_classes()["lstm"](4, dropout=0.2)
+    assert fast_path_reason(layer, training=True) == "dropout inside the cell"
+    assert fast_path_reason(layer, training=False) is None

@@ -75,8 +75,10 @@ def _lstm_call(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> 
 @jax.custom_vjp
 def lstm_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> tuple[Array, Array]:
     """LSTM (gates i, f, c, o) over all steps; returns (hseq[B, T, H], c_T)."""
-    hseq, cseq, _ = _lstm_call(x, w, b, u, h0, c0)
-    return hseq, cseq[:, -1]
+    # Not differentiated (inference): the kernel keeps the last cell state only and no gates.
+    batch, _, units = states = _states(x, h0)
+    hseq, c_last, _ = _call("RnnbenchLstmForward", states, (batch, 1, units), (0,))(x, w, b, u, h0, c0)
+    return hseq, c_last[:, 0]
 
 
 def _lstm_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -105,7 +107,8 @@ def _gru_call(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array
 @jax.custom_vjp
 def gru_sequence(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array) -> Array:
     """GRU with the reset gate after the recurrent product (gates z, r, h); returns hseq[B, T, H]."""
-    return _gru_call(x, w, b_in, u, b_rec, h0)[0]
+    # Not differentiated (inference): the kernel keeps no gates.
+    return _call("RnnbenchGruForward", _states(x, h0), (0,), (0,))(x, w, b_in, u, b_rec, h0)[0]
 
 
 def _gru_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "xla/ffi/api/ffi.h"
@@ -325,6 +326,42 @@ Dims SequenceDims(const ffi::Buffer<ffi::F32>& hseq) {
   return Dims{h[0], h[1], h[2]};
 }
 
+// A sequence result of a forward call: all steps [B][T][W], as the backward pass needs them, or for inference only
+// the last step ([B][1][W]) or nothing (a result without elements). What the caller did not ask for is not written:
+// an inference batch of 1024 would otherwise write tens of MiB of gates to fresh memory.
+class SequenceResult {
+ public:
+  SequenceResult(ffi::ResultBuffer<ffi::F32>& buffer, int64_t steps, int64_t width)
+      : data_(buffer->typed_data()), steps_(steps), width_(width) {
+    const auto dims = buffer->dimensions();
+    kept_ = buffer->element_count() == 0 ? 0 : (dims.size() == 3 && dims[2] == width ? dims[1] : -1);
+  }
+  // Whether the buffer has one of the three shapes.
+  bool valid(int64_t batch) const {
+    return kept_ == 0 || ((kept_ == steps_ || kept_ == 1) && kept_ * batch * width_ > 0);
+  }
+  void Put(int64_t sample, int64_t t, const float* row) const {
+    if (kept_ == steps_) {
+      std::memcpy(data_ + (sample * steps_ + t) * width_, row, sizeof(float) * width_);
+    } else if (kept_ == 1 && t == steps_ - 1) {
+      std::memcpy(data_ + sample * width_, row, sizeof(float) * width_);
+    }
+  }
+
+ private:
+  float* data_;
+  int64_t steps_, width_, kept_;
+};
+
+ffi::Error CheckResults(std::initializer_list<const SequenceResult*> results, int64_t batch) {
+  for (const SequenceResult* result : results) {
+    if (!result->valid(batch)) {
+      return ffi::Error::InvalidArgument("recurrence: a sequence result must be [B][T][W], [B][1][W] or empty");
+    }
+  }
+  return ffi::Error::Success();
+}
+
 // Samples are independent, so a call runs blocks of kBlock samples through all steps, one block after another:
 // a block's state and gates stay in L1 from step to step, while the recurrent kernel is read from L2.
 constexpr int64_t kBlock = 12;
@@ -376,14 +413,14 @@ void AddRecurrentStep(const Gradients& grads, const float* hseq, const float* h0
 // SimpleRNN: h_t = tanh(xproj_t + h_{t-1} U).
 
 void RnnForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
-                float* hseq, int64_t rows, int64_t steps) {
-  const int64_t n = u.n(), row = steps * n;  // floats between samples
+                const SequenceResult& hseq, int64_t first, int64_t rows, int64_t steps) {
+  const int64_t n = u.n();
   std::vector<float> state(h0, h0 + rows * n), pre(rows * n);
   for (int64_t t = 0; t < steps; ++t) {
     ProjectInputs(x, steps, t, rows, w, bias, pre.data());
     Gemm(state.data(), n, rows, u, pre.data(), n, true);
     Tanh(pre.data(), state.data(), rows * n);
-    for (int64_t b = 0; b < rows; ++b) std::memcpy(hseq + b * row + t * n, &state[b * n], sizeof(float) * n);
+    for (int64_t b = 0; b < rows; ++b) hseq.Put(first + b, t, &state[b * n]);
   }
 }
 
@@ -391,11 +428,13 @@ ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
                           ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq) {
   Dims d;
   if (ffi::Error error = CheckDims(x, w, h0, 1, &d); error.failure()) return error;
-  const int64_t n = d.units, row = d.steps * n;
+  const int64_t n = d.units;
+  const SequenceResult hseq_out(hseq, d.steps, n);
+  if (ffi::Error error = CheckResults({&hseq_out}, d.batch); error.failure()) return error;
   const PackedMatrix packed_w(w.typed_data(), d.features, n), packed(u.typed_data(), n, n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
     RnnForward(x.typed_data() + first * d.steps * d.features, packed_w, bias.typed_data(), packed,
-               h0.typed_data() + first * n, hseq->typed_data() + first * row, rows, d.steps);
+               h0.typed_data() + first * n, hseq_out, first, rows, d.steps);
   });
   return ffi::Error::Success();
 }
@@ -444,8 +483,9 @@ ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
 // LSTM: [i f g o] = xproj_t + h_{t-1} U; i, f, o sigmoid, g tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
 
 void LstmForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
-                 const float* c0, float* hseq, float* cseq, float* gates, int64_t rows, int64_t steps) {
-  const int64_t n = u.k(), g4 = u.n(), row = steps * n, grow = steps * g4;
+                 const float* c0, const SequenceResult& hseq, const SequenceResult& cseq, const SequenceResult& gates,
+                 int64_t first, int64_t rows, int64_t steps) {
+  const int64_t n = u.k(), g4 = u.n();
   std::vector<float> h(h0, h0 + rows * n), c(c0, c0 + rows * n), z(rows * g4);
   for (int64_t t = 0; t < steps; ++t) {
     ProjectInputs(x, steps, t, rows, w, bias, z.data());
@@ -463,9 +503,9 @@ void LstmForward(const float* x, const PackedMatrix& w, const float* bias, const
       for (int64_t j = 0; j < n; ++j) c_row[j] = f[j] * c_row[j] + i[j] * g[j];
       Tanh(c_row, h_row, n);
       for (int64_t j = 0; j < n; ++j) h_row[j] *= o[j];
-      std::memcpy(gates + b * grow + t * g4, i, sizeof(float) * g4);
-      std::memcpy(cseq + b * row + t * n, c_row, sizeof(float) * n);
-      std::memcpy(hseq + b * row + t * n, h_row, sizeof(float) * n);
+      gates.Put(first + b, t, i);
+      cseq.Put(first + b, t, c_row);
+      hseq.Put(first + b, t, h_row);
     }
   }
 }
@@ -476,12 +516,14 @@ ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi
                            ffi::ResultBuffer<ffi::F32> gates) {
   Dims d;
   if (ffi::Error error = CheckDims(x, w, h0, 4, &d); error.failure()) return error;
-  const int64_t n = d.units, row = d.steps * n, grow = 4 * row;
+  const int64_t n = d.units;
+  const SequenceResult hseq_out(hseq, d.steps, n), cseq_out(cseq, d.steps, n), gates_out(gates, d.steps, 4 * n);
+  if (ffi::Error error = CheckResults({&hseq_out, &cseq_out, &gates_out}, d.batch); error.failure()) return error;
   const PackedMatrix packed_w(w.typed_data(), d.features, 4 * n), packed(u.typed_data(), n, 4 * n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
     LstmForward(x.typed_data() + first * d.steps * d.features, packed_w, bias.typed_data(), packed,
-                h0.typed_data() + first * n, c0.typed_data() + first * n, hseq->typed_data() + first * row,
-                cseq->typed_data() + first * row, gates->typed_data() + first * grow, rows, d.steps);
+                h0.typed_data() + first * n, c0.typed_data() + first * n, hseq_out, cseq_out, gates_out, first, rows,
+                d.steps);
   });
   return ffi::Error::Success();
 }
@@ -558,10 +600,10 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
 // n = tanh(xn + r rn); h_t = z h_{t-1} + (1 - z) n.
 
 void GruForward(const float* inputs, const PackedMatrix& w, const float* bias_in, const PackedMatrix& u,
-                const float* bias_rec, const float* h0, float* hseq, float* gates, float* rec_n, int64_t rows,
-                int64_t steps) {
-  const int64_t n = u.k(), g3 = u.n(), row = steps * n, grow = steps * g3;
-  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3), projected(rows * g3);
+                const float* bias_rec, const float* h0, const SequenceResult& hseq, const SequenceResult& gates,
+                const SequenceResult& rec_n, int64_t first, int64_t rows, int64_t steps) {
+  const int64_t n = u.k(), g3 = u.n();
+  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3), projected(rows * g3), act(g3);
   for (int64_t t = 0; t < steps; ++t) {
     ProjectInputs(inputs, steps, t, rows, w, bias_in, projected.data());
     for (int64_t b = 0; b < rows; ++b) std::memcpy(&rec[b * g3], bias_rec, sizeof(float) * g3);
@@ -569,17 +611,18 @@ void GruForward(const float* inputs, const PackedMatrix& w, const float* bias_in
     for (int64_t b = 0; b < rows; ++b) {
       const float* x = &projected[b * g3];
       const float* r_rec = &rec[b * g3];
-      float* z = gates + b * grow + t * g3;
+      float* z = act.data();
       float* r = z + n;
       float* hh = z + 2 * n;
       for (int64_t j = 0; j < 2 * n; ++j) z[j] = x[j] + r_rec[j];
       SigmoidInPlace(z, 2 * n);
       for (int64_t j = 0; j < n; ++j) hh[j] = x[2 * n + j] + r[j] * r_rec[2 * n + j];
       TanhInPlace(hh, n);
-      std::memcpy(rec_n + b * row + t * n, r_rec + 2 * n, sizeof(float) * n);
       float* h_row = &h[b * n];
       for (int64_t j = 0; j < n; ++j) h_row[j] = z[j] * h_row[j] + (1.0f - z[j]) * hh[j];
-      std::memcpy(hseq + b * row + t * n, h_row, sizeof(float) * n);
+      gates.Put(first + b, t, z);
+      rec_n.Put(first + b, t, r_rec + 2 * n);
+      hseq.Put(first + b, t, h_row);
     }
   }
 }
@@ -590,12 +633,14 @@ ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
                           ffi::ResultBuffer<ffi::F32> rec_n) {
   Dims d;
   if (ffi::Error error = CheckDims(x, w, h0, 3, &d); error.failure()) return error;
-  const int64_t n = d.units, row = d.steps * n, grow = 3 * row;
+  const int64_t n = d.units;
+  const SequenceResult hseq_out(hseq, d.steps, n), gates_out(gates, d.steps, 3 * n), rec_n_out(rec_n, d.steps, n);
+  if (ffi::Error error = CheckResults({&hseq_out, &gates_out, &rec_n_out}, d.batch); error.failure()) return error;
   const PackedMatrix packed_w(w.typed_data(), d.features, 3 * n), packed(u.typed_data(), n, 3 * n);
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
     GruForward(x.typed_data() + first * d.steps * d.features, packed_w, bias_in.typed_data(), packed,
-               bias_rec.typed_data(), h0.typed_data() + first * n, hseq->typed_data() + first * row,
-               gates->typed_data() + first * grow, rec_n->typed_data() + first * row, rows, d.steps);
+               bias_rec.typed_data(), h0.typed_data() + first * n, hseq_out, gates_out, rec_n_out, first, rows,
+               d.steps);
   });
   return ffi::Error::Success();
 }

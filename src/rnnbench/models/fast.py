@@ -1,9 +1,9 @@
 """Drop-in fast versions of Keras' SimpleRNN, LSTM and GRU for the JAX backend on the CPU.
 
-Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs, in
-training, as one compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time
-step. Wherever that does not apply (inference, another backend, a GPU, masking, dropout inside the cell,
-non-default activations, no compiler), the layer runs Keras' own code path, unchanged.
+Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs as one
+compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time step. Wherever that
+does not apply (another backend, a GPU, masking, dropout inside the cell in training, non-default activations, no
+compiler), the layer runs Keras' own code path, unchanged.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
     """Why ``layer`` does not take the compiled path (None when it does)."""
     import keras
 
-    if not training:
-        # Measured: for evaluation's large batches XLA's own loop is faster than the compiled recurrence.
-        return "inference"
     if keras.backend.backend() != "jax":
         return f"backend is {keras.backend.backend()}"
     import jax
@@ -30,7 +27,7 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
         return "masked input"
     if layer.go_backwards or layer.unroll or layer.stateful:
         return "go_backwards, unroll or stateful"
-    if getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0):
+    if training and (getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)):
         return "dropout inside the cell"
     if not cell.use_bias:
         return "no bias"
