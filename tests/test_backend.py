@@ -45,6 +45,31 @@ def test_a_worker_computes_on_one_thread(backend):
     assert process.stdout.split() == ["1", "1"]
 
 
+SEEDED_DRAWS = """
+import random, sys
+import numpy as np
+import rnnbench.backend as b
+b.select_backend("jax")
+import keras
+def draws():
+    tensors = [*np.asarray(keras.random.normal((3,))), *np.asarray(keras.random.uniform((2,)))]
+    return [*tensors, random.random(), np.random.rand()]
+b.seed_everything(7)
+ours = draws()
+assert "tensorflow" not in sys.modules, "seeding imported TensorFlow"
+keras.utils.set_random_seed(7)
+assert ours == draws(), "not what keras.utils.set_random_seed gives"
+print("ok")
+"""
+
+
+def test_seeding_is_keras_own_without_importing_tensorflow():
+    # Keras' set_random_seed imports an installed TensorFlow (3-4 s in every worker) to seed it.
+    process = subprocess.run([sys.executable, "-c", SEEDED_DRAWS], capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.strip() == "ok"
+
+
 def test_unknown_backend():
     with pytest.raises(RnnbenchError, match="unknown backend 'theano'; known: jax, tensorflow, torch"):
         select_backend("theano")

@@ -72,6 +72,32 @@ def use_one_thread() -> None:
             tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
+def seed_everything(seed: int) -> None:
+    """What ``keras.utils.set_random_seed`` does (Python, NumPy, Keras' global seed, torch), and TensorFlow's seed
+    only where TensorFlow is the backend: Keras would import an installed TensorFlow just to seed it (3-4 s per
+    process), and no other backend's run uses it."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
 def jax_compilation_cache_dir() -> Path | None:
     """``$RNNBENCH_JAX_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/rnnbench/jax`` or ``~/.cache/...``."""
     configured = os.environ.get("RNNBENCH_JAX_CACHE", "").strip()
@@ -100,10 +126,10 @@ def _enable_jax_compilation_cache() -> None:
 
 
 def device_kind() -> str:
-    """The kind of device the active backend computes on: 'cpu', 'gpu' or 'tpu'."""
-    import keras
-
-    backend = keras.backend.backend()
+    """The kind of device the selected backend computes on: 'cpu', 'gpu' or 'tpu' (without importing Keras)."""
+    backend = os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND)
+    if "keras" in sys.modules:
+        backend = sys.modules["keras"].backend.backend()
     if backend == "jax":
         import jax
 

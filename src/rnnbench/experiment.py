@@ -117,15 +117,15 @@ def check_names(spec: ExperimentSpec) -> None:
 def _environment(backend: str) -> dict[str, str]:
     import importlib.metadata
 
-    import keras
-
     from rnnbench import __version__
 
-    versions: dict[str, Any] = {"rnnbench_version": __version__, "keras_version": keras.__version__}
-    try:
-        versions["backend_version"] = importlib.metadata.version(backend)
-    except importlib.metadata.PackageNotFoundError:
-        versions["backend_version"] = "unknown"
+    # Read from the installed packages: importing Keras here would cost this process seconds while its workers start.
+    versions: dict[str, Any] = {"rnnbench_version": __version__}
+    for key, package in (("keras_version", "keras"), ("backend_version", backend)):
+        try:
+            versions[key] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[key] = "unknown"
     return {**versions, "host": platform.node(), "device": device_kind()}
 
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rnnbench.backend import seed_everything
 from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
 from rnnbench.config import RunSpec, TrainSpec
@@ -145,7 +146,7 @@ def train(
 
     if keras.backend.backend() != spec.backend:
         raise RuntimeError(f"run wants backend {spec.backend} but Keras runs on {keras.backend.backend()}")
-    keras.utils.set_random_seed(spec.seed)
+    seed_everything(spec.seed)
     model = build_model(spec.model, data.steps, data.features, data.classes, seed=spec.seed)
     batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     model.compile(

@@ -87,6 +87,10 @@ def _worker(connection: Connection, backend: str) -> None:
             connection.send(("run_failed", spec, str(error)))
         except Exception as error:  # noqa: BLE001 (reported to the driver, which goes on)
             connection.send(("run_failed", spec, f"{type(error).__name__}: {error}"))
+    # Everything this process owes is in the pipe or in closed checkpoint files: skip the interpreter's teardown of
+    # JAX/Keras (a second or two that the driver would wait for).
+    connection.close()
+    os._exit(0)
 
 
 @dataclass
