@@ -114,7 +114,7 @@ def run_rnnbench(data: Path, epochs: int, directory: Path, fast: bool) -> dict[s
     env = dict(os.environ, RNNBENCH_FAST_LAYERS="1" if fast else "0")
     command = [sys.executable, "-m", "rnnbench", "compare", "--dataset", str(data), "--epochs", str(epochs),
                "--val-fraction", "0", "--test-each-epoch", "--seeds", "1", "--jobs", "auto", "--store", str(store),
-               "--quiet"]  # fmt: skip
+               "--quiet", "--no-report"]  # fmt: skip
     status, wall, rss, stderr = timed(command, env)
     if status:
         return {"status": f"failed ({status}): {stderr.strip().splitlines()[-1] if stderr.strip() else ''}"}

@@ -27,7 +27,8 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
         return "masked input"
     if layer.go_backwards or layer.unroll or layer.stateful:
         return "go_backwards, unroll or stateful"
-    if training and (getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)):
+    dropout = getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)
+    if training and dropout:
         return "dropout inside the cell"
     if not cell.use_bias:
         return "no bias"
