@@ -391,23 +391,52 @@ Gradients StartGradients(ffi::Result<ffi::Buffer<ffi::F32>>& dw, ffi::Result<ffi
   return Gradients{dw->typed_data(), db->typed_data(), du->typed_data()};
 }
 
-// Step t's share of dW, db and dx from g[rows][G*H], the gradients of the block's input projection x_t W + b.
-void AddInputStep(const Gradients& grads, const float* x, float* dx, int64_t features, int64_t steps, int64_t t,
-                  int64_t rows, const float* g, int64_t width) {
-  AccumulateOuter(x + t * features, steps * features, features, g, width, rows, grads.dw);
-  AccumulateRows(g, width, rows, grads.db);
-  if (grads.wt != nullptr) Gemm(g, width, rows, *grads.wt, dx + t * features, steps * features, false);
-}
+// A block's steps on their way into the weight gradients. The backward pass writes each step's gate gradients into
+// the next slot (for the input projection and for the recurrent product: the same for SimpleRNN and LSTM, separate
+// for GRU); every kSteps steps, dW, dU and the biases take the products over all queued samples and steps at once,
+// so that each tile of dW and dU stays in registers over kSteps times more rows than one step's.
+class PendingSteps {
+ public:
+  static constexpr int64_t kSteps = 4;
 
-// Step t's share of dU from g[rows][G*H], the gradients of the block's recurrent product h_{t-1} U.
-void AddRecurrentStep(const Gradients& grads, const float* hseq, const float* h0, int64_t units, int64_t steps,
-                      int64_t t, int64_t rows, const float* g, int64_t width) {
-  if (t == 0) {
-    AccumulateOuter(h0, units, units, g, width, rows, grads.du);
-  } else {
-    AccumulateOuter(hseq + (t - 1) * units, steps * units, units, g, width, rows, grads.du);
+  PendingSteps(int64_t rows, int64_t units, int64_t features, int64_t width, bool separate_recurrent)
+      : rows_(rows), units_(units), features_(features), width_(width), separate_(separate_recurrent),
+        inputs_(kSteps * rows * features), states_(kSteps * rows * units), input_grads_(kSteps * rows * width),
+        recurrent_grads_(separate_recurrent ? kSteps * rows * width : 0) {}
+
+  // This step's gradients of the input projection and of the recurrent product, [rows][width] each.
+  float* input_grads() { return &input_grads_[count_ * rows_ * width_]; }
+  float* recurrent_grads() { return separate_ ? &recurrent_grads_[count_ * rows_ * width_] : input_grads(); }
+
+  // Queues step t (its gradients written) with its inputs and previous states; dL/dx of the step right away.
+  void Push(const Gradients& grads, const float* x, const float* hseq, const float* h0, float* dx, int64_t steps,
+            int64_t t) {
+    const int64_t slot = count_ * rows_;
+    for (int64_t b = 0; b < rows_; ++b) {
+      const float* h_prev = t == 0 ? h0 + b * units_ : hseq + (b * steps + t - 1) * units_;
+      std::memcpy(&states_[(slot + b) * units_], h_prev, sizeof(float) * units_);
+      std::memcpy(&inputs_[(slot + b) * features_], x + (b * steps + t) * features_, sizeof(float) * features_);
+    }
+    if (grads.wt != nullptr) Gemm(input_grads(), width_, rows_, *grads.wt, dx + t * features_, steps * features_, false);
+    if (++count_ == kSteps || t == 0) Flush(grads);
   }
-}
+
+ private:
+  void Flush(const Gradients& grads) {
+    const int64_t k = count_ * rows_;
+    const float* recurrent = separate_ ? recurrent_grads_.data() : input_grads_.data();
+    AccumulateOuter(states_.data(), units_, units_, recurrent, width_, k, grads.du);
+    AccumulateOuter(inputs_.data(), features_, features_, input_grads_.data(), width_, k, grads.dw);
+    AccumulateRows(input_grads_.data(), width_, k, grads.db);
+    if (grads.db_rec != nullptr) AccumulateRows(recurrent, width_, k, grads.db_rec);
+    count_ = 0;
+  }
+
+  int64_t rows_, units_, features_, width_;
+  bool separate_;
+  int64_t count_ = 0;
+  std::vector<float> inputs_, states_, input_grads_, recurrent_grads_;
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // SimpleRNN: h_t = tanh(xproj_t + h_{t-1} U).
@@ -444,8 +473,9 @@ void RnnBackward(const Gradients& grads, const float* dhseq, const float* x, con
                  const PackedMatrix& ut, float* dx, float* dh0, int64_t features, int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), row = steps * n;
   std::fill(dh0, dh0 + rows * n, 0.0f);  // dL/dh_t from the steps after t
-  std::vector<float> dp(rows * n);       // this step's gradients of the pre-activation, contiguous
+  PendingSteps pending(rows, n, features, n, false);
   for (int64_t t = steps - 1; t >= 0; --t) {
+    float* dp = pending.input_grads();  // this step's gradients of the pre-activation, contiguous
     for (int64_t b = 0; b < rows; ++b) {
       const int64_t at = b * row + t * n;
       const float* h = hseq + at;
@@ -454,9 +484,8 @@ void RnnBackward(const Gradients& grads, const float* dhseq, const float* x, con
       float* dp_row = &dp[b * n];
       for (int64_t j = 0; j < n; ++j) dp_row[j] = (dh_out[j] + carry[j]) * (1.0f - h[j] * h[j]);
     }
-    Gemm(dp.data(), n, rows, ut, dh0, n, false);
-    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dp.data(), n);
-    AddInputStep(grads, x, dx, features, steps, t, rows, dp.data(), n);
+    Gemm(dp, n, rows, ut, dh0, n, false);
+    pending.Push(grads, x, hseq, h0, dx, steps, t);
   }
 }
 
@@ -538,8 +567,10 @@ void LstmBackward(const Gradients& grads, const float* dhseq, const float* dc_la
   float* dc = dc0;  // dL/dc_t from the steps after t
   std::fill(dh, dh + rows * n, 0.0f);
   std::memcpy(dc, dc_last, sizeof(float) * rows * n);
-  std::vector<float> tanh_c(n), dz(rows * g4);  // this step's gate gradients, contiguous for the products
+  std::vector<float> tanh_c(n);
+  PendingSteps pending(rows, n, features, g4, false);
   for (int64_t t = steps - 1; t >= 0; --t) {
+    float* dz = pending.input_grads();  // this step's gate gradients, contiguous for the products
     for (int64_t b = 0; b < rows; ++b) {
       const float* c = cseq + b * row + t * n;
       const float* c_prev = t == 0 ? c0 + b * n : c - n;
@@ -567,9 +598,8 @@ void LstmBackward(const Gradients& grads, const float* dhseq, const float* dc_la
         dc_row[j] = grad_c * f[j];
       }
     }
-    Gemm(dz.data(), g4, rows, ut, dh, n, false);
-    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dz.data(), g4);
-    AddInputStep(grads, x, dx, features, steps, t, rows, dz.data(), g4);
+    Gemm(dz, g4, rows, ut, dh, n, false);
+    pending.Push(grads, x, hseq, h0, dx, steps, t);
   }
 }
 
@@ -652,9 +682,11 @@ void GruBackward(const Gradients& grads, const float* dhseq, const float* x, con
   const int64_t n = ut.n(), g3 = ut.k(), row = steps * n, grow = steps * g3;
   float* carry = dh0;  // dL/dh_t from the steps after t
   std::fill(carry, carry + rows * n, 0.0f);
-  // This step's gradients of the input projection and of the recurrent product, contiguous for the products.
-  std::vector<float> dxp(rows * g3), dr(rows * g3);
+  PendingSteps pending(rows, n, features, g3, true);
   for (int64_t t = steps - 1; t >= 0; --t) {
+    // This step's gradients of the input projection and of the recurrent product, contiguous for the products.
+    float* dxp = pending.input_grads();
+    float* dr = pending.recurrent_grads();
     for (int64_t b = 0; b < rows; ++b) {
       const float* h_prev = t == 0 ? h0 + b * n : hseq + b * row + (t - 1) * n;
       const float* z = gates + b * grow + t * g3;
@@ -680,10 +712,8 @@ void GruBackward(const Gradients& grads, const float* dhseq, const float* x, con
         c[j] = grad_h * z[j];
       }
     }
-    Gemm(dr.data(), g3, rows, ut, carry, n, true);
-    AddRecurrentStep(grads, hseq, h0, n, steps, t, rows, dr.data(), g3);
-    AccumulateRows(dr.data(), g3, rows, grads.db_rec);
-    AddInputStep(grads, x, dx, features, steps, t, rows, dxp.data(), g3);
+    Gemm(dr, g3, rows, ut, carry, n, true);
+    pending.Push(grads, x, hseq, h0, dx, steps, t);
   }
 }
 
