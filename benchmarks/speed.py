@@ -3,11 +3,11 @@
 The workload is the reference comparison: SimpleRNN, LSTM and GRU with 64 units, seed head, SGD 0.01, batch 64,
 60,000 MNIST-shaped training samples (no validation split), test accuracy after every epoch, E epochs. Data: MNIST if
 cached, else Fashion-MNIST (Debian's copy or a cached download), else synthetic. Every stack runs as its own process,
-start-up included: rnnbench (`rnnbench compare --jobs auto`, fast layers), rnnbench with Keras' stock layers
-(RNNBENCH_FAST_LAYERS=0), Keras 3 + TensorFlow, Keras 3 + JAX (stock layers), PyTorch eager. Peers that are not
-installed are reported as skipped.
+start-up included: rnnbench (`rnnbench compare --jobs auto --no-report`, fast layers; the peers write no report
+either), rnnbench with Keras' stock layers (RNNBENCH_FAST_LAYERS=0), Keras 3 + TensorFlow, Keras 3 + JAX (stock
+layers), PyTorch eager. Peers that are not installed are reported as skipped.
 
-    python benchmarks/speed.py                       # 10 epochs, all stacks (about 15 minutes on 2 cores)
+    python benchmarks/speed.py                       # 10 epochs, all stacks (about 20 minutes on 2 cores)
     python benchmarks/speed.py --epochs 2 --stacks rnnbench,keras-jax
     python benchmarks/speed.py --peer-python /path/to/venv/bin/python   # peers from another environment
 
@@ -221,7 +221,8 @@ def main() -> int:
                                                      else ""), flush=True)  # fmt: skip
 
     lines = report(results, flops, rates, args.epochs)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    processor = platform.processor() or platform.machine()
+    machine = f"{processor}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\n{datetime.date.today()}, {machine}, data {source}")
     print("\n".join(lines))
     args.out.mkdir(parents=True, exist_ok=True)
