@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from speed import FEATURES, GATES, STEPS, UNITS, gemm_rate, workload_data
 
 BATCH = 64
@@ -50,7 +49,8 @@ def step_seconds(model_name: str, data: Path, batches: int) -> list[float]:
     x = (arrays["x_train"] / 255.0).astype(np.float32)
     y = arrays["y_train"].astype(np.int64)
     model = build_model(ModelSpec(name=model_name), STEPS, FEATURES, 10)
-    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss)
     training = CompiledEpochs(model, x, y, BATCH)
     order = np.random.default_rng(0).permutation(len(x))
     chunks = []
@@ -75,7 +75,8 @@ def main() -> int:
         chunks = step_seconds(args.model, data, args.batches)
     gemm = gemm_rate(1)
     flops = flops_per_batch(args.model)
-    print(f"{args.model}-{UNITS}, batch {BATCH}, data {source}, core {args.core}: {len(chunks)} chunks of {CHUNK} batches")
+    print(f"{args.model}-{UNITS}, batch {BATCH}, data {source}, core {args.core}: "
+          f"{len(chunks)} chunks of {CHUNK} batches")  # fmt: skip
     for label, seconds in (("median", statistics.median(chunks)), ("best", min(chunks))):
         rate = flops / seconds / 1e9
         print(f"  {label:6s} {seconds * 1e3:6.2f} ms a batch = {rate:5.1f} GFLOP/s = {rate / gemm:.0%} of one core's "
