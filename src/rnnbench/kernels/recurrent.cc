@@ -8,8 +8,8 @@
 // U[H][G*H] the recurrent kernel, WT and UT their transposes. The forward pass computes the input projection
 // x_t W + b itself, step by step (XLA's product for an inner dimension as small as 28 runs far below the machine's
 // rate). The backward pass returns the gradients of the weights, biases, initial states and (when asked for) the
-// inputs: it adds each step's contribution to dW, dU and db while that step's gate gradients are still in L1, instead
-// of writing them out for XLA to read back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o)
+// inputs: it adds the steps' contributions to dW, dU and db a few steps at a time, while their gate gradients are
+// still in cache, instead of writing them out for XLA to read back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o)
 // and GRU (z, r, h; reset_after=True).
 
 #include <algorithm>
