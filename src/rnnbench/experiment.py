@@ -8,12 +8,10 @@ every run of the grid, whether trained now or found finished in the store.
 from __future__ import annotations
 
 import functools
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rnnbench.backend import device_kind, select_backend
 from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
@@ -63,7 +61,7 @@ class ExperimentResult:
 class NullDisplay:
     """An observer that shows nothing (``--quiet`` and library use)."""
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None: ...
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None: ...
     def run_resumed(self, spec: RunSpec, epoch: int) -> None: ...
     def batch_ended(self, spec: RunSpec, batch: int) -> None: ...
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None: ...
@@ -74,14 +72,15 @@ class NullDisplay:
 class StoreRecorder:
     """Writes every event to the store (the driver is its only writer), then passes it on to the display."""
 
-    def __init__(self, store: Store, display: ExecutionObserver, environment: dict[str, str]) -> None:
+    def __init__(self, store: Store, display: ExecutionObserver) -> None:
         self.store = store
         self.display = display
-        self.environment = environment
+        self.environment: dict[str, str] = {}  # the last reported by a run: where runs train now
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None:
-        self.store.start_run(spec, self.environment)
-        self.display.run_started(spec, epochs, batches_per_epoch)
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
+        self.environment = environment
+        self.store.start_run(spec, environment)
+        self.display.run_started(spec, epochs, batches_per_epoch, environment)
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
         self.store.record_resume(spec.key(), epoch)
@@ -114,21 +113,6 @@ def check_names(spec: ExperimentSpec) -> None:
         get_view(data.view, data.permutation_seed)
 
 
-def _environment(backend: str) -> dict[str, str]:
-    import importlib.metadata
-
-    from rnnbench import __version__
-
-    # Read from the installed packages: importing Keras here would cost this process seconds while its workers start.
-    versions: dict[str, Any] = {"rnnbench_version": __version__}
-    for key, package in (("keras_version", "keras"), ("backend_version", backend)):
-        try:
-            versions[key] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[key] = "unknown"
-    return {**versions, "host": platform.node(), "device": device_kind()}
-
-
 def run_experiment(
     spec: ExperimentSpec,
     store_path: Path = DEFAULT_STORE,
@@ -142,7 +126,6 @@ def run_experiment(
     select_backend(spec.backend)
     # Preparing every data set first rejects bad input (a missing file, a view that does not fit) before any training.
     prepared: dict[DataSpec, SequenceData] = {data: prepare_data(data) for data in spec.data}
-    environment = _environment(spec.backend)
     runs = spec.runs(_matcher(prepared))
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
@@ -152,21 +135,27 @@ def run_experiment(
         if force:
             for run in todo:
                 (store.checkpoint_dir / checkpoint_name(run)).unlink(missing_ok=True)
-        recorder = StoreRecorder(store, display or NullDisplay(), environment)
+        recorder = StoreRecorder(store, display or NullDisplay())
         if jobs <= 1 or len(todo) <= 1:
             run_inline(todo, prepared.__getitem__, recorder, store.checkpoint_dir)
         else:
             run_local(todo, jobs, recorder, store.checkpoint_dir)
         panels = tuple(_panel(store, prepared[data], data, train, runs) for data, train in spec.panels())
+        device = recorder.environment.get("device") or _stored_device(store, runs) or device_kind()
     return ExperimentResult(
         spec=spec,
         panels=panels,
         backend=spec.backend,
-        device=environment["device"],
+        device=device,
         wall_seconds=time.perf_counter() - started,
         trained=len(todo),
         reused=len(runs) - len(todo),
     )
+
+
+def _stored_device(store: Store, runs: list[RunSpec]) -> str | None:
+    """The device a finished run of the grid trained on (when this call trained none)."""
+    return next((device for run in runs if (device := store.device(run.key()))), None)
 
 
 def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:

@@ -184,6 +184,10 @@ class Store:
         row = self.connection.execute("SELECT status FROM runs WHERE run_key = ?", (run_key,)).fetchone()
         return row[0] if row else None
 
+    def device(self, run_key: str) -> str | None:
+        row = self.connection.execute("SELECT device FROM runs WHERE run_key = ?", (run_key,)).fetchone()
+        return row[0] if row else None
+
     def start_run(self, spec: RunSpec, environment: dict[str, str]) -> None:
         """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
         its result, from its checkpoint)."""

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rnnbench.backend import seed_everything
+from rnnbench.backend import seed_everything, training_environment
 from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
 from rnnbench.config import RunSpec, TrainSpec
@@ -27,7 +27,7 @@ from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
 class TrainingObserver(Protocol):
     """Receives progress from a run (a terminal display, a store); must not change the run."""
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None: ...
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None: ...
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None: ...
 
@@ -155,7 +155,7 @@ def train(
         metrics=["accuracy"],
     )
     if observer is not None:
-        observer.run_started(spec, spec.train.epochs, batches)
+        observer.run_started(spec, spec.train.epochs, batches, training_environment(spec.backend))
     recorder = _recorder(spec, observer, checkpoint_path)
     recorder.set_model(model)
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path is not None else None

@@ -44,8 +44,8 @@ class _PipeObserver:
         self.connection = connection
         self.last_batch_event = 0.0
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None:
-        self.connection.send(("run_started", spec, epochs, batches_per_epoch))
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
+        self.connection.send(("run_started", spec, epochs, batches_per_epoch, environment))
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
         self.connection.send(("run_resumed", spec, epoch))
@@ -67,12 +67,13 @@ def _worker(connection: Connection, backend: str) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
     os.environ.update(SINGLE_THREAD)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
-    from rnnbench.backend import select_backend, use_one_thread
+    from rnnbench.backend import import_keras_without_extras, select_backend, use_one_thread
     from rnnbench.data.prepare import SequenceData, prepare_data
     from rnnbench.errors import RnnbenchError
     from rnnbench.training import train
 
     select_backend(backend)
+    import_keras_without_extras()
     use_one_thread()
     cache: dict[DataSpec, SequenceData] = {}
     observer = _PipeObserver(connection)

@@ -82,7 +82,7 @@ class PlainProgress:
     def _say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None:
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
         self._say(f"{self.counter.start(spec, epochs)} {_run_name(spec)}: training {epochs} epochs")
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
@@ -141,7 +141,7 @@ class RichProgress:
     ) -> None:
         self.progress.stop()
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int) -> None:
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
         tag = self.counter.start(spec, epochs)
         task = self.progress.add_task(
             f"{tag} {_run_name(spec)}", total=epochs * batches_per_epoch, status=f"epoch 1/{epochs}"
