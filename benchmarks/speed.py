@@ -3,9 +3,10 @@
 The workload is the reference comparison: SimpleRNN, LSTM and GRU with 64 units, seed head, SGD 0.01, batch 64,
 60,000 MNIST-shaped training samples (no validation split), test accuracy after every epoch, E epochs. Data: MNIST if
 cached, else Fashion-MNIST (Debian's copy or a cached download), else synthetic. Every stack runs as its own process,
-start-up included: rnnbench (`rnnbench compare --jobs auto --no-report`, fast layers; the peers write no report
-either), rnnbench with Keras' stock layers (RNNBENCH_FAST_LAYERS=0), Keras 3 + TensorFlow, Keras 3 + JAX (stock
-layers), PyTorch eager. Peers that are not installed are reported as skipped.
+start-up included: rnnbench (`rnnbench compare --jobs auto --no-report`, fast layers, an empty compilation cache;
+the peers write no report and compile everything in each process too), rnnbench with Keras' stock layers
+(RNNBENCH_FAST_LAYERS=0), Keras 3 + TensorFlow, Keras 3 + JAX (stock layers), PyTorch eager. Peers that are not
+installed are reported as skipped.
 
     python benchmarks/speed.py                       # 10 epochs, all stacks (about 20 minutes on 2 cores)
     python benchmarks/speed.py --epochs 2 --stacks rnnbench,keras-jax
@@ -111,7 +112,10 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[int, f
 
 def run_rnnbench(data: Path, epochs: int, directory: Path, fast: bool) -> dict[str, Any]:
     store = directory / ("fast.db" if fast else "stock.db")
-    env = dict(os.environ, RNNBENCH_FAST_LAYERS="1" if fast else "0")
+    # An empty compilation cache: rnnbench compiles everything, as the peers do in each of their processes (its cache
+    # spares a user's later comparisons that work).
+    cache = directory / ("jax-cache-fast" if fast else "jax-cache-stock")
+    env = dict(os.environ, RNNBENCH_FAST_LAYERS="1" if fast else "0", RNNBENCH_JAX_CACHE=str(cache))
     command = [sys.executable, "-m", "rnnbench", "compare", "--dataset", str(data), "--epochs", str(epochs),
                "--val-fraction", "0", "--test-each-epoch", "--seeds", "1", "--jobs", "auto", "--store", str(store),
                "--quiet", "--no-report"]  # fmt: skip

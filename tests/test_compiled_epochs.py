@@ -62,3 +62,27 @@ def test_reload_takes_the_variables_assigned_from_outside():
     assert np.allclose(epochs.evaluate(x, y)[2], before)  # the state is its own until reloaded
     epochs.reload()
     assert np.allclose(epochs.evaluate(x, y)[2], 0.0)
+
+
+def test_several_batches_per_call_train_exactly_as_one_per_call(monkeypatch):
+    import rnnbench.compiled_epochs as compiled_epochs
+
+    samples = 23 * BATCH + 5  # two calls of 10 batches, three single ones and a short last batch
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(samples, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, samples)
+    order = rng.permutation(samples)
+    outcomes = []
+    for per_call in (1, compiled_epochs.BATCHES_PER_CALL):
+        monkeypatch.setattr(compiled_epochs, "BATCHES_PER_CALL", per_call)
+        model = compiled_model()
+        epochs = CompiledEpochs(model, x, y, BATCH)
+        progress: list[int] = []
+        metrics = epochs.train_epoch(order, progress.append)
+        epochs.write_back()
+        outcomes.append((metrics, progress, model.get_weights()))
+    (metrics, progress, weights), (metrics_now, progress_now, weights_now) = outcomes
+    assert metrics_now == metrics
+    assert progress == progress_now == [10, 20, 24]
+    for expected, got in zip(weights, weights_now, strict=True):
+        np.testing.assert_array_equal(got, expected)
