@@ -4,7 +4,7 @@
 the small recurrent models here that costs about a fifth of the step itself. On the JAX backend rnnbench keeps the
 data on the device once and passes the epoch's order as an index array; each compiled step gathers its batch,
 updates the model (loss, optimizer with its schedule and clipping) and adds to the epoch's loss and accuracy. A call
-runs BATCHES_PER_CALL steps in a ``lax.scan``: with the hand-written recurrent kernels, dispatching a call per batch
+runs up to BATCHES_PER_CALL steps in a loop: with the hand-written recurrent kernels, dispatching a call per batch
 cost 6-15 % of the step (the same weights come out, bit for bit). Model, loss, optimizer, batches and their order are
 those that ``fit`` would use.
 """
@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 EVAL_BATCH_SIZE = 1024
-PROGRESS_EVERY = 10  # batches between progress reports
-BATCHES_PER_CALL = PROGRESS_EVERY  # training batches per compiled call
+BATCHES_PER_CALL = 10  # training batches per compiled call, and between progress reports
 
 
 class CompiledEpochs:
@@ -64,19 +63,17 @@ class CompiledEpochs:
             correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
             return jnp.sum(losses(y, logits) * weight), jnp.sum(correct * weight), logits
 
-        def steps(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, count: int, size: int) -> Any:
-            """``count`` batches of ``size`` one after another from ``order[start:]``, in one call."""
-            if count == 1:
-                return step(state, totals, x, y, order, start, size)
+        def steps(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, count: Any, size: int) -> Any:
+            """``count`` batches of ``size`` one after another from ``order[start:]``, in one call (``count`` is a
+            traced value: one compiled program serves every count)."""
 
-            def body(carry: Any, offset: Any) -> tuple[Any, None]:
+            def body(index: Any, carry: Any) -> Any:
                 state, totals = carry
-                return step(state, totals, x, y, order, offset, size), None
+                return step(state, totals, x, y, order, start + index * size, size)
 
-            offsets = start + size * jnp.arange(count, dtype=jnp.int32)
-            return jax.lax.scan(body, (state, totals), offsets)[0]
+            return jax.lax.fori_loop(0, count, body, (state, totals))
 
-        self._steps = jax.jit(steps, donate_argnums=(0, 1), static_argnames=("count", "size"))
+        self._steps = jax.jit(steps, donate_argnums=(0, 1), static_argnames="size")
         self._evaluate = jax.jit(evaluate)
 
     def _read_state(self) -> None:
@@ -112,19 +109,20 @@ class CompiledEpochs:
         size, batch_size = len(order), self.batch_size
         device_order = jnp.asarray(order.astype(np.int32))
         totals = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
-        batch, batches = 0, -(-size // batch_size)
-        while batch < batches:
-            start = batch * batch_size
-            # Whole calls of BATCHES_PER_CALL full batches; the rest (fewer than that, and a last short batch) one by
-            # one: three compiled programs in all, whatever the data set's size.
-            count = BATCHES_PER_CALL if size - start >= BATCHES_PER_CALL * batch_size else 1
+        # Calls of up to BATCHES_PER_CALL whole batches, then the short last batch if there is one: two compiled
+        # programs whatever the data set's size.
+        whole, short = divmod(size, batch_size)
+        calls = [(start, min(BATCHES_PER_CALL, whole - start // batch_size), batch_size)
+                 for start in range(0, whole * batch_size, BATCHES_PER_CALL * batch_size)]  # fmt: skip
+        if short:
+            calls.append((whole * batch_size, 1, short))
+        done = 0
+        for start, count, batch in calls:
             self._state, totals = self._steps(
-                self._state, totals, self.x_train, self.y_train, device_order, start,
-                count=count, size=min(batch_size, size - start),
-            )  # fmt: skip
-            batch += count
-            if batch % PROGRESS_EVERY == 0 or batch == batches:
-                batches_done(batch)
+                self._state, totals, self.x_train, self.y_train, device_order, start, count, size=batch
+            )
+            done += count
+            batches_done(done)
         return float(totals[0]) / size, float(totals[1]) / size
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
