@@ -27,7 +27,8 @@ from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
 class TrainingObserver(Protocol):
     """Receives progress from a run (a terminal display, a store); must not change the run."""
 
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None: ...
+    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
+        """``environment``: where the run trains (rnnbench, Keras and backend versions, host, device)."""
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None: ...
 
