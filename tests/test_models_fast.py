@@ -18,15 +18,16 @@ STOCK = {"simplernn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": 
 BATCH, STEPS, FEATURES = 29, 9, 5  # 29 samples: the kernels run blocks of 12, the last one partial
 
 
-def pair(name: str, units: int, **options: Any) -> tuple[keras.Model, keras.Model]:
-    """A stock and a fast model, two stacked layers (``units``, all steps; then 16, the last), identical weights."""
+def pair(name: str, units: int, with_state: bool = False, **options: Any) -> tuple[keras.Model, keras.Model]:
+    """A stock and a fast model, two stacked layers (``units``, all steps; then 16, the last), identical weights;
+    ``with_state``: the first layer's last state (LSTM: and cell state) are outputs too."""
     models = []
     for classes in (STOCK, fast_layer_classes()):
         layer = classes[name]
         inputs = keras.Input((STEPS, FEATURES))
-        hidden = layer(units, return_sequences=True, name="first", **options)(inputs)
+        hidden, *states = layer(units, return_sequences=True, return_state=True, name="first", **options)(inputs)
         outputs = layer(16, name="second", **options)(hidden)
-        models.append(keras.Model(inputs, [hidden, outputs]))
+        models.append(keras.Model(inputs, [hidden, outputs, *(states if with_state else [])]))
     stock, fast = models
     # Keras' own initialisation, with the biases made non-zero so that they are tested too.
     rng = np.random.default_rng(1)
@@ -42,17 +43,19 @@ def test_the_kernels_build_here():
 
 
 @pytest.mark.parametrize("name", sorted(STOCK))
-@pytest.mark.parametrize("input_gradient", [True, False], ids=["with-dx", "weights-only"])
-def test_outputs_and_gradients_equal_the_stock_layers(name, input_gradient):
+@pytest.mark.parametrize(
+    ("input_gradient", "with_state"), [(True, False), (False, False), (True, True)],
+    ids=["with-dx", "weights-only", "with-dx-and-state"],
+)  # fmt: skip
+def test_outputs_and_gradients_equal_the_stock_layers(name, input_gradient, with_state):
     # weights-only: the first layer's inputs are not differentiated, so its backward call skips dL/dx (the second
-    # layer's inputs still are).
+    # layer's inputs still are). with_state: the first layer's last states are outputs beside its whole sequence.
     # 13 units: gate widths that end in a partial panel of the kernel's matrix product; 16: whole panels only.
-    stock, fast = pair(name, 13)
+    stock, fast = pair(name, 13, with_state)
     assert fast_path_reason(fast.get_layer("first")) is None
     x = np.random.default_rng(2).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
-    weights = [
-        np.random.default_rng(3).normal(size=shape).astype("float32") for shape in ((BATCH, STEPS, 13), (BATCH, 16))
-    ]
+    shapes = [(BATCH, STEPS, 13), (BATCH, 16)] + [(BATCH, 13)] * (len(fast.outputs) - 2)
+    weights = [np.random.default_rng(3).normal(size=shape).astype("float32") for shape in shapes]
 
     def value_and_grads(model: keras.Model) -> tuple[list[np.ndarray], list[np.ndarray]]:
         def loss(variables: list[Any], inputs: Any) -> Any:
