@@ -117,9 +117,9 @@ class CompiledEpochs:
         if short:
             calls.append((whole * batch_size, 1, short))
         done = 0
-        for start, count, batch in calls:
+        for start, count, samples in calls:
             self._state, totals = self._steps(
-                self._state, totals, self.x_train, self.y_train, device_order, start, count, size=batch
+                self._state, totals, self.x_train, self.y_train, device_order, start, count, size=samples
             )
             done += count
             batches_done(done)
