@@ -6,11 +6,12 @@
 //
 // Layouts (row-major, batch-major like Keras): x[B][T][F] the inputs, W[F][G*H] the input kernel and b[G*H] its bias,
 // U[H][G*H] the recurrent kernel, WT and UT their transposes. The forward pass computes the input projection
-// x_t W + b itself, step by step (XLA's product for an inner dimension as small as 28 runs far below the machine's
-// rate). The backward pass returns the gradients of the weights, biases, initial states and (when asked for) the
-// inputs: it adds the steps' contributions to dW, dU and db a few steps at a time, while their gate gradients are
-// still in cache, instead of writing them out for XLA to read back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o)
-// and GRU (z, r, h; reset_after=True).
+// x_t W + b itself, step by step, in the same pass over the gates as the recurrent product where the cell allows
+// (XLA's product for an inner dimension as small as 28 runs far below the machine's rate), and computes the states and
+// gates the backward pass needs right where they are returned. The backward pass returns the gradients of the
+// weights, biases, initial states and (when asked for) the inputs: it adds the steps' contributions to dW, dU and db a
+// few steps at a time, while their gate gradients are still in cache, instead of writing them out for XLA to read
+// back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o) and GRU (z, r, h; reset_after=True).
 
 #include <algorithm>
 #include <cmath>
@@ -72,22 +73,36 @@ class PackedMatrix {
   std::vector<float> data_;
 };
 
+// One operand of a sum of products: m rows of a, lda floats apart, times a packed matrix.
+struct Factor {
+  const float* a;
+  int64_t lda;
+  const PackedMatrix* b;
+};
+
 #ifdef RNNBENCH_AVX2
-// c[R][16] (+)= a[R][k] @ panel[k][16]; rows of a and c are lda and ldc apart.
+// c[R][16] = init + the sum over the factors of a[R][k] @ panel[k][16]: the tile stays in registers across all
+// factors. init rows are ldi floats apart (0: one row for all rows, as a bias), or zero without init.
 template <int R>
-inline void Tile(const float* a, int64_t lda, const float* panel, int64_t k, float* c, int64_t ldc, bool accumulate) {
+inline void Tile(const Factor* factors, int count, int64_t column, const float* init, int64_t ldi, float* c,
+                 int64_t ldc) {
   __m256 lo[R], hi[R];
   for (int r = 0; r < R; ++r) {
-    lo[r] = accumulate ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
-    hi[r] = accumulate ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
+    lo[r] = init != nullptr ? _mm256_loadu_ps(init + r * ldi) : _mm256_setzero_ps();
+    hi[r] = init != nullptr ? _mm256_loadu_ps(init + r * ldi + 8) : _mm256_setzero_ps();
   }
-  for (int64_t p = 0; p < k; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(panel + p * kPanel);
-    const __m256 b1 = _mm256_loadu_ps(panel + p * kPanel + 8);
-    for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
-      lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-      hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+  for (int f = 0; f < count; ++f) {
+    const float* a = factors[f].a;
+    const int64_t lda = factors[f].lda, k = factors[f].b->k();
+    const float* panel = factors[f].b->data() + column * k;
+    for (int64_t p = 0; p < k; ++p) {
+      const __m256 b0 = _mm256_loadu_ps(panel + p * kPanel);
+      const __m256 b1 = _mm256_loadu_ps(panel + p * kPanel + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
+        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+      }
     }
   }
   for (int r = 0; r < R; ++r) {
@@ -96,63 +111,78 @@ inline void Tile(const float* a, int64_t lda, const float* panel, int64_t k, flo
   }
 }
 
-inline void TileRows(int rows, const float* a, int64_t lda, const float* panel, int64_t k, float* c, int64_t ldc,
-                     bool accumulate) {
+inline void TileRows(int rows, const Factor* factors, int count, int64_t column, const float* init, int64_t ldi,
+                     float* c, int64_t ldc) {
   switch (rows) {
-    case 6: Tile<6>(a, lda, panel, k, c, ldc, accumulate); break;
-    case 5: Tile<5>(a, lda, panel, k, c, ldc, accumulate); break;
-    case 4: Tile<4>(a, lda, panel, k, c, ldc, accumulate); break;
-    case 3: Tile<3>(a, lda, panel, k, c, ldc, accumulate); break;
-    case 2: Tile<2>(a, lda, panel, k, c, ldc, accumulate); break;
-    default: Tile<1>(a, lda, panel, k, c, ldc, accumulate); break;
+    case 6: Tile<6>(factors, count, column, init, ldi, c, ldc); break;
+    case 5: Tile<5>(factors, count, column, init, ldi, c, ldc); break;
+    case 4: Tile<4>(factors, count, column, init, ldi, c, ldc); break;
+    case 3: Tile<3>(factors, count, column, init, ldi, c, ldc); break;
+    case 2: Tile<2>(factors, count, column, init, ldi, c, ldc); break;
+    default: Tile<1>(factors, count, column, init, ldi, c, ldc); break;
   }
 }
 #endif
 
-// c[m][n] = (accumulate ? c : 0) + a[m][k] @ b[k][n]; rows of a are lda floats apart, rows of c ldc.
-void Gemm(const float* a, int64_t lda, int64_t m, const PackedMatrix& b, float* c, int64_t ldc, bool accumulate) {
-  const int64_t k = b.k(), n = b.n();
+// c[m][n] = init + the sum over the factors of a[m][k] @ b[k][n] (the factors' k may differ, n may not); rows of c are
+// ldc floats apart, rows of init ldi (0: one row for all rows, as a bias); no init: zero. init may be c itself.
+void Gemm(std::initializer_list<Factor> factors, int64_t m, const float* init, int64_t ldi, float* c, int64_t ldc) {
+  const int64_t n = factors.begin()->b->n();
 #ifdef RNNBENCH_AVX2
   constexpr int64_t kRows = 6;
+  const int count = static_cast<int>(factors.size());
+  Factor shifted[4];
   float edge[kRows * kPanel];
   for (int64_t j = 0; j < n; j += kPanel) {
-    const float* panel = b.data() + j * k;
     const int64_t width = std::min(kPanel, n - j);
     for (int64_t i = 0; i < m; i += kRows) {
       const int rows = static_cast<int>(std::min(kRows, m - i));
+      int f = 0;
+      for (const Factor& factor : factors) shifted[f++] = Factor{factor.a + i * factor.lda, factor.lda, factor.b};
+      const float* tile_init = init == nullptr ? nullptr : init + i * ldi + j;
       if (width == kPanel) {
-        TileRows(rows, a + i * lda, lda, panel, k, c + i * ldc + j, ldc, accumulate);
+        TileRows(rows, shifted, count, j, tile_init, ldi, c + i * ldc + j, ldc);
         continue;
       }
-      // A partial last panel goes through a full-width scratch tile (the packed panel is zero-padded).
+      // A partial last panel goes through a full-width scratch tile (the packed panels are zero-padded).
       for (int r = 0; r < rows; ++r) {
-        for (int64_t jj = 0; jj < kPanel; ++jj) edge[r * kPanel + jj] = jj < width ? c[(i + r) * ldc + j + jj] : 0.0f;
+        for (int64_t jj = 0; jj < kPanel; ++jj) {
+          edge[r * kPanel + jj] = tile_init != nullptr && jj < width ? tile_init[r * ldi + jj] : 0.0f;
+        }
       }
-      TileRows(rows, a + i * lda, lda, panel, k, edge, kPanel, accumulate);
+      TileRows(rows, shifted, count, j, edge, kPanel, edge, kPanel);
       for (int r = 0; r < rows; ++r) std::memcpy(c + (i + r) * ldc + j, edge + r * kPanel, sizeof(float) * width);
     }
   }
 #else
   for (int64_t i = 0; i < m; ++i) {
     float* row = c + i * ldc;
-    if (!accumulate) std::fill(row, row + n, 0.0f);
-    for (int64_t p = 0; p < k; ++p) {
-      const float av = a[i * lda + p];
-      const float* b_row = b.data() + p * n;
-      for (int64_t j = 0; j < n; ++j) row[j] += av * b_row[j];
+    for (int64_t j = 0; j < n; ++j) row[j] = init == nullptr ? 0.0f : init[i * ldi + j];
+    for (const Factor& factor : factors) {
+      for (int64_t p = 0; p < factor.b->k(); ++p) {
+        const float av = factor.a[i * factor.lda + p];
+        const float* b_row = factor.b->data() + p * n;
+        for (int64_t j = 0; j < n; ++j) row[j] += av * b_row[j];
+      }
     }
   }
 #endif
 }
 
-// Weight gradients: c[m][n] += sum over p < k of a_p[m] g_p[n], where a_p = a + p * lda (m floats) and g_p = g + p * n,
-// i.e. c += A^T G for one step of one block (k samples): A holds the step's inputs or previous states, G its gate
-// gradients. The k rows of G are read once per tile of c from L1; c itself stays in registers over the k rows.
+// c[m][n] (+)= a[m][k] @ b[k][n]; rows of a are lda floats apart, rows of c ldc.
+void Gemm(const float* a, int64_t lda, int64_t m, const PackedMatrix& b, float* c, int64_t ldc, bool accumulate) {
+  Gemm({Factor{a, lda, &b}}, m, accumulate ? c : nullptr, ldc, c, ldc);
+}
+
+// Weight gradients: c[m][n] += sum over p < k of a_p[m] g_p[n], where a_p = a[p] (m floats) and g_p = g + p * n,
+// i.e. c += A^T G over the rows of some steps of one block: A holds their inputs or previous states, read where the
+// forward pass left them, G their gate gradients. The k rows of G are read once per tile of c from L1; c itself stays
+// in registers over the k rows.
 
 #ifdef RNNBENCH_AVX2
 template <int R>
-__attribute__((always_inline)) inline void OuterTile(const float* a, int64_t lda, const float* g, int64_t n, int64_t k,
-                                                    float* c) {
+__attribute__((always_inline)) inline void OuterTile(const float* const* a, int64_t column, const float* g, int64_t n,
+                                                    int64_t k, float* c) {
   __m256 lo[R], hi[R];
   for (int r = 0; r < R; ++r) {
     lo[r] = _mm256_loadu_ps(c + r * n);
@@ -161,8 +191,9 @@ __attribute__((always_inline)) inline void OuterTile(const float* a, int64_t lda
   for (int64_t p = 0; p < k; ++p) {
     const __m256 g0 = _mm256_loadu_ps(g + p * n);
     const __m256 g1 = _mm256_loadu_ps(g + p * n + 8);
+    const float* a_p = a[p] + column;
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + p * lda + r);
+      const __m256 av = _mm256_broadcast_ss(a_p + r);
       lo[r] = _mm256_fmadd_ps(av, g0, lo[r]);
       hi[r] = _mm256_fmadd_ps(av, g1, hi[r]);
     }
@@ -174,7 +205,7 @@ __attribute__((always_inline)) inline void OuterTile(const float* a, int64_t lda
 }
 #endif
 
-void AccumulateOuter(const float* a, int64_t lda, int64_t m, const float* g, int64_t n, int64_t k, float* c) {
+void AccumulateOuter(const float* const* a, int64_t m, const float* g, int64_t n, int64_t k, float* c) {
   int64_t j = 0;
 #ifdef RNNBENCH_AVX2
   // Rows of c outer, columns inner: the k rows of g (a few KiB) stay in L1 while c streams through once.
@@ -184,12 +215,12 @@ void AccumulateOuter(const float* a, int64_t lda, int64_t m, const float* g, int
     for (j = 0; j < full; j += kPanel) {
       float* tile = c + i * n + j;
       switch (rows) {
-        case 6: OuterTile<6>(a + i, lda, g + j, n, k, tile); break;
-        case 5: OuterTile<5>(a + i, lda, g + j, n, k, tile); break;
-        case 4: OuterTile<4>(a + i, lda, g + j, n, k, tile); break;
-        case 3: OuterTile<3>(a + i, lda, g + j, n, k, tile); break;
-        case 2: OuterTile<2>(a + i, lda, g + j, n, k, tile); break;
-        default: OuterTile<1>(a + i, lda, g + j, n, k, tile); break;
+        case 6: OuterTile<6>(a, i, g + j, n, k, tile); break;
+        case 5: OuterTile<5>(a, i, g + j, n, k, tile); break;
+        case 4: OuterTile<4>(a, i, g + j, n, k, tile); break;
+        case 3: OuterTile<3>(a, i, g + j, n, k, tile); break;
+        case 2: OuterTile<2>(a, i, g + j, n, k, tile); break;
+        default: OuterTile<1>(a, i, g + j, n, k, tile); break;
       }
     }
   }
@@ -198,7 +229,7 @@ void AccumulateOuter(const float* a, int64_t lda, int64_t m, const float* g, int
   for (int64_t i = 0; i < m; ++i) {
     float* row = c + i * n;
     for (int64_t p = 0; p < k; ++p) {
-      const float av = a[p * lda + i];
+      const float av = a[p][i];
       const float* g_row = g + p * n;
       for (int64_t jj = j; jj < n; ++jj) row[jj] += av * g_row[jj];
     }
@@ -313,19 +344,6 @@ ffi::Error CheckBackwardDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer<f
   return ffi::Error::Success();
 }
 
-// out[r][:] = bias + x_t[r] W for the block's rows at step t (x rows are a whole sequence apart).
-void ProjectInputs(const float* x, int64_t steps, int64_t t, int64_t rows, const PackedMatrix& w, const float* bias,
-                   float* out) {
-  const int64_t features = w.k(), width = w.n();
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * width, bias, sizeof(float) * width);
-  Gemm(x + t * features, steps * features, rows, w, out, width, true);
-}
-
-Dims SequenceDims(const ffi::Buffer<ffi::F32>& hseq) {
-  const auto h = hseq.dimensions();
-  return Dims{h[0], h[1], h[2]};
-}
-
 // A sequence result of a forward call: all steps [B][T][W], as the backward pass needs them, or for inference only
 // the last step ([B][1][W]) or nothing (a result without elements). What the caller did not ask for is not written:
 // an inference batch of 1024 would otherwise write tens of MiB of gates to fresh memory.
@@ -340,17 +358,44 @@ class SequenceResult {
   bool valid(int64_t batch) const {
     return kept_ == 0 || ((kept_ == steps_ || kept_ == 1) && kept_ * batch * width_ > 0);
   }
-  void Put(int64_t sample, int64_t t, const float* row) const {
-    if (kept_ == steps_) {
-      std::memcpy(data_ + (sample * steps_ + t) * width_, row, sizeof(float) * width_);
-    } else if (kept_ == 1 && t == steps_ - 1) {
-      std::memcpy(data_ + sample * width_, row, sizeof(float) * width_);
-    }
+  bool keeps_all() const { return kept_ == steps_; }
+  int64_t steps() const { return steps_; }
+  int64_t width() const { return width_; }
+  // The row of a sample at step t, when the result keeps all steps.
+  float* row(int64_t sample, int64_t t) const { return data_ + (sample * steps_ + t) * width_; }
+  // Stores a sample's row at the last step, when the result keeps only that one.
+  void PutLast(int64_t sample, const float* row) const {
+    if (kept_ == 1) std::memcpy(data_ + sample * width_, row, sizeof(float) * width_);
   }
 
  private:
   float* data_;
   int64_t steps_, width_, kept_;
+};
+
+// Where a forward pass computes a block's rows of a sequence result at each step: in the result itself when it keeps
+// all steps (nothing is copied out afterwards), otherwise in scratch for the current and the previous step, copied
+// to the result when it keeps the last one. The block's rows at a step are stride() floats apart.
+class BlockRows {
+ public:
+  BlockRows(const SequenceResult& result, int64_t first, int64_t rows)
+      : result_(result), first_(first), rows_(rows), in_place_(result.keeps_all()),
+        scratch_(in_place_ ? 0 : 2 * rows * result.width()) {}
+  float* at(int64_t t) {
+    return in_place_ ? result_.row(first_, t) : &scratch_[(t % 2) * rows_ * result_.width()];
+  }
+  int64_t stride() const { return in_place_ ? result_.steps() * result_.width() : result_.width(); }
+  // Step t is complete.
+  void Done(int64_t t) {
+    if (in_place_ || t != result_.steps() - 1) return;
+    for (int64_t b = 0; b < rows_; ++b) result_.PutLast(first_ + b, at(t) + b * stride());
+  }
+
+ private:
+  const SequenceResult& result_;
+  int64_t first_, rows_;
+  bool in_place_;
+  std::vector<float> scratch_;
 };
 
 ffi::Error CheckResults(std::initializer_list<const SequenceResult*> results, int64_t batch) {
@@ -401,21 +446,21 @@ class PendingSteps {
 
   PendingSteps(int64_t rows, int64_t units, int64_t features, int64_t width, bool separate_recurrent)
       : rows_(rows), units_(units), features_(features), width_(width), separate_(separate_recurrent),
-        inputs_(kSteps * rows * features), states_(kSteps * rows * units), input_grads_(kSteps * rows * width),
+        inputs_(kSteps * rows), states_(kSteps * rows), input_grads_(kSteps * rows * width),
         recurrent_grads_(separate_recurrent ? kSteps * rows * width : 0) {}
 
   // This step's gradients of the input projection and of the recurrent product, [rows][width] each.
   float* input_grads() { return &input_grads_[count_ * rows_ * width_]; }
   float* recurrent_grads() { return separate_ ? &recurrent_grads_[count_ * rows_ * width_] : input_grads(); }
 
-  // Queues step t (its gradients written) with its inputs and previous states; dL/dx of the step right away.
+  // Queues step t (its gradients written) with where its inputs and previous states are; dL/dx of the step right
+  // away.
   void Push(const Gradients& grads, const float* x, const float* hseq, const float* h0, float* dx, int64_t steps,
             int64_t t) {
     const int64_t slot = count_ * rows_;
     for (int64_t b = 0; b < rows_; ++b) {
-      const float* h_prev = t == 0 ? h0 + b * units_ : hseq + (b * steps + t - 1) * units_;
-      std::memcpy(&states_[(slot + b) * units_], h_prev, sizeof(float) * units_);
-      std::memcpy(&inputs_[(slot + b) * features_], x + (b * steps + t) * features_, sizeof(float) * features_);
+      states_[slot + b] = t == 0 ? h0 + b * units_ : hseq + (b * steps + t - 1) * units_;
+      inputs_[slot + b] = x + (b * steps + t) * features_;
     }
     if (grads.wt != nullptr) Gemm(input_grads(), width_, rows_, *grads.wt, dx + t * features_, steps * features_, false);
     if (++count_ == kSteps || t == 0) Flush(grads);
@@ -425,8 +470,8 @@ class PendingSteps {
   void Flush(const Gradients& grads) {
     const int64_t k = count_ * rows_;
     const float* recurrent = separate_ ? recurrent_grads_.data() : input_grads_.data();
-    AccumulateOuter(states_.data(), units_, units_, recurrent, width_, k, grads.du);
-    AccumulateOuter(inputs_.data(), features_, features_, input_grads_.data(), width_, k, grads.dw);
+    AccumulateOuter(states_.data(), units_, recurrent, width_, k, grads.du);
+    AccumulateOuter(inputs_.data(), features_, input_grads_.data(), width_, k, grads.dw);
     AccumulateRows(input_grads_.data(), width_, k, grads.db);
     if (grads.db_rec != nullptr) AccumulateRows(recurrent, width_, k, grads.db_rec);
     count_ = 0;
@@ -435,7 +480,8 @@ class PendingSteps {
   int64_t rows_, units_, features_, width_;
   bool separate_;
   int64_t count_ = 0;
-  std::vector<float> inputs_, states_, input_grads_, recurrent_grads_;
+  std::vector<const float*> inputs_, states_;  // rows in x and in the states (hseq or h0)
+  std::vector<float> input_grads_, recurrent_grads_;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -443,13 +489,14 @@ class PendingSteps {
 
 void RnnForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
                 const SequenceResult& hseq, int64_t first, int64_t rows, int64_t steps) {
-  const int64_t n = u.n();
-  std::vector<float> state(h0, h0 + rows * n), pre(rows * n);
+  const int64_t n = u.n(), features = w.k();
+  BlockRows h(hseq, first, rows);
   for (int64_t t = 0; t < steps; ++t) {
-    ProjectInputs(x, steps, t, rows, w, bias, pre.data());
-    Gemm(state.data(), n, rows, u, pre.data(), n, true);
-    Tanh(pre.data(), state.data(), rows * n);
-    for (int64_t b = 0; b < rows; ++b) hseq.Put(first + b, t, &state[b * n]);
+    const float* h_prev = t == 0 ? h0 : h.at(t - 1);
+    Gemm({Factor{x + t * features, steps * features, &w}, Factor{h_prev, t == 0 ? n : h.stride(), &u}}, rows, bias, 0,
+         h.at(t), h.stride());
+    for (int64_t b = 0; b < rows; ++b) TanhInPlace(h.at(t) + b * h.stride(), n);
+    h.Done(t);
   }
 }
 
@@ -514,28 +561,35 @@ ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
 void LstmForward(const float* x, const PackedMatrix& w, const float* bias, const PackedMatrix& u, const float* h0,
                  const float* c0, const SequenceResult& hseq, const SequenceResult& cseq, const SequenceResult& gates,
                  int64_t first, int64_t rows, int64_t steps) {
-  const int64_t n = u.k(), g4 = u.n();
-  std::vector<float> h(h0, h0 + rows * n), c(c0, c0 + rows * n), z(rows * g4);
+  const int64_t n = u.k(), features = w.k();
+  BlockRows h(hseq, first, rows), c(cseq, first, rows), z(gates, first, rows);
   for (int64_t t = 0; t < steps; ++t) {
-    ProjectInputs(x, steps, t, rows, w, bias, z.data());
-    Gemm(h.data(), n, rows, u, z.data(), g4, true);
+    const float* h_prev = t == 0 ? h0 : h.at(t - 1);
+    const float* c_prev = t == 0 ? c0 : c.at(t - 1);
+    const int64_t h_prev_stride = t == 0 ? n : h.stride(), c_prev_stride = t == 0 ? n : c.stride();
+    // The input projection and the recurrent product in one pass over the gates, starting from the bias.
+    Gemm({Factor{x + t * features, steps * features, &w}, Factor{h_prev, h_prev_stride, &u}}, rows, bias, 0, z.at(t),
+         z.stride());
     for (int64_t b = 0; b < rows; ++b) {
-      float* i = &z[b * g4];
+      float* i = z.at(t) + b * z.stride();
       float* f = i + n;
       float* g = i + 2 * n;
       float* o = i + 3 * n;
       SigmoidInPlace(i, 2 * n);
       TanhInPlace(g, n);
       SigmoidInPlace(o, n);
-      float* c_row = &c[b * n];
-      float* h_row = &h[b * n];
-      for (int64_t j = 0; j < n; ++j) c_row[j] = f[j] * c_row[j] + i[j] * g[j];
+      const float* c_prev_row = c_prev + b * c_prev_stride;
+      float* c_row = c.at(t) + b * c.stride();
+      float* h_row = h.at(t) + b * h.stride();
+      RNNBENCH_NO_ALIAS
+      for (int64_t j = 0; j < n; ++j) c_row[j] = f[j] * c_prev_row[j] + i[j] * g[j];
       Tanh(c_row, h_row, n);
+      RNNBENCH_NO_ALIAS
       for (int64_t j = 0; j < n; ++j) h_row[j] *= o[j];
-      gates.Put(first + b, t, i);
-      cseq.Put(first + b, t, c_row);
-      hseq.Put(first + b, t, h_row);
     }
+    z.Done(t);
+    c.Done(t);
+    h.Done(t);
   }
 }
 
@@ -632,28 +686,35 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
 void GruForward(const float* inputs, const PackedMatrix& w, const float* bias_in, const PackedMatrix& u,
                 const float* bias_rec, const float* h0, const SequenceResult& hseq, const SequenceResult& gates,
                 const SequenceResult& rec_n, int64_t first, int64_t rows, int64_t steps) {
-  const int64_t n = u.k(), g3 = u.n();
-  std::vector<float> h(h0, h0 + rows * n), rec(rows * g3), projected(rows * g3), act(g3);
+  const int64_t n = u.k(), g3 = u.n(), features = w.k();
+  BlockRows h(hseq, first, rows), act(gates, first, rows), rn(rec_n, first, rows);
+  std::vector<float> rec(rows * g3), projected(rows * g3);
   for (int64_t t = 0; t < steps; ++t) {
-    ProjectInputs(inputs, steps, t, rows, w, bias_in, projected.data());
-    for (int64_t b = 0; b < rows; ++b) std::memcpy(&rec[b * g3], bias_rec, sizeof(float) * g3);
-    Gemm(h.data(), n, rows, u, rec.data(), g3, true);
+    const float* h_prev = t == 0 ? h0 : h.at(t - 1);
+    const int64_t h_prev_stride = t == 0 ? n : h.stride();
+    Gemm({Factor{inputs + t * features, steps * features, &w}}, rows, bias_in, 0, projected.data(), g3);
+    Gemm({Factor{h_prev, h_prev_stride, &u}}, rows, bias_rec, 0, rec.data(), g3);
     for (int64_t b = 0; b < rows; ++b) {
       const float* x = &projected[b * g3];
       const float* r_rec = &rec[b * g3];
-      float* z = act.data();
+      float* z = act.at(t) + b * act.stride();
       float* r = z + n;
       float* hh = z + 2 * n;
+      RNNBENCH_NO_ALIAS
       for (int64_t j = 0; j < 2 * n; ++j) z[j] = x[j] + r_rec[j];
       SigmoidInPlace(z, 2 * n);
+      RNNBENCH_NO_ALIAS
       for (int64_t j = 0; j < n; ++j) hh[j] = x[2 * n + j] + r[j] * r_rec[2 * n + j];
       TanhInPlace(hh, n);
-      float* h_row = &h[b * n];
-      for (int64_t j = 0; j < n; ++j) h_row[j] = z[j] * h_row[j] + (1.0f - z[j]) * hh[j];
-      gates.Put(first + b, t, z);
-      rec_n.Put(first + b, t, r_rec + 2 * n);
-      hseq.Put(first + b, t, h_row);
+      const float* h_prev_row = h_prev + b * h_prev_stride;
+      float* h_row = h.at(t) + b * h.stride();
+      RNNBENCH_NO_ALIAS
+      for (int64_t j = 0; j < n; ++j) h_row[j] = z[j] * h_prev_row[j] + (1.0f - z[j]) * hh[j];
+      std::memcpy(rn.at(t) + b * rn.stride(), r_rec + 2 * n, sizeof(float) * n);
     }
+    act.Done(t);
+    rn.Done(t);
+    h.Done(t);
   }
 }
 
