@@ -38,6 +38,16 @@ def _dense(cotangent: Any) -> Array:
     return cotangent
 
 
+def _state_gradient(dhseq: Any, dh_last: Any) -> Array:
+    """dL/dh for a backward call: every step's [B, T, H], or only the last step's [B, 1, H] when nothing depends on
+    the others (a layer that returns its last state only), so that no array of zeros is written and read."""
+    if isinstance(dhseq, jax.custom_derivatives.SymbolicZero):
+        return _dense(dh_last)[:, None, :]
+    if isinstance(dh_last, jax.custom_derivatives.SymbolicZero):
+        return dhseq
+    return dhseq.at[:, -1].add(dh_last)
+
+
 def _backward(target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ...], ...], *args: Array) -> Any:
     """A backward call; its first result is dL/dx, or None when nothing needs it (the kernel then skips it)."""
     dx, *rest = _call(target, x.shape if wants_dx else (0,), *shapes)(*args)
@@ -45,22 +55,23 @@ def _backward(target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ..
 
 
 @jax.custom_vjp
-def rnn_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array) -> Array:
-    """SimpleRNN over all steps: h_t = tanh(x_t w + b + h_{t-1} u); returns hseq[B, T, H]."""
-    return _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+def rnn_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array) -> tuple[Array, Array]:
+    """SimpleRNN over all steps: h_t = tanh(x_t w + b + h_{t-1} u); returns (hseq[B, T, H], h_T)."""
+    hseq = _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+    return hseq, hseq[:, -1]
 
 
-def _rnn_forward(*primals: Any) -> tuple[Array, tuple[Any, ...]]:
+def _rnn_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
     (x, w, b, u, h0), wants_dx = _values(primals)
-    hseq = rnn_sequence(x, w, b, u, h0)
-    return hseq, (x, w, b, u, h0, hseq, wants_dx)
+    hseq = _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+    return (hseq, hseq[:, -1]), (x, w, b, u, h0, hseq, wants_dx)
 
 
-def _rnn_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Any, ...]:
+def _rnn_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
     x, w, b, u, h0, hseq, wants_dx = residuals
-    return _backward(
-        "RnnbenchRnnBackward", x, wants_dx, (w.shape, b.shape, u.shape, h0.shape), _dense(dhseq), x, hseq, h0, w.T, u.T
-    )
+    shapes = (w.shape, b.shape, u.shape, h0.shape)
+    args = (_state_gradient(*cotangents), x, hseq, h0, w.T, u.T)
+    return _backward("RnnbenchRnnBackward", x, wants_dx, shapes, *args)
 
 
 rnn_sequence.defvjp(_rnn_forward, _rnn_backward, symbolic_zeros=True)
@@ -73,25 +84,25 @@ def _lstm_call(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> 
 
 
 @jax.custom_vjp
-def lstm_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> tuple[Array, Array]:
-    """LSTM (gates i, f, c, o) over all steps; returns (hseq[B, T, H], c_T)."""
+def lstm_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array, c0: Array) -> tuple[Array, Array, Array]:
+    """LSTM (gates i, f, c, o) over all steps; returns (hseq[B, T, H], h_T, c_T)."""
     # Not differentiated (inference): the kernel keeps the last cell state only and no gates.
     batch, _, units = states = _states(x, h0)
     hseq, c_last, _ = _call("RnnbenchLstmForward", states, (batch, 1, units), (0,))(x, w, b, u, h0, c0)
-    return hseq, c_last[:, 0]
+    return hseq, hseq[:, -1], c_last[:, 0]
 
 
 def _lstm_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
     (x, w, b, u, h0, c0), wants_dx = _values(primals)
     hseq, cseq, gates = _lstm_call(x, w, b, u, h0, c0)
-    return (hseq, cseq[:, -1]), (x, w, b, u, h0, c0, hseq, cseq, gates, wants_dx)
+    return (hseq, hseq[:, -1], cseq[:, -1]), (x, w, b, u, h0, c0, hseq, cseq, gates, wants_dx)
 
 
-def _lstm_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
+def _lstm_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any, Any]) -> tuple[Any, ...]:
     x, w, b, u, h0, c0, hseq, cseq, gates, wants_dx = residuals
-    dhseq, dc_last = (_dense(cotangent) for cotangent in cotangents)
+    dhseq, dh_last, dc_last = cotangents
     shapes = (w.shape, b.shape, u.shape, h0.shape, c0.shape)
-    args = (dhseq, dc_last, x, hseq, cseq, gates, h0, c0, w.T, u.T)
+    args = (_state_gradient(dhseq, dh_last), _dense(dc_last), x, hseq, cseq, gates, h0, c0, w.T, u.T)
     return _backward("RnnbenchLstmBackward", x, wants_dx, shapes, *args)
 
 
@@ -105,22 +116,23 @@ def _gru_call(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array
 
 
 @jax.custom_vjp
-def gru_sequence(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array) -> Array:
-    """GRU with the reset gate after the recurrent product (gates z, r, h); returns hseq[B, T, H]."""
+def gru_sequence(x: Array, w: Array, b_in: Array, u: Array, b_rec: Array, h0: Array) -> tuple[Array, Array]:
+    """GRU with the reset gate after the recurrent product (gates z, r, h); returns (hseq[B, T, H], h_T)."""
     # Not differentiated (inference): the kernel keeps no gates.
-    return _call("RnnbenchGruForward", _states(x, h0), (0,), (0,))(x, w, b_in, u, b_rec, h0)[0]
+    hseq = _call("RnnbenchGruForward", _states(x, h0), (0,), (0,))(x, w, b_in, u, b_rec, h0)[0]
+    return hseq, hseq[:, -1]
 
 
 def _gru_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
     (x, w, b_in, u, b_rec, h0), wants_dx = _values(primals)
     hseq, gates, rec_n = _gru_call(x, w, b_in, u, b_rec, h0)
-    return hseq, (x, w, b_in, u, b_rec, h0, hseq, gates, rec_n, wants_dx)
+    return (hseq, hseq[:, -1]), (x, w, b_in, u, b_rec, h0, hseq, gates, rec_n, wants_dx)
 
 
-def _gru_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Any, ...]:
+def _gru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
     x, w, b_in, u, b_rec, h0, hseq, gates, rec_n, wants_dx = residuals
     shapes = (w.shape, b_in.shape, u.shape, b_rec.shape, h0.shape)
-    args = (_dense(dhseq), x, hseq, gates, rec_n, h0, w.T, u.T)
+    args = (_state_gradient(*cotangents), x, hseq, gates, rec_n, h0, w.T, u.T)
     return _backward("RnnbenchGruBackward", x, wants_dx, shapes, *args)
 
 

@@ -407,6 +407,35 @@ ffi::Error CheckResults(std::initializer_list<const SequenceResult*> results, in
   return ffi::Error::Success();
 }
 
+// dL/dh_t from what follows the layer: given for every step ([B][T][H]), or for the last step only ([B][1][H]) when
+// the layer returns only its last state. The other steps then read a row of zeros instead of a [B][T][H] array that is
+// zero but for its last step.
+class OutputGradients {
+ public:
+  OutputGradients(const ffi::Buffer<ffi::F32>& buffer, int64_t steps, int64_t units)
+      : data_(buffer.typed_data()), steps_(steps), units_(units), zeros_(units, 0.0f) {
+    const auto dims = buffer.dimensions();
+    given_ = dims.size() == 3 && dims[2] == units ? dims[1] : -1;
+  }
+  bool valid(int64_t batch) const {
+    return (given_ == steps_ || given_ == 1) && batch * given_ * units_ > 0;
+  }
+  const float* at(int64_t sample, int64_t t) const {
+    if (given_ == steps_) return data_ + (sample * steps_ + t) * units_;
+    return t == steps_ - 1 ? data_ + sample * units_ : zeros_.data();
+  }
+
+ private:
+  const float* data_;
+  int64_t steps_, units_, given_;
+  std::vector<float> zeros_;
+};
+
+ffi::Error CheckOutputGradients(const OutputGradients& outputs, int64_t batch) {
+  if (outputs.valid(batch)) return ffi::Error::Success();
+  return ffi::Error::InvalidArgument("recurrence gradient: dL/dh must be [B][T][H] or [B][1][H]");
+}
+
 // Samples are independent, so a call runs blocks of kBlock samples through all steps, one block after another:
 // a block's state and gates stay in L1 from step to step, while the recurrent kernel is read from L2.
 constexpr int64_t kBlock = 12;
@@ -462,7 +491,9 @@ class PendingSteps {
       states_[slot + b] = t == 0 ? h0 + b * units_ : hseq + (b * steps + t - 1) * units_;
       inputs_[slot + b] = x + (b * steps + t) * features_;
     }
-    if (grads.wt != nullptr) Gemm(input_grads(), width_, rows_, *grads.wt, dx + t * features_, steps * features_, false);
+    if (grads.wt != nullptr) {
+      Gemm(input_grads(), width_, rows_, *grads.wt, dx + t * features_, steps * features_, false);
+    }
     if (++count_ == kSteps || t == 0) Flush(grads);
   }
 
@@ -516,8 +547,9 @@ ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
 }
 
 // Given dL/dh_t for every step: dW, db, dU, dL/dh0 and (when asked for) dL/dx.
-void RnnBackward(const Gradients& grads, const float* dhseq, const float* x, const float* hseq, const float* h0,
-                 const PackedMatrix& ut, float* dx, float* dh0, int64_t features, int64_t rows, int64_t steps) {
+void RnnBackward(const Gradients& grads, const OutputGradients& outputs, int64_t first, const float* x,
+                 const float* hseq, const float* h0, const PackedMatrix& ut, float* dx, float* dh0, int64_t features,
+                 int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), row = steps * n;
   std::fill(dh0, dh0 + rows * n, 0.0f);  // dL/dh_t from the steps after t
   PendingSteps pending(rows, n, features, n, false);
@@ -526,7 +558,7 @@ void RnnBackward(const Gradients& grads, const float* dhseq, const float* x, con
     for (int64_t b = 0; b < rows; ++b) {
       const int64_t at = b * row + t * n;
       const float* h = hseq + at;
-      const float* dh_out = dhseq + at;
+      const float* dh_out = outputs.at(first + b, t);
       const float* carry = dh0 + b * n;
       float* dp_row = &dp[b * n];
       for (int64_t j = 0; j < n; ++j) dp_row[j] = (dh_out[j] + carry[j]) * (1.0f - h[j] * h[j]);
@@ -543,12 +575,14 @@ ffi::Error RnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
                            ffi::ResultBuffer<ffi::F32> dh0) {
   Dims d;
   if (ffi::Error error = CheckBackwardDims(x, wt, h0, 1, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n, xrow = d.steps * d.features;
   const PackedMatrix packed(ut.typed_data(), n, n), packed_wt(wt.typed_data(), n, d.features);
   Gradients grads = StartGradients(dw, db, du);
   if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    RnnBackward(grads, dhseq.typed_data() + first * row, x.typed_data() + first * xrow,
+    RnnBackward(grads, outputs, first, x.typed_data() + first * xrow,
                 hseq.typed_data() + first * row, h0.typed_data() + first * n, packed, dx->typed_data() + first * xrow,
                 dh0->typed_data() + first * n, d.features, rows, d.steps);
   });
@@ -612,10 +646,10 @@ ffi::Error LstmForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi
 }
 
 // dW, db, dU, dL/dh0, dL/dc0 and (when asked for) dL/dx.
-void LstmBackward(const Gradients& grads, const float* dhseq, const float* dc_last, const float* x,
-                  const float* hseq, const float* cseq, const float* gates, const float* h0, const float* c0,
-                  const PackedMatrix& ut, float* dx, float* dh0, float* dc0, int64_t features, int64_t rows,
-                  int64_t steps) {
+void LstmBackward(const Gradients& grads, const OutputGradients& outputs, int64_t first, const float* dc_last,
+                  const float* x, const float* hseq, const float* cseq, const float* gates, const float* h0,
+                  const float* c0, const PackedMatrix& ut, float* dx, float* dh0, float* dc0, int64_t features,
+                  int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), g4 = ut.k(), row = steps * n, grow = steps * g4;
   float* dh = dh0;  // dL/dh_t from the steps after t
   float* dc = dc0;  // dL/dc_t from the steps after t
@@ -632,7 +666,7 @@ void LstmBackward(const Gradients& grads, const float* dhseq, const float* dc_la
       const float* f = i + n;
       const float* g = i + 2 * n;
       const float* o = i + 3 * n;
-      const float* dh_out = dhseq + b * row + t * n;
+      const float* dh_out = outputs.at(first + b, t);
       float* di = &dz[b * g4];
       float* df = di + n;
       float* dg = di + 2 * n;
@@ -665,12 +699,14 @@ ffi::Error LstmBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> d
                             ffi::ResultBuffer<ffi::F32> dh0, ffi::ResultBuffer<ffi::F32> dc0) {
   Dims d;
   if (ffi::Error error = CheckBackwardDims(x, wt, h0, 4, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n, grow = 4 * row, xrow = d.steps * d.features;
   const PackedMatrix packed(ut.typed_data(), 4 * n, n), packed_wt(wt.typed_data(), 4 * n, d.features);
   Gradients grads = StartGradients(dw, db, du);
   if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    LstmBackward(grads, dhseq.typed_data() + first * row, dc_last.typed_data() + first * n,
+    LstmBackward(grads, outputs, first, dc_last.typed_data() + first * n,
                  x.typed_data() + first * xrow, hseq.typed_data() + first * row, cseq.typed_data() + first * row,
                  gates.typed_data() + first * grow, h0.typed_data() + first * n, c0.typed_data() + first * n, packed,
                  dx->typed_data() + first * xrow, dh0->typed_data() + first * n, dc0->typed_data() + first * n,
@@ -737,9 +773,9 @@ ffi::Error GruForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
 }
 
 // dW, db_in, dU, db_rec, dL/dh0 and (when asked for) dL/dx.
-void GruBackward(const Gradients& grads, const float* dhseq, const float* x, const float* hseq, const float* gates,
-                 const float* rec_n, const float* h0, const PackedMatrix& ut, float* dx, float* dh0,
-                 int64_t features, int64_t rows, int64_t steps) {
+void GruBackward(const Gradients& grads, const OutputGradients& outputs, int64_t first, const float* x,
+                 const float* hseq, const float* gates, const float* rec_n, const float* h0, const PackedMatrix& ut,
+                 float* dx, float* dh0, int64_t features, int64_t rows, int64_t steps) {
   const int64_t n = ut.n(), g3 = ut.k(), row = steps * n, grow = steps * g3;
   float* carry = dh0;  // dL/dh_t from the steps after t
   std::fill(carry, carry + rows * n, 0.0f);
@@ -754,7 +790,7 @@ void GruBackward(const Gradients& grads, const float* dhseq, const float* x, con
       const float* r = z + n;
       const float* hh = z + 2 * n;
       const float* rn = rec_n + b * row + t * n;
-      const float* dh_out = dhseq + b * row + t * n;
+      const float* dh_out = outputs.at(first + b, t);
       float* dx_row = &dxp[b * g3];
       float* dr_row = &dr[b * g3];
       float* c = carry + b * n;
@@ -786,6 +822,8 @@ ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
                            ffi::ResultBuffer<ffi::F32> dh0) {
   Dims d;
   if (ffi::Error error = CheckBackwardDims(x, wt, h0, 3, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
   const int64_t n = d.units, row = d.steps * n, grow = 3 * row, xrow = d.steps * d.features;
   const PackedMatrix packed(ut.typed_data(), 3 * n, n), packed_wt(wt.typed_data(), 3 * n, d.features);
   Gradients grads = StartGradients(dw, db_in, du);
@@ -793,7 +831,7 @@ ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
   grads.db_rec = db_rec->typed_data();
   if (dx->element_count() == x.element_count()) grads.wt = &packed_wt;
   ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
-    GruBackward(grads, dhseq.typed_data() + first * row, x.typed_data() + first * xrow,
+    GruBackward(grads, outputs, first, x.typed_data() + first * xrow,
                 hseq.typed_data() + first * row, gates.typed_data() + first * grow, rec_n.typed_data() + first * row,
                 h0.typed_data() + first * n, packed, dx->typed_data() + first * xrow, dh0->typed_data() + first * n,
                 d.features, rows, d.steps);

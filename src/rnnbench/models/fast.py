@@ -46,9 +46,9 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
     return None if status.available else status.reason
 
 
-def _outputs(layer: Any, hseq: Any) -> Any:
+def _outputs(layer: Any, hseq: Any, last: Any) -> Any:
     """What Keras' RNN.call expects as `outputs`: the whole sequence, or only the last step."""
-    return hseq if layer.return_sequences else hseq[:, -1:]
+    return hseq if layer.return_sequences else last[:, None]
 
 
 @functools.cache
@@ -64,11 +64,10 @@ def fast_layer_classes() -> dict[str, type]:
             if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
-            hseq = jax_ops.rnn_sequence(
+            hseq, last = jax_ops.rnn_sequence(
                 sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, initial_state[0]
             )
-            last = hseq[:, -1]
-            return last, _outputs(self, hseq), [last]
+            return last, _outputs(self, hseq, last), [last]
 
     @keras.saving.register_keras_serializable(package="rnnbench")
     class FastLSTM(keras.layers.LSTM):
@@ -76,11 +75,10 @@ def fast_layer_classes() -> dict[str, type]:
             if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
-            hseq, c_last = jax_ops.lstm_sequence(
+            hseq, last, c_last = jax_ops.lstm_sequence(
                 sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, *initial_state
             )
-            last = hseq[:, -1]
-            return last, _outputs(self, hseq), [last, c_last]
+            return last, _outputs(self, hseq, last), [last, c_last]
 
     @keras.saving.register_keras_serializable(package="rnnbench")
     class FastGRU(keras.layers.GRU):
@@ -90,10 +88,9 @@ def fast_layer_classes() -> dict[str, type]:
                 return super().inner_loop(sequences, initial_state, mask, training)
             cell = self.cell
             bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
-            hseq = jax_ops.gru_sequence(
+            hseq, last = jax_ops.gru_sequence(
                 sequences, cell.kernel.value, bias[0], cell.recurrent_kernel.value, bias[1], state
             )
-            last = hseq[:, -1]
-            return last, _outputs(self, hseq), [last]
+            return last, _outputs(self, hseq, last), [last]
 
     return {"simplernn": FastSimpleRNN, "lstm": FastLSTM, "gru": FastGRU}
