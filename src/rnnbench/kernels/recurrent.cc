@@ -14,6 +14,7 @@
 // back. Gate order and formulas are those of Keras' SimpleRNN, LSTM (i, f, c, o) and GRU (z, r, h; reset_after=True).
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -124,14 +125,18 @@ inline void TileRows(int rows, const Factor* factors, int count, int64_t column,
 }
 #endif
 
-// c[m][n] = init + the sum over the factors of a[m][k] @ b[k][n] (the factors' k may differ, n may not); rows of c are
-// ldc floats apart, rows of init ldi (0: one row for all rows, as a bias); no init: zero. init may be c itself.
+constexpr size_t kMaxFactors = 2;
+
+// c[m][n] = init + the sum over the factors (at most kMaxFactors) of a[m][k] @ b[k][n] (the factors' k may differ, n
+// may not); rows of c are ldc floats apart, rows of init ldi (0: one row for all rows, as a bias); no init: zero. init
+// may be c itself.
 void Gemm(std::initializer_list<Factor> factors, int64_t m, const float* init, int64_t ldi, float* c, int64_t ldc) {
+  assert(factors.size() >= 1 && factors.size() <= kMaxFactors);
   const int64_t n = factors.begin()->b->n();
 #ifdef RNNBENCH_AVX2
   constexpr int64_t kRows = 6;
   const int count = static_cast<int>(factors.size());
-  Factor shifted[4];
+  Factor shifted[kMaxFactors];
   float edge[kRows * kPanel];
   for (int64_t j = 0; j < n; j += kPanel) {
     const int64_t width = std::min(kPanel, n - j);
@@ -287,22 +292,7 @@ inline __m256 Tanh8(__m256 x) {
 inline float SigmoidScalar(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float TanhScalar(float x) { return std::tanh(x); }
 
-void SigmoidInPlace(float* p, int64_t n) {
-  int64_t i = 0;
-#ifdef RNNBENCH_AVX2
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, Sigmoid8(_mm256_loadu_ps(p + i)));
-#endif
-  for (; i < n; ++i) p[i] = SigmoidScalar(p[i]);
-}
-
-void TanhInPlace(float* p, int64_t n) {
-  int64_t i = 0;
-#ifdef RNNBENCH_AVX2
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, Tanh8(_mm256_loadu_ps(p + i)));
-#endif
-  for (; i < n; ++i) p[i] = TanhScalar(p[i]);
-}
-
+// dst = tanh(src); dst may be src.
 void Tanh(const float* src, float* dst, int64_t n) {
   int64_t i = 0;
 #ifdef RNNBENCH_AVX2
@@ -526,7 +516,7 @@ void RnnForward(const float* x, const PackedMatrix& w, const float* bias, const 
     const float* h_prev = t == 0 ? h0 : h.at(t - 1);
     Gemm({Factor{x + t * features, steps * features, &w}, Factor{h_prev, t == 0 ? n : h.stride(), &u}}, rows, bias, 0,
          h.at(t), h.stride());
-    for (int64_t b = 0; b < rows; ++b) TanhInPlace(h.at(t) + b * h.stride(), n);
+    for (int64_t b = 0; b < rows; ++b) Tanh(h.at(t) + b * h.stride(), h.at(t) + b * h.stride(), n);
     h.Done(t);
   }
 }
@@ -546,7 +536,7 @@ ffi::Error RnnForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi:
   return ffi::Error::Success();
 }
 
-// Given dL/dh_t for every step: dW, db, dU, dL/dh0 and (when asked for) dL/dx.
+// Given dL/dh_t from the layer's outputs: dW, db, dU, dL/dh0 and (when asked for) dL/dx.
 void RnnBackward(const Gradients& grads, const OutputGradients& outputs, int64_t first, const float* x,
                  const float* hseq, const float* h0, const PackedMatrix& ut, float* dx, float* dh0, int64_t features,
                  int64_t rows, int64_t steps) {
