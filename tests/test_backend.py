@@ -45,6 +45,30 @@ def test_a_worker_computes_on_one_thread(backend):
     assert process.stdout.split() == ["1", "1"]
 
 
+XLA_FLAGS_OF_A_RUN = "import os, rnnbench.backend as b; b.select_backend('jax'); print(os.environ['XLA_FLAGS'])"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, "--xla_backend_optimization_level=2"),
+        ("--xla_backend_optimization_level=3 --xla_dump_to=/tmp/x", "--xla_backend_optimization_level=3"),
+    ],
+)
+def test_xla_compiles_at_level_2_unless_the_user_says_otherwise(given, expected):
+    environment = {key: value for key, value in os.environ.items() if key != "XLA_FLAGS"}
+    if given is not None:
+        environment["XLA_FLAGS"] = given
+    process = subprocess.run(
+        [sys.executable, "-c", XLA_FLAGS_OF_A_RUN], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert process.returncode == 0, process.stderr
+    flags = process.stdout.split()
+    assert [flag for flag in flags if "optimization_level" in flag] == [expected]
+    assert "--xla_cpu_multi_thread_eigen=false" in flags
+    assert given is None or set(given.split()) <= set(flags)
+
+
 SEEDED_DRAWS = """
 import random, sys
 import numpy as np
