@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from rnnbench.backend import device_kind, jax_compilation_cache_dir, select_backend
+from rnnbench.backend import (
+    ONE_THREAD_XLA_FLAGS,
+    OPTIMIZATION_XLA_FLAG,
+    device_kind,
+    jax_compilation_cache_dir,
+    select_backend,
+    xla_flags,
+)
 from rnnbench.errors import RnnbenchError
 
 
@@ -46,6 +53,15 @@ def test_a_worker_computes_on_one_thread(backend):
 
 
 XLA_FLAGS_OF_A_RUN = "import os, rnnbench.backend as b; b.select_backend('jax'); print(os.environ['XLA_FLAGS'])"
+
+
+def test_xla_flags_keep_the_users_and_add_ours_where_they_say_nothing():
+    assert xla_flags("").split() == [OPTIMIZATION_XLA_FLAG, *ONE_THREAD_XLA_FLAGS.split()]
+    assert xla_flags("--xla_dump_to=/tmp/x").split() == [
+        OPTIMIZATION_XLA_FLAG, "--xla_dump_to=/tmp/x", *ONE_THREAD_XLA_FLAGS.split()
+    ]  # fmt: skip
+    given = "--xla_backend_optimization_level=1 --xla_cpu_multi_thread_eigen=true"
+    assert xla_flags(given) == given
 
 
 @pytest.mark.parametrize(

@@ -45,14 +45,19 @@ def select_backend(name: str = DEFAULT_BACKEND) -> None:
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         # One thread per run, in this process as in a worker: a multi-threaded product sums in another order, and a
         # run's numbers would depend on where it ran. Parallelism comes from running runs side by side.
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "xla_cpu_multi_thread_eigen" not in flags:
-            flags = f"{flags} {ONE_THREAD_XLA_FLAGS}"
-        if "xla_backend_optimization_level" not in flags:
-            # First: XLA reads no flag after a word without dashes, and ONE_THREAD_XLA_FLAGS ends with one.
-            flags = f"{OPTIMIZATION_XLA_FLAG} {flags}"
-        os.environ["XLA_FLAGS"] = flags.strip()
+        os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""))
         _enable_jax_compilation_cache()
+
+
+def xla_flags(given: str) -> str:
+    """``XLA_FLAGS`` for a run: the given flags, with one thread and OPTIMIZATION_XLA_FLAG where they say nothing."""
+    flags = given
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        flags = f"{flags} {ONE_THREAD_XLA_FLAGS}"
+    if "xla_backend_optimization_level" not in flags:
+        # First: XLA reads no flag after a word without dashes, and ONE_THREAD_XLA_FLAGS ends with one.
+        flags = f"{OPTIMIZATION_XLA_FLAG} {flags}"
+    return flags.strip()
 
 
 def use_one_thread() -> None:

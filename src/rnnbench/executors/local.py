@@ -22,7 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from rnnbench.backend import ONE_THREAD_XLA_FLAGS
+from rnnbench.backend import xla_flags
 from rnnbench.config import DataSpec, RunSpec
 from rnnbench.executors.base import ExecutionObserver, checkpoint_name, longest_first
 
@@ -32,7 +32,6 @@ SINGLE_THREAD = {
     "MKL_NUM_THREADS": "1",
     "TF_NUM_INTRAOP_THREADS": "1",
     "TF_NUM_INTEROP_THREADS": "1",
-    "XLA_FLAGS": ONE_THREAD_XLA_FLAGS,
 }
 BATCH_EVENT_INTERVAL = 0.25
 
@@ -66,6 +65,7 @@ class _PipeObserver:
 def _worker(connection: Connection, backend: str) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
     os.environ.update(SINGLE_THREAD)
+    os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""))  # the user's, and one thread
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
     from rnnbench.backend import import_keras_without_extras, select_backend, use_one_thread
     from rnnbench.data.prepare import SequenceData, prepare_data
