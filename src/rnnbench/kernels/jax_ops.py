@@ -54,16 +54,20 @@ def _backward(target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ..
     return (dx if wants_dx else None, *rest)
 
 
+def _rnn_call(x: Array, w: Array, b: Array, u: Array, h0: Array) -> Array:
+    return _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+
+
 @jax.custom_vjp
 def rnn_sequence(x: Array, w: Array, b: Array, u: Array, h0: Array) -> tuple[Array, Array]:
     """SimpleRNN over all steps: h_t = tanh(x_t w + b + h_{t-1} u); returns (hseq[B, T, H], h_T)."""
-    hseq = _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+    hseq = _rnn_call(x, w, b, u, h0)
     return hseq, hseq[:, -1]
 
 
 def _rnn_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
     (x, w, b, u, h0), wants_dx = _values(primals)
-    hseq = _call("RnnbenchRnnForward", _states(x, h0))(x, w, b, u, h0)[0]
+    hseq = _rnn_call(x, w, b, u, h0)
     return (hseq, hseq[:, -1]), (x, w, b, u, h0, hseq, wants_dx)
 
 
