@@ -50,7 +50,8 @@ def test_the_kernels_build_here():
 def test_outputs_and_gradients_equal_the_stock_layers(name, input_gradient, with_state):
     # weights-only: the first layer's inputs are not differentiated, so its backward call skips dL/dx (the second
     # layer's inputs still are). with_state: the first layer's last states are outputs beside its whole sequence.
-    # 13 units: gate widths that end in a partial panel of the kernel's matrix product; 16: whole panels only.
+    # 13 units: gate widths that end in a partial panel of the kernel's matrix product; 16: whole panels of 256-bit
+    # vectors (of 512-bit ones for the LSTM).
     stock, fast = pair(name, 13, with_state)
     assert fast_path_reason(fast.get_layer("first")) is None
     x = np.random.default_rng(2).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
