@@ -10,7 +10,8 @@
 #   bash benchmarks/gpu_check.sh [WHEEL_DIR]          # about 3 minutes; prints seconds per epoch per model
 #
 # rnnbench itself runs from this checkout (src/). Data: MNIST-shaped, as benchmarks/speed.py chooses it (synthetic
-# where no data set is cached).
+# where no data set is cached). To train on Fashion-MNIST there, carry its four .gz files (Debian's
+# /usr/share/datasets/fashion-mnist/) in DIR/fashion_mnist/ and run with RNNBENCH_DATA=DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wheels=${1:-.whl}
@@ -39,7 +40,7 @@ echo "== sequential MNIST: pixels view (784 steps), LSTM 128 units, batch 256, 1
 "$python" benchmarks/speed.py --write-data "$out/workload.npz"
 "$python" -m rnnbench compare --dataset "$out/workload.npz" \
   --view pixels --models lstm --units 128 --batch-size 256 --epochs 1 --val-fraction 0 --seeds 1 --jobs 1 \
-  --store "$out/pixels.db" --json "$out/pixels.json" --quiet
+  --store "$out/pixels.db" --json "$out/pixels.json" --quiet --no-report
 "$python" - "$out/pixels.db" <<'PY'
 import json, sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute(
