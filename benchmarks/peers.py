@@ -56,10 +56,9 @@ def keras_stack(backend: str, data: dict[str, np.ndarray], models: list[str], ep
             data["x_train"], data["y_train"], batch_size=64, epochs=epochs,
             validation_data=(data["x_test"], data["y_test"]), callbacks=[timer], verbose=0,
         )  # fmt: skip
-        results.append(
-            {"model": name, "params": model.count_params(), "epoch_seconds": timer.seconds,
-             "test_accuracy": float(history.history["val_accuracy"][-1])}  # fmt: skip
-        )
+        accuracy = float(history.history["val_accuracy"][-1])
+        results.append({"model": name, "params": model.count_params(), "epoch_seconds": timer.seconds,
+                        "test_accuracy": accuracy})  # fmt: skip
         print(json.dumps(results[-1]), flush=True)
     return results
 
