@@ -61,3 +61,21 @@ def test_a_failing_compiler_leaves_keras_own_path(tmp_path: Path):
 
 def test_fast_layers_can_be_turned_off():
     assert probe({"RNNBENCH_FAST_LAYERS": "0"})["reason"] == "disabled by RNNBENCH_FAST_LAYERS"
+
+
+@pytest.mark.parametrize("march", ["x86-64", "x86-64-v3", "x86-64-v4"])  # no SIMD path, AVX2, AVX-512
+def test_the_source_compiles_for_each_instruction_set_it_has_a_path_for(march):
+    """The library is built with -march=native, so a machine only ever compiles its own path; this compiles the
+    others too (without running them), so that none of them breaks unnoticed."""
+    import platform
+
+    import jax
+
+    from rnnbench.kernels.build import SOURCE
+
+    compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
+    if compiler is None or platform.machine() not in {"x86_64", "AMD64"}:
+        pytest.skip("needs a C++ compiler for x86-64")
+    command = [compiler, "-fsyntax-only", f"-march={march}", "-std=c++17", f"-I{jax.ffi.include_dir()}", str(SOURCE)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
