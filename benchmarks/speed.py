@@ -48,13 +48,14 @@ UNITS = 64
 def workload_data(directory: Path, samples: int) -> tuple[Path, str]:
     """The workload's data as an npz (uint8 images), and where it came from."""
     from rnnbench.data.registry import dataset_info, load_dataset
+    from rnnbench.data.source import DataSource
 
-    os.environ.setdefault("RNNBENCH_OFFLINE", "1")
+    data_source = DataSource.from_settings(offline=True)
     source = "synthetic"
     dataset = None
     for name in ("mnist", "fashion_mnist"):
-        if dataset_info(name).cache_status() in {"cached", "system copy"}:
-            dataset, source = load_dataset(name), name
+        if dataset_info(name).cache_status(data_source) in {"cached", "system copy"}:
+            dataset, source = load_dataset(name, source=data_source), name
             break
     path = directory / "workload.npz"
     if dataset is not None:

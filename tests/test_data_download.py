@@ -12,7 +12,8 @@ import pytest
 
 from rnnbench.cli import main
 from rnnbench.data import builtin, registry
-from rnnbench.data.download import Resource, cache_dir, fetch, verification
+from rnnbench.data.download import Resource, fetch, verification
+from rnnbench.data.source import DataSource
 from rnnbench.errors import RnnbenchError
 
 PAYLOAD = b"the real file" * 1000
@@ -97,26 +98,29 @@ def test_a_cached_file_with_a_wrong_hash_is_downloaded_again(server, tmp_path):
     assert server.requests == ["/good/file.bin"]
 
 
-def test_offline_never_touches_the_network(server, tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNBENCH_OFFLINE", "1")
+def test_offline_never_touches_the_network(server, tmp_path):
     with pytest.raises(RnnbenchError, match="offline mode is on"):
-        fetch(_resource(server, "good"), tmp_path)
+        fetch(_resource(server, "good"), tmp_path, offline=True)
     assert server.requests == []
 
 
-def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+def test_the_data_source_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path / "data"))
-    assert cache_dir() == tmp_path / "data"
+    monkeypatch.delenv("RNNBENCH_OFFLINE", raising=False)
+    assert DataSource.from_settings() == DataSource(tmp_path / "data", offline=False)
+    assert DataSource.from_settings().folder("cifar10:rgb") == tmp_path / "data" / "cifar10"
     monkeypatch.delenv("RNNBENCH_DATA")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache_dir() == tmp_path / "xdg" / "rnnbench"
+    monkeypatch.setenv("RNNBENCH_OFFLINE", "yes")
+    assert DataSource.from_settings() == DataSource(tmp_path / "xdg" / "rnnbench", offline=True)
+    monkeypatch.setenv("RNNBENCH_OFFLINE", "0")
+    assert DataSource.from_settings(offline=True).offline  # --offline wins over the environment
 
 
 def test_mnist_unavailable_points_to_digits_or_a_path(server, tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path))
     monkeypatch.setattr(builtin, "MNIST", replace(builtin.MNIST, mirrors=(f"{server.url}/x/mnist.npz",)))
     with pytest.raises(RnnbenchError, match="mnist is unavailable: .*use --dataset digits .* or a local path"):
-        builtin.load_mnist()
+        builtin.load_mnist(DataSource(tmp_path))
 
 
 def test_a_file_recompressed_by_another_source_is_accepted_by_its_payload(server, tmp_path):

@@ -9,6 +9,7 @@ from rnnbench.cli import main
 from rnnbench.data import dataset_info, load_dataset
 from rnnbench.data.builtin import FASHION_SYSTEM_DIR
 from rnnbench.data.download import fetch, verification
+from rnnbench.data.source import DataSource
 
 pytestmark = pytest.mark.skipif(
     not Path(FASHION_SYSTEM_DIR).is_dir(),
@@ -34,9 +35,10 @@ def test_all_70000_images_load_offline_from_the_system_copy(offline_empty_cache)
 
 def test_the_system_files_match_the_pinned_payload_checksums(offline_empty_cache):
     info = dataset_info("fashion_mnist")
-    assert info.cache_status() == "system copy"
+    source = DataSource(offline_empty_cache, offline=True)
+    assert info.cache_status(source) == "system copy"
     for resource in info.resources:
-        path = fetch(resource, info.directory)
+        path = fetch(resource, source.folder(info.name), offline=True)
         assert str(path).startswith(FASHION_SYSTEM_DIR)
         # Debian compresses differently from the published MD5s; the decompressed content is what is pinned.
         assert verification(path, resource) == "payload sha256"

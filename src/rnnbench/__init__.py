@@ -1,18 +1,38 @@
 """rnnbench: which recurrent architecture classifies my images best, and at what cost?
 
-Importing rnnbench does not import Keras: the backend is chosen first (:func:`rnnbench.backend.select_backend`).
+Importing rnnbench loads nothing but this file: each public name below is imported when first used (PEP 562), so
+``import rnnbench.backend`` or ``rnnbench --help`` stays light, and Keras is never imported before the backend is
+chosen (:func:`rnnbench.backend.select_backend`).
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from rnnbench.backend import select_backend  # noqa: E402
-from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds  # noqa: E402
-from rnnbench.data import list_datasets, load_dataset, prepare_data  # noqa: E402
-from rnnbench.errors import RnnbenchError  # noqa: E402
-from rnnbench.experiment import ExperimentResult, run_experiment  # noqa: E402
-from rnnbench.experiment import run_experiment as compare  # noqa: E402
-from rnnbench.models import build_model, list_models  # noqa: E402
-from rnnbench.training import train  # noqa: E402
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rnnbench.version import __version__
+
+# Public name -> (module, attribute in it).
+_PUBLIC = {
+    "select_backend": ("rnnbench.backend", "select_backend"),
+    "DataSpec": ("rnnbench.config", "DataSpec"),
+    "ExperimentSpec": ("rnnbench.config", "ExperimentSpec"),
+    "ModelSpec": ("rnnbench.config", "ModelSpec"),
+    "RunSpec": ("rnnbench.config", "RunSpec"),
+    "TrainSpec": ("rnnbench.config", "TrainSpec"),
+    "parse_seeds": ("rnnbench.config", "parse_seeds"),
+    "experiment_spec": ("rnnbench.specs", "experiment_spec"),
+    "list_datasets": ("rnnbench.data", "list_datasets"),
+    "load_dataset": ("rnnbench.data", "load_dataset"),
+    "prepare_data": ("rnnbench.data", "prepare_data"),
+    "RnnbenchError": ("rnnbench.errors", "RnnbenchError"),
+    "ExperimentResult": ("rnnbench.experiment", "ExperimentResult"),
+    "run_experiment": ("rnnbench.experiment", "run_experiment"),
+    "compare": ("rnnbench.experiment", "run_experiment"),
+    "build_model": ("rnnbench.models", "build_model"),
+    "list_models": ("rnnbench.models", "list_models"),
+    "train": ("rnnbench.training", "train"),
+}
 
 __all__ = [
     "DataSpec",
@@ -25,6 +45,7 @@ __all__ = [
     "__version__",
     "build_model",
     "compare",
+    "experiment_spec",
     "list_datasets",
     "list_models",
     "load_dataset",
@@ -34,3 +55,27 @@ __all__ = [
     "select_backend",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from rnnbench.backend import select_backend
+    from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+    from rnnbench.data import list_datasets, load_dataset, prepare_data
+    from rnnbench.errors import RnnbenchError
+    from rnnbench.experiment import ExperimentResult, run_experiment
+    from rnnbench.experiment import run_experiment as compare
+    from rnnbench.models import build_model, list_models
+    from rnnbench.specs import experiment_spec
+    from rnnbench.training import train
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'rnnbench' has no attribute {name!r}")
+    module, attribute = _PUBLIC[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rnnbench.errors import RnnbenchError
+from rnnbench.settings import read_settings
 
 BACKENDS = ("jax", "tensorflow", "torch")
 DEFAULT_BACKEND = "jax"
@@ -113,13 +114,7 @@ def seed_everything(seed: int) -> None:
 
 def jax_compilation_cache_dir() -> Path | None:
     """``$RNNBENCH_JAX_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/rnnbench/jax`` or ``~/.cache/...``."""
-    configured = os.environ.get("RNNBENCH_JAX_CACHE", "").strip()
-    if configured.lower() in {"off", "0", "false", "no"}:
-        return None
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnbench" / "jax"
+    return read_settings().jax_cache
 
 
 def _enable_jax_compilation_cache() -> None:
@@ -172,7 +167,7 @@ def training_environment(backend: str) -> dict[str, str]:
     import importlib.metadata
     import platform
 
-    from rnnbench import __version__
+    from rnnbench.version import __version__
 
     environment = {"rnnbench_version": __version__}
     for key, package in (("keras_version", "keras"), ("backend_version", backend)):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import IO
+
+from rnnbench.settings import read_settings
 
 
 def interactive(stream: IO[str]) -> bool:
     """Live displays only on a real terminal and never under CI, where carriage returns would spam the log."""
-    return stream.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
+    return stream.isatty() and not read_settings().ci

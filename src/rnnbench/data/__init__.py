@@ -4,10 +4,12 @@ from rnnbench.data import builtin as _builtin  # noqa: F401  (registers the buil
 from rnnbench.data.dataset import ImageDataset, make_dataset
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.registry import dataset_info, list_datasets, load_dataset, register_dataset
+from rnnbench.data.source import DataSource
 from rnnbench.data.views import VIEW_NAMES, View, get_view
 
 __all__ = [
     "VIEW_NAMES",
+    "DataSource",
     "ImageDataset",
     "SequenceData",
     "View",

@@ -9,7 +9,8 @@ from rnnbench.data.dataset import ImageDataset, make_dataset
 from rnnbench.data.download import Resource, fetch
 from rnnbench.data.idx import IDX_FILES, read_idx
 from rnnbench.data.npz import load_npz
-from rnnbench.data.registry import dataset_info, register_dataset
+from rnnbench.data.registry import register_dataset
+from rnnbench.data.source import DataSource
 from rnnbench.data.split import stratified_split
 from rnnbench.errors import RnnbenchError
 
@@ -80,17 +81,17 @@ CIFAR10 = Resource(
 )
 
 
-def fetch_for(name: str, resource: Resource) -> Path:
+def fetch_for(name: str, resource: Resource, source: DataSource) -> Path:
     """Fetch one resource of data set ``name`` into its cache folder, with an error that says what to do."""
     try:
-        return fetch(resource, dataset_info(name).directory)
+        return fetch(resource, source.folder(name), offline=source.offline)
     except RnnbenchError as error:
         raise RnnbenchError(f"{name} is unavailable: {error}; use --dataset digits (offline) or a local path") from None
 
 
-def _idx_dataset(name: str, resources: tuple[Resource, ...]) -> ImageDataset:
+def _idx_dataset(name: str, resources: tuple[Resource, ...], source: DataSource) -> ImageDataset:
     x_train, y_train, x_test, y_test = (
-        read_idx(fetch_for(name, resource), dimensions, resource.payload_sha256)
+        read_idx(fetch_for(name, resource, source), dimensions, resource.payload_sha256)
         for resource, (_, dimensions) in zip(resources, IDX_FILES.values(), strict=True)
     )
     return make_dataset(name, x_train, y_train, x_test, y_test, source=name)
@@ -105,8 +106,8 @@ def _idx_dataset(name: str, resources: tuple[Resource, ...]) -> ImageDataset:
     source="Keras mnist.npz (SHA-256)",
     resources=(MNIST,),
 )
-def load_mnist() -> ImageDataset:
-    return load_npz(fetch_for("mnist", MNIST), name="mnist")
+def load_mnist(source: DataSource) -> ImageDataset:
+    return load_npz(fetch_for("mnist", MNIST, source), name="mnist")
 
 
 @register_dataset(
@@ -118,8 +119,8 @@ def load_mnist() -> ImageDataset:
     source="Debian dataset-fashion-mnist, Keras, Zalando (MD5, payload SHA-256)",
     resources=FASHION_MNIST,
 )
-def load_fashion_mnist() -> ImageDataset:
-    return _idx_dataset("fashion_mnist", FASHION_MNIST)
+def load_fashion_mnist(source: DataSource) -> ImageDataset:
+    return _idx_dataset("fashion_mnist", FASHION_MNIST, source)
 
 
 @register_dataset(
@@ -131,12 +132,12 @@ def load_fashion_mnist() -> ImageDataset:
     source="ROIS-DS CODH (MD5)",
     resources=KMNIST,
 )
-def load_kmnist() -> ImageDataset:
-    return _idx_dataset("kmnist", KMNIST)
+def load_kmnist(source: DataSource) -> ImageDataset:
+    return _idx_dataset("kmnist", KMNIST, source)
 
 
-def _cifar10(name: str, rgb: bool) -> ImageDataset:
-    x_train, y_train, x_test, y_test = read_cifar10(fetch_for(name, CIFAR10))
+def _cifar10(name: str, rgb: bool, source: DataSource) -> ImageDataset:
+    x_train, y_train, x_test, y_test = read_cifar10(fetch_for(name, CIFAR10, source))
     if not rgb:
         x_train, x_test = to_gray(x_train), to_gray(x_test)
     return make_dataset(name, x_train, y_train, x_test, y_test, source=name)
@@ -151,8 +152,8 @@ def _cifar10(name: str, rgb: bool) -> ImageDataset:
     source="University of Toronto (SHA-256)",
     resources=(CIFAR10,),
 )
-def load_cifar10() -> ImageDataset:
-    return _cifar10("cifar10", rgb=False)
+def load_cifar10(source: DataSource) -> ImageDataset:
+    return _cifar10("cifar10", rgb=False, source=source)
 
 
 @register_dataset(
@@ -164,8 +165,8 @@ def load_cifar10() -> ImageDataset:
     source="University of Toronto (SHA-256)",
     resources=(CIFAR10,),
 )
-def load_cifar10_rgb() -> ImageDataset:
-    return _cifar10("cifar10:rgb", rgb=True)
+def load_cifar10_rgb(source: DataSource) -> ImageDataset:
+    return _cifar10("cifar10:rgb", rgb=True, source=source)
 
 
 @register_dataset(
@@ -176,7 +177,7 @@ def load_cifar10_rgb() -> ImageDataset:
     sizes=(1438, 359),
     source="scikit-learn (bundled)",
 )
-def load_digits() -> ImageDataset:
+def load_digits(source: DataSource) -> ImageDataset:  # bundled: nothing to fetch
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()

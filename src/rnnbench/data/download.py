@@ -43,18 +43,6 @@ class Resource:
             raise ValueError(f"{self.filename}: a resource needs a checksum")
 
 
-def cache_dir() -> Path:
-    """``$RNNBENCH_DATA``, else ``$XDG_CACHE_HOME/rnnbench``, else ``~/.cache/rnnbench``."""
-    if os.environ.get("RNNBENCH_DATA"):
-        return Path(os.environ["RNNBENCH_DATA"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnbench"
-
-
-def offline() -> bool:
-    return os.environ.get("RNNBENCH_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
-
-
 def file_digest(path: Path, algorithm: str) -> str:
     digest = hashlib.new(algorithm)
     with path.open("rb") as file:
@@ -129,20 +117,19 @@ def _download(url: str, resource: Resource, directory: Path, timeout: float) -> 
         raise
 
 
-def fetch(resource: Resource, directory: Path | None = None, timeout: float = 60.0) -> Path:
-    """A verified copy of ``resource``: the system copy, the cached file, or a fresh download into the cache.
+def fetch(resource: Resource, directory: Path, timeout: float = 60.0, offline: bool = False) -> Path:
+    """A verified copy of ``resource``: the system copy, the cached file in ``directory``, or a fresh download there.
 
     A cached file that fails verification is downloaded again. Each mirror is tried in order; an error or a wrong
-    checksum falls over to the next. With ``RNNBENCH_OFFLINE`` set, the network is never touched.
+    checksum falls over to the next. With ``offline``, the network is never touched.
     """
-    directory = directory or cache_dir()
     installed = system_copy(resource)
     if installed is not None and verification(installed, resource):
         return installed
     target = directory / resource.filename
     if target.is_file() and verification(target, resource):
         return target
-    if offline():
+    if offline:
         raise RnnbenchError(
             f"{resource.filename} is not in the cache ({directory}) and offline mode is on; "
             "fetch it on a connected machine or give a local path"

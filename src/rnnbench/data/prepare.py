@@ -9,6 +9,7 @@ import numpy as np
 from rnnbench.config import DataSpec
 from rnnbench.data.dataset import ImageDataset
 from rnnbench.data.registry import load_dataset
+from rnnbench.data.source import DataSource
 from rnnbench.data.split import check_split_sizes, seeded_subset, stratified_split
 from rnnbench.data.views import get_view
 
@@ -59,10 +60,10 @@ class SequenceData:
         return described
 
 
-def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None) -> SequenceData:
-    """Apply ``spec`` to ``dataset`` (loaded from ``spec.name`` when not given)."""
+def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None, source: DataSource | None = None) -> SequenceData:
+    """Apply ``spec`` to ``dataset`` (loaded from ``spec.name``, through ``source``, when not given)."""
     view = get_view(spec.view, spec.permutation_seed)
-    dataset = dataset if dataset is not None else load_dataset(spec.name, spec.image_size, spec.color)
+    dataset = dataset if dataset is not None else load_dataset(spec.name, spec.image_size, spec.color, source)
     pool = seeded_subset(len(dataset.y_train), spec.limit_train, spec.split_seed)
     test = seeded_subset(len(dataset.y_test), spec.limit_test, spec.split_seed)
     train, val = stratified_split(dataset.y_train[pool], spec.val_fraction, spec.split_seed)

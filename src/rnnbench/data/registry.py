@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnbench.data.dataset import ImageDataset
-from rnnbench.data.download import Resource, cache_dir, local_copy
+from rnnbench.data.download import Resource, local_copy
+from rnnbench.data.source import DataSource
 from rnnbench.errors import RnnbenchError
 
-Loader = Callable[[], ImageDataset]
+Loader = Callable[[DataSource], ImageDataset]
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,13 @@ class DatasetInfo:
     resources: tuple[Resource, ...]
     loader: Loader
 
-    @property
-    def directory(self) -> Path:
-        """Where this data set's downloads are cached."""
-        return cache_dir() / self.name.split(":")[0]
-
-    def cache_status(self) -> str:
+    def cache_status(self, source: DataSource) -> str:
         """'bundled', 'system copy', 'cached', 'partly cached' or 'not cached' (presence only; fetch verifies)."""
         if not self.resources:
             return "bundled"
-        found = [local_copy(resource, self.directory) for resource in self.resources]
-        if all(path is not None and not path.is_relative_to(self.directory) for path in found):
+        directory = source.folder(self.name)
+        found = [local_copy(resource, directory) for resource in self.resources]
+        if all(path is not None and not path.is_relative_to(directory) for path in found):
             return "system copy"
         if all(found):
             return "cached"
@@ -55,7 +52,7 @@ def register_dataset(
     source: str,
     resources: tuple[Resource, ...] = (),
 ) -> Callable[[Loader], Loader]:
-    """Decorator: register ``loader`` (no arguments, returns an :class:`ImageDataset`) under ``name``."""
+    """Decorator: register ``loader(source)`` (returns an :class:`ImageDataset`) under ``name``."""
 
     def decorate(loader: Loader) -> Loader:
         if name in _REGISTRY:
@@ -90,14 +87,16 @@ def looks_like_path(name: str) -> bool:
     return "/" in name or name.endswith(".npz") or Path(name).exists()
 
 
-def load_dataset(name: str, image_size: tuple[int, int] | None = None, color: str = "gray") -> ImageDataset:
-    """A registered data set by name, or a local one by path.
+def load_dataset(
+    name: str, image_size: tuple[int, int] | None = None, color: str = "gray", source: DataSource | None = None
+) -> ImageDataset:
+    """A registered data set by name (from ``source``, default: the environment's cache), or a local one by path.
 
     Paths: a Keras-style ``.npz``; a folder of MNIST idx files (``.gz`` or not); a folder of images with one
     sub-folder per class, read as grayscale or, with ``color='rgb'``, RGB, at ``image_size`` (H, W) if given.
     """
     if name in _REGISTRY:
-        return _REGISTRY[name].loader()
+        return _REGISTRY[name].loader(source or DataSource.from_settings())
     if not looks_like_path(name):
         raise _unknown(name)
     path = Path(name).expanduser()

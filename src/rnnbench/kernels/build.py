@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnbench.settings import read_settings
+
 SOURCE = Path(__file__).with_name("recurrent.cc")
 HANDLERS = (
     "RnnbenchRnnForward",
@@ -38,16 +40,12 @@ class KernelStatus:
 
 def kernel_cache_dir() -> Path:
     """``$RNNBENCH_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/rnnbench/kernels`` or ``~/.cache/rnnbench/kernels``."""
-    configured = os.environ.get("RNNBENCH_KERNEL_CACHE", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnbench" / "kernels"
+    return read_settings().kernel_cache
 
 
 def fast_layers_enabled() -> bool:
     """``RNNBENCH_FAST_LAYERS=0`` makes every layer take Keras' own path (for comparisons and debugging)."""
-    return os.environ.get("RNNBENCH_FAST_LAYERS", "1").strip().lower() not in {"0", "off", "false", "no"}
+    return read_settings().fast_layers
 
 
 @functools.cache
@@ -55,7 +53,7 @@ def kernel_status() -> KernelStatus:
     """Build (or find in the cache), load and register the kernels once per process."""
     if not fast_layers_enabled():
         return KernelStatus(False, "disabled by RNNBENCH_FAST_LAYERS")
-    compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    compiler = shutil.which(read_settings().compiler) or shutil.which("g++") or shutil.which("clang++")
     if compiler is None:
         return KernelStatus(False, "no C++ compiler found (set CXX or install g++)")
     import jax

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import IO
 
 from rich.console import Console
+
+from rnnbench.settings import read_settings
 
 PLAIN_WIDTH = 160
 
@@ -14,6 +15,6 @@ PLAIN_WIDTH = 160
 def make_console(stream: IO[str] | None = None) -> Console:
     """A console for ``stream`` (stdout); wide enough for the comparison table in a pipe or log file."""
     stream = stream or sys.stdout
-    if stream.isatty() or os.environ.get("COLUMNS"):
+    if stream.isatty() or read_settings().columns:
         return Console(file=stream)
     return Console(file=stream, width=PLAIN_WIDTH)
