@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-import rnnbench
+from rnnbench.backend import select_backend
 
 BATCH, STEPS, FEATURES, UNITS, CLASSES = 4, 5, 3, 4, 3
 # The reference input (MNIST rows) and width, and the parameter budgets the matching is tested for.
@@ -178,7 +178,7 @@ def backend_report(backend: str, workdir: Path) -> dict[str, Any]:
 
 def main() -> None:
     backend, workdir = sys.argv[1], Path(sys.argv[2])
-    rnnbench.select_backend(backend)
+    select_backend(backend)
     print(json.dumps(backend_report(backend, workdir)))
 
 

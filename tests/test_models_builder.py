@@ -41,22 +41,6 @@ def test_registry_lists_the_seven_cells_and_rejects_unknown_names():
         model_info("transformer")
 
 
-def test_a_saved_model_with_a_literature_cell_loads_in_a_new_process(tmp_path):
-    import subprocess
-    import sys
-
-    model = build_model(ModelSpec("lru", 4), steps=5, features=3, classes=2)
-    model.save(tmp_path / "m.keras")
-    script = (
-        "import sys, rnnbench; rnnbench.select_backend('jax')\n"
-        "from rnnbench.models import register_keras_objects; register_keras_objects()\n"
-        "import keras; model = keras.saving.load_model(sys.argv[1]); print(model.count_params())"
-    )
-    loaded = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.keras")], capture_output=True, text=True)
-    assert loaded.returncode == 0, loaded.stderr
-    assert int(loaded.stdout.split()[-1]) == model.count_params()
-
-
 def test_stacked_bidirectional_dropout_and_dense_head():
     spec = ModelSpec("gru", 8, layers=2, bidirectional=True, dropout=0.25, head="dense")
     model = build_model(spec, steps=5, features=3, classes=4)

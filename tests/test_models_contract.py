@@ -112,6 +112,10 @@ def test_model_contract(reports, backend, name):
     assert len(model["losses"]) == 2 and all(np.isfinite(model["losses"]))
     assert not model["untrained_weights"], f"{name} on {backend}: no gradient reaches {model['untrained_weights']}"
     assert model["reload_identical"], f"{name} on {backend}: reloaded model differs by {model['reload_max_difference']}"
+    documented = {"RECURRENT_PARAMETERS": RECURRENT_PARAMETERS, "REFERENCE_PARAMS": REFERENCE_PARAMS,
+                  "MATCHED_UNITS": MATCHED_UNITS}  # fmt: skip
+    missing = [table for table, entries in documented.items() if name not in entries]
+    assert not missing, f"{name} is registered but not documented here: add it to {', '.join(missing)}"
     assert (model["params"], model["trainable_params"]) == documented_params(name, FEATURES, UNITS, CLASSES)
     assert model["reference_params"] == REFERENCE_PARAMS[name] == documented_params(name, 28, 64, 10)[0]
     assert [model["matched_units"][budget] for budget in BUDGETS] == MATCHED_UNITS[name]

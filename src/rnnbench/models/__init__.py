@@ -1,15 +1,24 @@
 """Recurrent models: the registry, the registered cells, and the builder that puts the head on them."""
 
-from rnnbench.models import classic as _classic  # noqa: F401  (registers the Keras cells)
-from rnnbench.models import cornn, indrnn, lem, lru  # (registers the cells from the literature)
+from rnnbench.models import classic, cornn, indrnn, lem, lru  # noqa: F401  (importing registers the cells)
 from rnnbench.models.builder import build_model
+from rnnbench.models.options import CellOption
 from rnnbench.models.registry import ModelInfo, list_models, model_info, register_model
 
 
 def register_keras_objects() -> None:
-    """Make rnnbench's own Keras classes known to Keras, so a saved ``.keras`` model loads in a new process."""
-    for module in (cornn, indrnn, lem, lru):
-        module.keras_classes()
+    """Make every registered cell's Keras classes known to Keras, so a saved ``.keras`` model loads in a new
+    process."""
+    for info in list_models():
+        info.keras_classes()
 
 
-__all__ = ["ModelInfo", "build_model", "list_models", "model_info", "register_keras_objects", "register_model"]
+__all__ = [
+    "CellOption",
+    "ModelInfo",
+    "build_model",
+    "list_models",
+    "model_info",
+    "register_keras_objects",
+    "register_model",
+]

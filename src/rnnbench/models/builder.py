@@ -15,16 +15,18 @@ def build_model(spec: ModelSpec, steps: int, features: int, classes: int, seed: 
 
     Stacked layers pass whole sequences to the next; only the last returns its final state. With one layer the
     recurrent layer is named ``recurrent``, so the reference models keep the names of the original experiment.
+    The cell's options (``spec.options``, checked against the registry) apply to every layer.
     ``seed`` (the run's) seeds the dropout masks: on the torch backend an unseeded Keras Dropout draws from torch's
     global generator, which a checkpoint cannot restore, so only seeded masks make a resumed run exact there.
     """
     import keras
 
     info = model_info(spec.name)
+    options = info.option_values(spec.options)
     layers: list[Any] = [keras.Input((steps, features), name="sequence")]
     for index in range(spec.layers):
         name = "recurrent" if spec.layers == 1 else f"recurrent_{index + 1}"
-        layer = info.build_layer(spec.units, return_sequences=index < spec.layers - 1, name=name)
+        layer = info.build_layer(spec.units, return_sequences=index < spec.layers - 1, name=name, **options)
         if spec.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{name}")
         layers.append(layer)
@@ -32,7 +34,7 @@ def build_model(spec: ModelSpec, steps: int, features: int, classes: int, seed: 
             layers.append(
                 keras.layers.Dropout(spec.dropout, seed=_dropout_seed(seed, index), name=f"dropout_{index + 1}")
             )
-    if spec.head == "seed":
+    if spec.head == "batchnorm":
         layers.append(keras.layers.BatchNormalization(name="norm"))
     layers.append(keras.layers.Dense(classes, name="logits"))
     return keras.Sequential(layers, name=spec.name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnbench.models.fast import fast_layer_classes
+from rnnbench.models.lazy import KerasClasses
 from rnnbench.models.registry import register_model
 
 
@@ -12,10 +14,14 @@ def _layer_class(name: str) -> Any:
     import keras
 
     if keras.backend.backend() == "jax":
-        from rnnbench.models.fast import fast_layer_classes
-
         return fast_layer_classes()[name]
     return {"simplernn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[name]
+
+
+def _fast_class(name: str) -> KerasClasses:
+    """The classes a saved layer may name beyond Keras' own: the fast drop-in, which a file saved on JAX names
+    (and which loads on every backend)."""
+    return lambda: (fast_layer_classes()[name],)
 
 
 @register_model(
@@ -23,6 +29,8 @@ def _layer_class(name: str) -> Any:
     description="Elman recurrent layer (Keras SimpleRNN)",
     equations="h_t = tanh(W x_t + U h_{t-1} + b)",
     paper="Elman, Finding structure in time, Cognitive Science 1990",
+    keras_classes=_fast_class("simplernn"),
+    cost_per_step=lambda units, features: units * (units + features),
 )
 def simplernn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     return _layer_class("simplernn")(units, return_sequences=return_sequences, name=name)
@@ -34,6 +42,8 @@ def simplernn(units: int, return_sequences: bool = False, name: str = "recurrent
     equations="i,f,o = sigmoid(W x_t + U h_{t-1} + b); c_t = f*c_{t-1} + i*tanh(W_c x_t + U_c h_{t-1} + b_c); "
     "h_t = o*tanh(c_t)",
     paper="Hochreiter & Schmidhuber, Long short-term memory, Neural Computation 1997",
+    keras_classes=_fast_class("lstm"),
+    cost_per_step=lambda units, features: 4 * units * (units + features),
 )
 def lstm(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     return _layer_class("lstm")(units, return_sequences=return_sequences, name=name)
@@ -45,6 +55,8 @@ def lstm(units: int, return_sequences: bool = False, name: str = "recurrent") ->
     equations="z,r = sigmoid(W x_t + U h_{t-1} + b); n = tanh(W_n x_t + r*(U_n h_{t-1} + b_n)); "
     "h_t = z*h_{t-1} + (1-z)*n",
     paper="Cho et al., Learning phrase representations using RNN encoder-decoder, EMNLP 2014",
+    keras_classes=_fast_class("gru"),
+    cost_per_step=lambda units, features: 3 * units * (units + features),
 )
 def gru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     return _layer_class("gru")(units, reset_after=True, return_sequences=return_sequences, name=name)

@@ -8,22 +8,24 @@ The Keras class is defined on first use (:func:`keras_classes`), so importing th
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnbench.models.lazy import lazy_keras_classes
+from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
 
 # The paper's sequential-MNIST hyper-parameters, also the defaults of the official sMNIST script.
 DT, GAMMA, EPSILON = 0.042, 2.7, 4.7
 
 
-@functools.cache
-def keras_classes() -> tuple[Any]:
-    """``(CoRNNCell,)``, defined and registered as a Keras serializable on first call."""
+if TYPE_CHECKING:
+    CoRNNCell: Any
+
+
+def _define() -> tuple[Any, ...]:
     import keras
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class CoRNNCell(keras.layers.Layer):
         """z_n = z_{n-1} + dt (tanh(W y_{n-1} + W_z z_{n-1} + V u_n + b) - gamma y_{n-1} - eps z_{n-1});
         y_n = y_{n-1} + dt z_n.
@@ -82,11 +84,7 @@ def keras_classes() -> tuple[Any]:
     return (CoRNNCell,)
 
 
-def __getattr__(name: str) -> Any:
-    """``CoRNNCell`` as a module attribute, defined (and Keras imported) when first asked for."""
-    if name == "CoRNNCell":
-        return keras_classes()[0]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")
 
 
 @register_model(
@@ -95,9 +93,16 @@ def __getattr__(name: str) -> Any:
     equations="z_n = z_{n-1} + dt*(tanh(W y_{n-1} + W_z z_{n-1} + V u_n + b) - gamma*y_{n-1} - eps*z_{n-1}); "
     "y_n = y_{n-1} + dt*z_n",
     paper="Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN), ICLR 2021",
+    keras_classes=keras_classes,
+    cost_per_step=lambda units, features: units * (2 * units + features),  # V u, W y, W_z z
+    options=(
+        CellOption("dt", float, DT, "time step of the discretised ODE", exclusive_minimum=0.0),
+        CellOption("gamma", float, GAMMA, "stiffness: how strongly each oscillator is pulled back", minimum=0.0),
+        CellOption("epsilon", float, EPSILON, "damping of the velocity", minimum=0.0),
+    ),
 )
-def cornn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
+def cornn(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)
+    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)

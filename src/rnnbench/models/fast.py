@@ -8,8 +8,14 @@ compiler), the layer runs Keras' own code path, unchanged.
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from rnnbench.models.lazy import lazy_keras_classes
+
+if TYPE_CHECKING:
+    FastSimpleRNN: Any
+    FastLSTM: Any
+    FastGRU: Any
 
 
 def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str | None:
@@ -51,41 +57,47 @@ def _outputs(layer: Any, hseq: Any, last: Any) -> Any:
     return hseq if layer.return_sequences else last[:, None]
 
 
-@functools.cache
 def fast_layer_classes() -> dict[str, type]:
     """{'simplernn': FastSimpleRNN, 'lstm': FastLSTM, 'gru': FastGRU}; defined on first use (Keras is imported late)."""
+    return dict(zip(("simplernn", "lstm", "gru"), keras_classes(), strict=True))
+
+
+def _define() -> tuple[Any, ...]:
     import keras
 
-    from rnnbench.kernels import jax_ops
-
-    @keras.saving.register_keras_serializable(package="rnnbench")
+    # The classes are defined on every backend, since a file saved on JAX names them; only their fast path needs
+    # JAX, so jax_ops is imported where it runs.
     class FastSimpleRNN(keras.layers.SimpleRNN):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
+            from rnnbench.kernels import jax_ops
+
             cell = self.cell
             hseq, last = jax_ops.rnn_sequence(
                 sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, initial_state[0]
             )
             return last, _outputs(self, hseq, last), [last]
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class FastLSTM(keras.layers.LSTM):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
+            from rnnbench.kernels import jax_ops
+
             cell = self.cell
             hseq, last, c_last = jax_ops.lstm_sequence(
                 sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, *initial_state
             )
             return last, _outputs(self, hseq, last), [last, c_last]
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class FastGRU(keras.layers.GRU):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             state = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
             if fast_path_reason(self, mask, training) is not None:
                 return super().inner_loop(sequences, initial_state, mask, training)
+            from rnnbench.kernels import jax_ops
+
             cell = self.cell
             bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
             hseq, last = jax_ops.gru_sequence(
@@ -93,4 +105,7 @@ def fast_layer_classes() -> dict[str, type]:
             )
             return last, _outputs(self, hseq, last), [last]
 
-    return {"simplernn": FastSimpleRNN, "lstm": FastLSTM, "gru": FastGRU}
+    return FastSimpleRNN, FastLSTM, FastGRU
+
+
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "FastSimpleRNN", "FastLSTM", "FastGRU")

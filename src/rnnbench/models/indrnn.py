@@ -7,17 +7,20 @@ The Keras classes are defined on first use (:func:`keras_classes`), so importing
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnbench.models.lazy import lazy_keras_classes
+from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
 
 # Sequence length assumed when the cell is built without one (a standalone cell, or a variable-length input): the
 # paper's pixel-by-pixel MNIST, the longest view here, whose bound is the tightest.
 DEFAULT_TIMESTEPS = 784
+# gamma of recurrent_bound: the paper's value.
+MAX_GRADIENT = 2.0
 
 
-def recurrent_bound(timesteps: int, max_gradient: float = 2.0) -> float:
+def recurrent_bound(timesteps: int, max_gradient: float = MAX_GRADIENT) -> float:
     """The largest |u| allowed: ``max_gradient ** (1 / timesteps)``.
 
     With ReLU, the gradient through T steps of an active unit is u^T, so |u| <= gamma^(1/T) keeps it at most gamma
@@ -26,13 +29,15 @@ def recurrent_bound(timesteps: int, max_gradient: float = 2.0) -> float:
     return float(max_gradient) ** (1.0 / timesteps)
 
 
-@functools.cache
-def keras_classes() -> tuple[Any, Any]:
-    """``(IndRNNCell, IndRNN)``, defined and registered as Keras serializables on first call."""
+if TYPE_CHECKING:
+    IndRNNCell: Any
+    IndRNN: Any
+
+
+def _define() -> tuple[Any, ...]:
     import keras
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class IndRNNCell(keras.layers.Layer):
         """h_t = relu(x_t W + u * h_{t-1} + b), with |u| <= recurrent_bound(timesteps, max_gradient).
 
@@ -46,7 +51,7 @@ def keras_classes() -> tuple[Any, Any]:
             self,
             units: int,
             timesteps: int | None = None,
-            max_gradient: float = 2.0,
+            max_gradient: float = MAX_GRADIENT,
             long_memory_init: bool = True,
             **kwargs: Any,
         ) -> None:
@@ -93,7 +98,6 @@ def keras_classes() -> tuple[Any, Any]:
                 "long_memory_init": self.long_memory_init,
             }
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class IndRNN(keras.layers.RNN):
         """``keras.layers.RNN`` that tells its IndRNNCell the sequence length T, on which the bound depends."""
 
@@ -105,12 +109,7 @@ def keras_classes() -> tuple[Any, Any]:
     return IndRNNCell, IndRNN
 
 
-def __getattr__(name: str) -> Any:
-    """``IndRNNCell`` and ``IndRNN`` as module attributes, defined (and Keras imported) when first asked for."""
-    if name in ("IndRNNCell", "IndRNN"):
-        cell, layer = keras_classes()
-        return cell if name == "IndRNNCell" else layer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "IndRNNCell", "IndRNN")
 
 
 @register_model(
@@ -118,7 +117,16 @@ def __getattr__(name: str) -> Any:
     description="independently recurrent network: one bounded recurrent weight per unit, ReLU",
     equations="h_t = relu(W x_t + u * h_{t-1} + b), |u| <= 2^(1/T)",
     paper="Li et al., Independently recurrent neural network (IndRNN): building a longer and deeper RNN, CVPR 2018",
+    keras_classes=keras_classes,
+    cost_per_step=lambda units, features: units * (features + 1),  # W x, and u * h element-wise
+    options=(
+        # Below 1 the initial range [1/bound, bound] of the recurrent weights is empty; at 1 it is the point 1.
+        CellOption(
+            "max_gradient", float, MAX_GRADIENT, "largest gradient through all time steps", exclusive_minimum=1.0
+        ),
+        CellOption("long_memory_init", bool, True, "recurrent weights start in [1/bound, bound], not [0, bound]"),
+    ),
 )
-def indrnn(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
+def indrnn(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
     cell, layer = keras_classes()
-    return layer(cell(units), return_sequences=return_sequences, name=name)
+    return layer(cell(units, **options), return_sequences=return_sequences, name=name)

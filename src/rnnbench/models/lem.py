@@ -7,22 +7,24 @@ The Keras class is defined on first use (:func:`keras_classes`), so importing th
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnbench.models.lazy import lazy_keras_classes
+from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
 
 # The maximal time step of the official sequential-MNIST script (the paper's sMNIST setting).
 DT = 0.21
 
 
-@functools.cache
-def keras_classes() -> tuple[Any]:
-    """``(LEMCell,)``, defined and registered as a Keras serializable on first call."""
+if TYPE_CHECKING:
+    LEMCell: Any
+
+
+def _define() -> tuple[Any, ...]:
     import keras
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class LEMCell(keras.layers.Layer):
         """dt_n = dt sigmoid(W_1 y_{n-1} + V_1 u_n + b_1);  dtbar_n = dt sigmoid(W_2 y_{n-1} + V_2 u_n + b_2);
         z_n = (1 - dt_n) z_{n-1} + dt_n tanh(W_z y_{n-1} + V_z u_n + b_z);
@@ -68,11 +70,7 @@ def keras_classes() -> tuple[Any]:
     return (LEMCell,)
 
 
-def __getattr__(name: str) -> Any:
-    """``LEMCell`` as a module attribute, defined (and Keras imported) when first asked for."""
-    if name == "LEMCell":
-        return keras_classes()[0]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell")
 
 
 @register_model(
@@ -82,9 +80,15 @@ def __getattr__(name: str) -> Any:
     "z_n = (1-dt_n)*z_{n-1} + dt_n*tanh(W_z y_{n-1} + V_z u_n + b_z); "
     "y_n = (1-dtbar_n)*y_{n-1} + dtbar_n*tanh(W_y z_n + V_y u_n + b_y)",
     paper="Rusch et al., Long expressive memory for sequence modeling, ICLR 2022",
+    keras_classes=keras_classes,
+    cost_per_step=lambda units, features: units * (4 * units + 4 * features),  # V (d, 4n), W (n, 3n), W_y (n, n)
+    options=(
+        # Above 1 the gates could step past the target: 1 - dt_n < 0 flips the sign of the kept state.
+        CellOption("dt", float, DT, "largest time step the gates can take", exclusive_minimum=0.0, maximum=1.0),
+    ),
 )
-def lem(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
+def lem(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)
+    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)

@@ -9,10 +9,12 @@ The Keras class is defined on first use (:func:`keras_classes`), so importing th
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from rnnbench.models.lazy import lazy_keras_classes
+from rnnbench.models.options import CellOption, OptionValue, format_value
 from rnnbench.models.registry import register_model
 
 # The ring of the paper's long-range experiments (sequential CIFAR among them; its pseudocode's defaults are
@@ -20,9 +22,11 @@ from rnnbench.models.registry import register_model
 R_MIN, R_MAX, MAX_PHASE = 0.9, 0.999, 2.0 * math.pi
 
 
-@functools.cache
-def keras_classes() -> tuple[Any]:
-    """``(LRUCell,)``, defined and registered as a Keras serializable on first call."""
+if TYPE_CHECKING:
+    LRUCell: Any
+
+
+def _define() -> tuple[Any, ...]:
     import keras
     from keras import ops
 
@@ -30,7 +34,6 @@ def keras_classes() -> tuple[Any]:
         # Never exactly 0: log(0) would make theta_log (or nu_log when r_min = 0) infinite.
         return keras.initializers.RandomUniform(1e-7, 1.0)(shape, dtype=dtype)
 
-    @keras.saving.register_keras_serializable(package="rnnbench")
     class LRUCell(keras.layers.Layer):
         """h_t = lambda * h_{t-1} + gamma * (B x_t);  y_t = Re(C h_t) + D x_t, with complex h, lambda, B, C.
 
@@ -110,11 +113,14 @@ def keras_classes() -> tuple[Any]:
     return (LRUCell,)
 
 
-def __getattr__(name: str) -> Any:
-    """``LRUCell`` as a module attribute, defined (and Keras imported) when first asked for."""
-    if name == "LRUCell":
-        return keras_classes()[0]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LRUCell")
+
+
+def _ring_check(options: Mapping[str, OptionValue]) -> str | None:
+    r_min, r_max = options["r_min"], options["r_max"]
+    if r_min > r_max:
+        return f"r_min={format_value(r_min)} must be <= r_max={format_value(r_max)}"
+    return None
 
 
 @register_model(
@@ -123,9 +129,18 @@ def __getattr__(name: str) -> Any:
     equations="h_t = lambda*h_{t-1} + exp(gamma_log)*(B x_t), lambda = exp(-exp(nu_log) + i*exp(theta_log)); "
     "y_t = Re(C h_t) + D x_t",
     paper="Orvieto et al., Resurrecting recurrent neural networks for long sequences, ICML 2023",
+    keras_classes=keras_classes,
+    # B re+im (2d n), C re+im (2 n^2), D (d n); the diagonal recurrence is O(n).
+    cost_per_step=lambda units, features: units * (2 * units + 3 * features),
+    options=(
+        CellOption("r_min", float, R_MIN, "smallest |lambda| at initialisation", minimum=0.0, maximum=1.0),
+        CellOption("r_max", float, R_MAX, "largest |lambda| at initialisation", minimum=0.0, maximum=1.0),
+        CellOption("max_phase", float, MAX_PHASE, "largest phase of lambda at initialisation", exclusive_minimum=0.0),
+    ),
+    check=_ring_check,
 )
-def lru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
+def lru(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
     import keras
 
     (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units), return_sequences=return_sequences, name=name)
+    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)
