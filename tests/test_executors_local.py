@@ -6,13 +6,21 @@ import multiprocessing
 import os
 import signal
 
+import pytest
+
 from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
-from rnnbench.data import prepare_data
+from rnnbench.data import DataSource, prepare_data
+from rnnbench.errors import RnnbenchError
+from rnnbench.executors import EXECUTORS, ExecutionContext, make_executor
 from rnnbench.executors.base import estimated_cost, longest_first
-from rnnbench.executors.inline import run_inline
-from rnnbench.executors.local import run_local
+from rnnbench.models import list_models
 
 DATA = DataSpec("digits", limit_train=300, limit_test=60)
+
+
+def _executor(name: str, jobs: int = 1):
+    data = prepare_data(DATA)
+    return make_executor(name, ExecutionContext(jobs, None, DataSource.from_settings(), lambda spec: data))
 
 
 def _runs(*models: str, epochs: int = 2) -> list[RunSpec]:
@@ -45,12 +53,23 @@ def test_longest_runs_go_first():
     assert estimated_cost(runs[1]) > estimated_cost(runs[2]) > estimated_cost(runs[0])
 
 
+def test_every_registered_cell_has_a_cost_and_wider_costs_more():
+    for info in list_models():
+        narrow, wide = (RunSpec(DATA, ModelSpec(info.name, units), TrainSpec()) for units in (8, 64))
+        assert 0 < estimated_cost(narrow) < estimated_cost(wide), info.name
+
+
+def test_executors_are_chosen_by_name():
+    assert set(EXECUTORS) == {"inline", "local"}
+    with pytest.raises(RnnbenchError, match="unknown executor 'cluster'; known: inline, local"):
+        _executor("cluster")
+
+
 def test_workers_give_the_numbers_of_inline_training():
     runs = _runs("simplernn", "gru")
     parallel, inline = Collect(), Collect()
-    run_local(runs, 2, parallel)
-    data = prepare_data(DATA)
-    run_inline(runs, lambda spec: data, inline)
+    _executor("local", jobs=2).run(runs, parallel)
+    _executor("inline").run(runs, inline)
     assert not parallel.failures and set(parallel.results) == {"simplernn", "gru"}
     for name, result in inline.results.items():
         other = parallel.results[name]
@@ -65,7 +84,7 @@ def test_a_killed_worker_fails_its_run_and_the_others_go_on():
                 os.kill(child.pid, signal.SIGKILL)
 
     observer = Collect(on_epoch=kill_workers)
-    run_local(_runs("lstm", "simplernn", "gru", epochs=3), 1, observer)
+    _executor("local", jobs=1).run(_runs("lstm", "simplernn", "gru", epochs=3), observer)
     assert observer.failures == {"lstm": "worker process killed by SIGKILL"}
     assert set(observer.results) == {"simplernn", "gru"}
     assert all(result.status == "finished" for result in observer.results.values())

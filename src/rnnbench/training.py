@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,77 +64,88 @@ def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int) -> Any:
     return keras.optimizers.AdamW(weight_decay=recipe.weight_decay, **common)
 
 
-def _recorder(spec: RunSpec, observer: TrainingObserver | None, checkpoint_path: Path | None) -> Any:
-    """A Keras callback that times epochs, keeps the best weights, checkpoints, and stops on a non-finite loss."""
-    import keras
+class EpochRecorder:
+    """What a run keeps between epochs: the metrics so far, the best epoch's weights, the divergence flag.
 
-    class EpochRecorder(keras.callbacks.Callback):
-        # Batch hooks only forward to the observer, so Keras may call them from its dispatch thread.
-        async_safe = True
+    At the end of each epoch it records the metrics, keeps the weights of a new best validation accuracy, stops on a
+    non-finite loss, writes the checkpoint and tells the observer. Both epoch loops (the compiled one on JAX and
+    Keras' ``fit``) report to it the same way.
+    """
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.epochs: list[EpochMetrics] = []
-            self.best_weights: list[Any] | None = None
-            self.best_epoch: int | None = None
-            self.best_val_accuracy: float | None = None
-            self.diverged = False
-            self._started = 0.0
-            # Set by train() when the spec asks for a test-set learning curve.
-            self.test_accuracy: Callable[[], float] | None = None
+    def __init__(
+        self,
+        spec: RunSpec,
+        model: Any,
+        observer: TrainingObserver | None,
+        checkpoint_path: Path | None,
+        restored: Checkpoint | None,
+    ) -> None:
+        self.spec = spec
+        self.model = model
+        self.observer = observer
+        self.checkpoint_path = checkpoint_path
+        self.epochs: list[EpochMetrics] = list(restored.epochs) if restored else []
+        self.best_weights: list[Any] | None = restored.best_weights if restored else None
+        self.best_epoch: int | None = restored.best_epoch if restored else None
+        self.best_val_accuracy: float | None = restored.best_val_accuracy if restored else None
+        self.earlier_seconds = sum(epoch.seconds for epoch in self.epochs)
+        self.diverged = False
+        self._started = 0.0
 
-        def restore(self, checkpoint: Checkpoint) -> None:
-            self.epochs = list(checkpoint.epochs)
-            self.best_weights = checkpoint.best_weights
-            self.best_epoch = checkpoint.best_epoch
-            self.best_val_accuracy = checkpoint.best_val_accuracy
+    def epoch_started(self) -> None:
+        self._started = time.perf_counter()
 
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self._started = time.perf_counter()
+    def batch_ended(self, batch: int) -> None:
+        """``batch``: batches done in this epoch."""
+        if self.observer is not None:
+            self.observer.batch_ended(self.spec, batch)
 
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if observer is not None:
-                observer.batch_ended(spec, batch + 1)
+    def epoch_ended(self, epoch: int, logs: dict[str, Any], test_accuracy: float | None) -> None:
+        """``epoch`` counts from 0 as Keras' does; ``logs`` has loss and accuracy, and val_* with validation."""
+        metrics = EpochMetrics(
+            epoch=epoch + 1,
+            train_loss=float(logs["loss"]),
+            train_accuracy=float(logs["accuracy"]),
+            val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
+            val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+            seconds=time.perf_counter() - self._started,
+            test_accuracy=test_accuracy,
+        )
+        self.epochs.append(metrics)
+        if not math.isfinite(metrics.train_loss):
+            self.diverged = True
+            self.model.stop_training = True
+        elif metrics.val_accuracy is not None and (
+            self.best_val_accuracy is None or metrics.val_accuracy > self.best_val_accuracy
+        ):
+            self.best_val_accuracy = metrics.val_accuracy
+            self.best_epoch = metrics.epoch
+            self.best_weights = self.model.get_weights()
+        if self.checkpoint_path is not None and not self.diverged:
+            save_checkpoint(self.checkpoint_path, self.checkpoint())
+        if self.observer is not None:
+            self.observer.epoch_ended(self.spec, metrics)
 
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            logs = logs or {}
-            test_accuracy = self.test_accuracy() if self.test_accuracy is not None else None
-            metrics = EpochMetrics(
-                epoch=epoch + 1,
-                train_loss=float(logs["loss"]),
-                train_accuracy=float(logs["accuracy"]),
-                val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
-                val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
-                seconds=time.perf_counter() - self._started,
-                test_accuracy=test_accuracy,
-            )
-            self.epochs.append(metrics)
-            if not math.isfinite(metrics.train_loss):
-                self.diverged = True
-                self.model.stop_training = True
-            elif metrics.val_accuracy is not None and (
-                self.best_val_accuracy is None or metrics.val_accuracy > self.best_val_accuracy
-            ):
-                self.best_val_accuracy = metrics.val_accuracy
-                self.best_epoch = metrics.epoch
-                self.best_weights = self.model.get_weights()
-            if checkpoint_path is not None and not self.diverged:
-                save_checkpoint(checkpoint_path, self.checkpoint())
-            if observer is not None:
-                observer.epoch_ended(spec, metrics)
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            # All variables, not get_weights(): dropout's random-generator state must come back too.
+            weights=[np.asarray(variable) for variable in self.model.variables],
+            optimizer=[np.asarray(variable) for variable in self.model.optimizer.variables],
+            best_weights=self.best_weights,
+            best_epoch=self.best_epoch,
+            best_val_accuracy=self.best_val_accuracy,
+            epochs=list(self.epochs),
+        )
 
-        def checkpoint(self) -> Checkpoint:
-            return Checkpoint(
-                # All variables, not get_weights(): dropout's random-generator state must come back too.
-                weights=[np.asarray(variable) for variable in self.model.variables],
-                optimizer=[np.asarray(variable) for variable in self.model.optimizer.variables],
-                best_weights=self.best_weights,
-                best_epoch=self.best_epoch,
-                best_val_accuracy=self.best_val_accuracy,
-                epochs=list(self.epochs),
-            )
 
-    return EpochRecorder()
+@dataclass(frozen=True)
+class Evaluation:
+    """The test set after training: accuracy with the final and with the best epoch's weights (None if diverged)."""
+
+    best_epoch: int | None
+    test_accuracy: float | None
+    test_accuracy_at_best: float | None
+    confusion: list[list[int]] | None
 
 
 def train(
@@ -143,6 +155,40 @@ def train(
     checkpoint_path: Path | None = None,
 ) -> RunResult:
     """Train ``spec`` on ``data`` and return its result. Keras must already run on ``spec.backend``."""
+    model = _compiled_model(spec, data)
+    batches = math.ceil(len(data.x_train) / spec.train.batch_size)
+    if observer is not None:
+        observer.run_started(spec, spec.train.epochs, batches, training_environment(spec.backend))
+    restored = _resume(model, checkpoint_path)
+    if restored is not None and observer is not None:
+        observer.run_resumed(spec, restored.epoch)
+    recorder = EpochRecorder(spec, model, observer, checkpoint_path, restored)
+    compiled = (
+        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size) if spec.backend == "jax" else None
+    )
+    started = time.perf_counter()
+    _train_epochs(spec, data, model, compiled, recorder)
+    train_seconds = recorder.earlier_seconds + time.perf_counter() - started
+    evaluation = _evaluate(model, compiled, data, recorder)
+    result = RunResult(
+        spec=spec,
+        params=int(model.count_params()),
+        trainable_params=sum(int(math.prod(weight.shape)) for weight in model.trainable_weights),
+        status=DIVERGED if recorder.diverged else FINISHED,
+        best_epoch=evaluation.best_epoch,
+        best_val_accuracy=recorder.best_val_accuracy,
+        test_accuracy=evaluation.test_accuracy,
+        test_accuracy_at_best=evaluation.test_accuracy_at_best,
+        train_seconds=train_seconds,
+        epochs=tuple(recorder.epochs),
+    )
+    if observer is not None:
+        observer.run_ended(result, evaluation.confusion)
+    return result
+
+
+def _compiled_model(spec: RunSpec, data: SequenceData) -> Any:
+    """The run's model, seeded and compiled with its optimizer, loss and accuracy metric."""
     import keras
 
     if keras.backend.backend() != spec.backend:
@@ -155,10 +201,11 @@ def train(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    if observer is not None:
-        observer.run_started(spec, spec.train.epochs, batches, training_environment(spec.backend))
-    recorder = _recorder(spec, observer, checkpoint_path)
-    recorder.set_model(model)
+    return model
+
+
+def _resume(model: Any, checkpoint_path: Path | None) -> Checkpoint | None:
+    """Load the run's checkpoint, if it has one, into the model and its optimizer."""
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path is not None else None
     if checkpoint is not None:
         model.optimizer.build(model.trainable_variables)
@@ -166,67 +213,38 @@ def train(
             variable.assign(value)
         for variable, value in zip(model.optimizer.variables, checkpoint.optimizer, strict=True):
             variable.assign(value)
-        recorder.restore(checkpoint)
-        if observer is not None:
-            observer.run_resumed(spec, checkpoint.epoch)
-    compiled = (
-        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size) if spec.backend == "jax" else None
-    )
-    if spec.train.test_each_epoch:
-        recorder.test_accuracy = _test_accuracy(model, compiled, data)
-    started = time.perf_counter()
-    # Each epoch's order is drawn from (seed, epoch): a resumed run sees exactly the batches it would have.
-    for epoch in range(checkpoint.epoch if checkpoint is not None else 0, spec.train.epochs):
+    return checkpoint
+
+
+def _train_epochs(
+    spec: RunSpec, data: SequenceData, model: Any, compiled: CompiledEpochs | None, recorder: EpochRecorder
+) -> None:
+    """The epochs not done yet, each in the order drawn from (seed, epoch): a resumed run sees the same batches."""
+    test_accuracy = _test_accuracy(model, compiled, data) if spec.train.test_each_epoch else None
+    for epoch in range(len(recorder.epochs), spec.train.epochs):
         order = epoch_order(spec.seed, epoch, len(data.x_train))
         if compiled is not None:
-            _compiled_epoch(compiled, epoch, order, data, recorder)
+            _compiled_epoch(compiled, epoch, order, data, recorder, test_accuracy)
         else:
-            model.fit(
-                data.x_train[order],
-                data.y_train[order],
-                batch_size=spec.train.batch_size,
-                epochs=epoch + 1,
-                initial_epoch=epoch,
-                shuffle=False,
-                validation_data=(data.x_val, data.y_val) if data.has_validation else None,
-                validation_batch_size=EVAL_BATCH_SIZE,
-                callbacks=[recorder],
-                verbose=0,
-            )
+            _fit_epoch(spec, model, epoch, order, data, recorder, test_accuracy)
         if recorder.diverged:
             break
-    earlier = sum(epoch.seconds for epoch in checkpoint.epochs) if checkpoint is not None else 0.0
-    train_seconds = earlier + time.perf_counter() - started
 
-    test_accuracy = test_accuracy_at_best = None
-    confusion = None
-    best_epoch = recorder.best_epoch
-    if not recorder.diverged:
-        predicted = _predict(model, compiled, data)
-        test_accuracy = float(np.mean(predicted == data.y_test))
-        confusion = _confusion(data.y_test, predicted, data.classes)
-        if recorder.best_weights is None:
-            best_epoch, test_accuracy_at_best = len(recorder.epochs), test_accuracy
-        elif best_epoch == len(recorder.epochs):
-            test_accuracy_at_best = test_accuracy
-        else:
-            model.set_weights(recorder.best_weights)
-            test_accuracy_at_best = float(np.mean(_predict(model, compiled, data) == data.y_test))
-    result = RunResult(
-        spec=spec,
-        params=int(model.count_params()),
-        trainable_params=sum(int(math.prod(weight.shape)) for weight in model.trainable_weights),
-        status=DIVERGED if recorder.diverged else FINISHED,
-        best_epoch=best_epoch,
-        best_val_accuracy=recorder.best_val_accuracy,
-        test_accuracy=test_accuracy,
-        test_accuracy_at_best=test_accuracy_at_best,
-        train_seconds=train_seconds,
-        epochs=tuple(recorder.epochs),
-    )
-    if observer is not None:
-        observer.run_ended(result, confusion)
-    return result
+
+def _evaluate(model: Any, compiled: CompiledEpochs | None, data: SequenceData, recorder: EpochRecorder) -> Evaluation:
+    """Test accuracy with the final weights and, where another epoch was best, with the best epoch's weights."""
+    if recorder.diverged:
+        return Evaluation(recorder.best_epoch, None, None, None)
+    predicted = _predict(model, compiled, data)
+    test_accuracy = float(np.mean(predicted == data.y_test))
+    confusion = _confusion(data.y_test, predicted, data.classes)
+    if recorder.best_weights is None:  # no validation set: the last epoch counts as best
+        return Evaluation(len(recorder.epochs), test_accuracy, test_accuracy, confusion)
+    if recorder.best_epoch == len(recorder.epochs):
+        return Evaluation(recorder.best_epoch, test_accuracy, test_accuracy, confusion)
+    model.set_weights(recorder.best_weights)
+    at_best = float(np.mean(_predict(model, compiled, data) == data.y_test))
+    return Evaluation(recorder.best_epoch, test_accuracy, at_best, confusion)
 
 
 def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
@@ -234,16 +252,58 @@ def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(size)
 
 
-def _compiled_epoch(compiled: CompiledEpochs, epoch: int, order: np.ndarray, data: SequenceData, recorder: Any) -> None:
-    """One epoch on the JAX path, reported to the recorder exactly as fit reports to its callbacks."""
-    recorder.on_epoch_begin(epoch)
-    loss, accuracy = compiled.train_epoch(order, lambda done: recorder.on_train_batch_end(done - 1))
+def _compiled_epoch(
+    compiled: CompiledEpochs,
+    epoch: int,
+    order: np.ndarray,
+    data: SequenceData,
+    recorder: EpochRecorder,
+    test_accuracy: Callable[[], float] | None,
+) -> None:
+    """One epoch on the JAX path."""
+    recorder.epoch_started()
+    loss, accuracy = compiled.train_epoch(order, recorder.batch_ended)
     logs = {"loss": loss, "accuracy": accuracy}
     if data.has_validation:
         val_loss, val_accuracy, _ = compiled.evaluate(data.x_val, data.y_val)
         logs.update(val_loss=val_loss, val_accuracy=val_accuracy)
     compiled.write_back()
-    recorder.on_epoch_end(epoch, logs)
+    recorder.epoch_ended(epoch, logs, test_accuracy() if test_accuracy else None)
+
+
+def _fit_epoch(
+    spec: RunSpec,
+    model: Any,
+    epoch: int,
+    order: np.ndarray,
+    data: SequenceData,
+    recorder: EpochRecorder,
+    test_accuracy: Callable[[], float] | None,
+) -> None:
+    """One epoch through Keras' ``fit`` (TensorFlow and torch backends)."""
+    import keras
+
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda _epoch, logs=None: recorder.epoch_started(),
+        on_train_batch_end=lambda batch, logs=None: recorder.batch_ended(batch + 1),
+        on_epoch_end=lambda _epoch, logs=None: recorder.epoch_ended(
+            epoch, logs or {}, test_accuracy() if test_accuracy else None
+        ),
+        # The batch hook only forwards to the observer, so Keras may call it from its dispatch thread.
+        async_safe=True,
+    )
+    model.fit(
+        data.x_train[order],
+        data.y_train[order],
+        batch_size=spec.train.batch_size,
+        epochs=epoch + 1,
+        initial_epoch=epoch,
+        shuffle=False,
+        validation_data=(data.x_val, data.y_val) if data.has_validation else None,
+        validation_batch_size=EVAL_BATCH_SIZE,
+        callbacks=[callback],
+        verbose=0,
+    )
 
 
 def _test_accuracy(model: Any, compiled: CompiledEpochs | None, data: SequenceData) -> Callable[[], float]:

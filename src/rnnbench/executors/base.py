@@ -1,15 +1,20 @@
-"""What every executor shares: the events it reports and the order it runs in."""
+"""What every executor shares: the interface the driver calls, the events it reports and the order it runs in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from rnnbench.config import RunSpec
+from rnnbench.config import DataSpec, RunSpec
+from rnnbench.data.prepare import SequenceData
+from rnnbench.data.source import DataSource
+from rnnbench.models.registry import model_info
 from rnnbench.training import TrainingObserver
 
-# Relative cost of one step per unit^2 (gate count): orders runs longest first, so no core idles at the end.
-_GATES = {"simplernn": 1, "gru": 3, "lstm": 4}
+# The input width the cost of a step is estimated for: runs are only ordered by it, never scheduled on it exactly.
+NOMINAL_FEATURES = 32
 
 
 class ExecutionObserver(TrainingObserver, Protocol):
@@ -18,13 +23,42 @@ class ExecutionObserver(TrainingObserver, Protocol):
     def run_failed(self, spec: RunSpec, reason: str) -> None: ...
 
 
+class Executor(Protocol):
+    """Trains runs somewhere and reports every event to the observer, which alone records them."""
+
+    def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
+        """Train every run of ``runs``; a run that fails is reported through ``observer.run_failed``, never raised."""
+
+
+@dataclass(frozen=True)
+class ExecutionContext:
+    """What an executor is given besides the runs.
+
+    ``jobs`` is how many runs may train at once; ``checkpoint_dir`` where each run keeps its end-of-epoch checkpoint
+    (None: none); ``source`` where workers find data sets; ``prepared`` the data the driver has already prepared.
+    """
+
+    jobs: int
+    checkpoint_dir: Path | None
+    source: DataSource
+    prepared: Callable[[DataSpec], SequenceData]
+
+
 def estimated_cost(spec: RunSpec) -> float:
-    units = spec.model.units
-    return _GATES.get(spec.model.name, 4) * units * (units + 32) * spec.train.epochs / spec.train.batch_size
+    """Relative cost of a run: multiply-adds of its recurrent layers per sample and step, times epochs, per batch."""
+    model = spec.model
+    per_step = model_info(model.name).cost_per_step(model.units, NOMINAL_FEATURES)
+    directions = 2 if model.bidirectional else 1
+    return per_step * model.layers * directions * spec.train.epochs / spec.train.batch_size
 
 
 def longest_first(runs: Sequence[RunSpec]) -> list[RunSpec]:
+    """Longest runs first, so that no core idles at the end of a sweep."""
     return sorted(runs, key=estimated_cost, reverse=True)
+
+
+def checkpoint_path(directory: Path | None, spec: RunSpec) -> Path | None:
+    return directory / checkpoint_name(spec) if directory is not None else None
 
 
 def checkpoint_name(spec: RunSpec) -> str:

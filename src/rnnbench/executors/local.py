@@ -1,4 +1,4 @@
-"""Runs in worker processes on this machine (``--jobs N``), one run per worker at a time.
+"""Runs in worker processes on this machine (``--executor local``, ``--jobs N``), one run per worker at a time.
 
 Each worker sets its Keras backend and limits its math libraries to one thread before importing anything heavy, so N
 workers use N cores without fighting over them. Workers report events over their pipes; the driver process alone writes
@@ -24,7 +24,8 @@ from typing import Any
 
 from rnnbench.backend import xla_flags
 from rnnbench.config import DataSpec, RunSpec
-from rnnbench.executors.base import ExecutionObserver, checkpoint_name, longest_first
+from rnnbench.data.source import DataSource
+from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path, longest_first
 
 SINGLE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -62,7 +63,7 @@ class _PipeObserver:
         self.connection.send(("run_ended", result, confusion))
 
 
-def _worker(connection: Connection, backend: str) -> None:
+def _worker(connection: Connection, backend: str, source: DataSource) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
     os.environ.update(SINGLE_THREAD)
     os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""))  # the user's, and one thread
@@ -82,7 +83,7 @@ def _worker(connection: Connection, backend: str) -> None:
         try:
             if spec.data not in cache:
                 cache.clear()
-                cache[spec.data] = prepare_data(spec.data)
+                cache[spec.data] = prepare_data(spec.data, source=source)
             train(spec, cache[spec.data], observer, checkpoint)
         except RnnbenchError as error:
             connection.send(("run_failed", spec, str(error)))
@@ -113,15 +114,22 @@ def _exit_reason(process: BaseProcess) -> str:
     return f"worker process exited with status {code}"
 
 
-def run_local(
-    runs: Sequence[RunSpec],
-    jobs: int,
-    observer: ExecutionObserver,
-    checkpoint_dir: Path | None = None,
+class LocalExecutor:
+    """Trains runs on ``context.jobs`` worker processes, longest first."""
+
+    name = "local"
+
+    def __init__(self, context: ExecutionContext) -> None:
+        self.context = context
+
+    def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
+        if runs:
+            _run_workers(runs, self.context.jobs, observer, self.context.checkpoint_dir, self.context.source)
+
+
+def _run_workers(
+    runs: Sequence[RunSpec], jobs: int, observer: ExecutionObserver, checkpoint_dir: Path | None, source: DataSource
 ) -> None:
-    """Train ``runs`` on ``jobs`` worker processes, longest first, reporting every event to ``observer``."""
-    if not runs:
-        return
     context = multiprocessing.get_context("spawn")
     backend = runs[0].backend
     pending = deque(longest_first(runs))
@@ -129,7 +137,7 @@ def run_local(
 
     def start_worker() -> _Worker:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_worker, args=(theirs, backend), daemon=True)
+        process = context.Process(target=_worker, args=(theirs, backend, source), daemon=True)
         process.start()
         theirs.close()
         return _Worker(process, ours)
@@ -160,8 +168,7 @@ def run_local(
             for worker in workers:
                 if worker.run is None and pending:
                     worker.run = pending.popleft()
-                    checkpoint = checkpoint_dir / checkpoint_name(worker.run) if checkpoint_dir else None
-                    worker.connection.send((worker.run, checkpoint))
+                    worker.connection.send((worker.run, checkpoint_path(checkpoint_dir, worker.run)))
             ready = wait([worker.connection for worker in workers], timeout=0.5)
             for index, worker in enumerate(workers):
                 alive = worker.connection not in ready or receive(worker)
