@@ -12,10 +12,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
 from rnnbench.errors import RnnbenchError
+
+# Where results go unless the user says otherwise.
+DEFAULT_STORE = Path("rnnbench.db")
+DEFAULT_REPORT_DIR = Path("rnnbench-report")
 
 
 def _require_positive(name: str, value: int | None) -> None:
@@ -54,16 +59,21 @@ class DataSpec:
         _require_positive("limit_test", self.limit_test)
 
 
-HEADS = ("seed", "dense")
+HEADS = ("batchnorm", "dense")
+# Earlier spellings, still accepted: "seed" named both the reference recipe and the random seed.
+HEAD_ALIASES = {"seed": "batchnorm"}
+PRESET_ALIASES = {"seed": "reference"}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """A registered recurrent cell of ``units`` units, ``layers`` deep, optionally bidirectional, then a head.
 
-    ``dropout`` is applied to the output of every recurrent layer; head ``seed`` is the reference experiment's
-    BatchNormalization + Dense logits, ``dense`` a Dense layer alone. ``param_budget`` records the parameter count
-    that ``units`` was matched to (``--match-params``), if any.
+    ``dropout`` is applied to the output of every recurrent layer; head ``batchnorm`` is the reference experiment's
+    BatchNormalization + Dense logits (``seed`` is its earlier name), ``dense`` a Dense layer alone.
+    ``param_budget`` records the parameter count that ``units`` was matched to (``--match-params``), if any.
+    ``options`` are the cell's own settings that differ from their defaults (coRNN's ``dt``, ...) as sorted
+    ``(name, value)`` pairs; the model registry checks them (:meth:`rnnbench.models.ModelInfo.resolve_options`).
     """
 
     name: str = "lstm"
@@ -71,16 +81,22 @@ class ModelSpec:
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
-    head: str = "seed"
+    head: str = "batchnorm"
     param_budget: int | None = None
+    options: tuple[tuple[str, float | int | bool], ...] = ()
 
     def __post_init__(self) -> None:
         _require_positive("units", self.units)
         _require_positive("layers", self.layers)
         if not 0.0 <= self.dropout < 1.0:
             raise RnnbenchError(f"dropout must be in [0, 1), got {self.dropout}")
+        object.__setattr__(self, "head", HEAD_ALIASES.get(self.head, self.head))
         if self.head not in HEADS:
             raise RnnbenchError(f"unknown head '{self.head}'; known: {', '.join(HEADS)}")
+        object.__setattr__(self, "options", tuple(sorted((str(k), v) for k, v in self.options)))
+
+    def option(self, name: str) -> float | int | bool | None:
+        return dict(self.options).get(name)
 
 
 @dataclass(frozen=True)
@@ -108,7 +124,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "seed": Preset("sgd", 0.01, "the reference experiment: plain SGD, learning rate 0.01"),
+    "reference": Preset("sgd", 0.01, "the reference experiment: plain SGD, learning rate 0.01"),
     # Chosen on Fashion-MNIST validation accuracy (seed 0, 10 epochs, 64 units); figures in benchmarks/README.md.
     # The gated cells train best at a peak of 1e-2, the simple RNN diverges there and does best at 1e-3.
     "tuned": Preset(
@@ -126,9 +142,10 @@ PRESETS: dict[str, Preset] = {
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """How to train: the preset's optimizer and learning rate, batch size, epochs."""
+    """How to train: the preset's optimizer and learning rate, batch size, epochs (preset ``seed`` is the earlier
+    name of ``reference``)."""
 
-    preset: str = "seed"
+    preset: str = "reference"
     batch_size: int = 64
     epochs: int = 10
     learning_rate_override: float | None = None
@@ -137,6 +154,7 @@ class TrainSpec:
     test_each_epoch: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "preset", PRESET_ALIASES.get(self.preset, self.preset))
         if self.preset not in PRESETS:
             raise RnnbenchError(f"unknown preset '{self.preset}'; known: {', '.join(sorted(PRESETS))}")
         _require_positive("epochs", self.epochs)
@@ -182,8 +200,11 @@ class RunSpec:
         """The spec, with the preset's recipe written out: a changed recipe is a different run."""
         values = dataclasses.asdict(self)
         values["train"]["recipe"] = dataclasses.asdict(self.train.recipe)
+        # Keys of runs stored before these fields existed stay the same: a field at its old meaning is left out.
         if not self.train.test_each_epoch:
-            del values["train"]["test_each_epoch"]  # keys of runs stored before the option existed stay the same
+            del values["train"]["test_each_epoch"]
+        if not self.model.options:
+            del values["model"]["options"]
         return values
 
     @classmethod
@@ -193,18 +214,30 @@ class RunSpec:
         data = dict(values["data"])
         if data.get("image_size") is not None:
             data["image_size"] = tuple(data["image_size"])
+        model = dict(values["model"])
+        model["options"] = tuple(tuple(pair) for pair in model.get("options", ()))
         return cls(
             data=DataSpec(**data),
-            model=ModelSpec(**values["model"]),
+            model=ModelSpec(**model),
             train=TrainSpec(**train),
             seed=values["seed"],
             backend=values["backend"],
         )
 
     def key(self) -> str:
-        """A stable hash of the complete spec: equal specs, equal keys, on every machine."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A stable hash of the complete spec: equal specs, equal keys, on every machine.
+
+        Renamed values are hashed under their earlier spelling, so the keys of runs already stored stay the same.
+        """
+        values = self.to_dict()
+        values["train"]["preset"] = _earlier_spelling(PRESET_ALIASES, values["train"]["preset"])
+        values["model"]["head"] = _earlier_spelling(HEAD_ALIASES, values["model"]["head"])
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _earlier_spelling(aliases: dict[str, str], name: str) -> str:
+    return next((earlier for earlier, current in aliases.items() if current == name), name)
 
 
 @dataclass(frozen=True)
@@ -212,7 +245,8 @@ class ExperimentSpec:
     """A grid of runs: every data spec x training spec x width x model x seed.
 
     ``data`` holds one spec per (data set, view) of the grid and ``train`` one per preset; each (data, train) pair is a
-    *panel* of the comparison, in which the models are compared over seeds.
+    *panel* of the comparison, in which the models are compared over seeds. ``model_options`` gives the options of
+    the models that have any, checked and completed by the model registry (:func:`rnnbench.specs.experiment_spec`).
     """
 
     name: str = "comparison"
@@ -224,6 +258,7 @@ class ExperimentSpec:
     backend: str = DEFAULT_BACKEND
     match_params: tuple[int, ...] = ()
     structure: ModelSpec = ModelSpec()
+    model_options: tuple[tuple[str, tuple[tuple[str, float | int | bool], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         widths = ("parameter budget", self.match_params) if self.match_params else ("units", self.units)
@@ -257,7 +292,8 @@ class ExperimentSpec:
         for data, train in self.panels():
             for width in self.match_params or self.units:
                 for model in self.models:
-                    template = dataclasses.replace(self.structure, name=model, units=width)
+                    options = dict(self.model_options).get(model, ())
+                    template = dataclasses.replace(self.structure, name=model, units=width, options=options)
                     if self.match_params:
                         assert match is not None
                         template = match(data, dataclasses.replace(template, units=1), width)

@@ -9,7 +9,7 @@
     views = ["rows"]
     units = [64]                 # or: match_params = [20000]
     seeds = [0, 1, 2, 3, 4]      # or a count: seeds = 5
-    presets = ["seed"]           # or [train] preset = "seed"
+    presets = ["reference"]      # or [train] preset = "reference" ("seed" is its earlier name)
 
     [train]
     epochs = 10
@@ -22,7 +22,11 @@
     layers = 1
     bidirectional = false
     dropout = 0.0
-    head = "seed"                # or "dense"
+    head = "batchnorm"           # or "dense" ("seed" is the earlier name of "batchnorm")
+
+    [model.options]              # optional: the cells' own settings (rnnbench models info NAME lists them)
+    dt = 0.1                     # for every model of the grid that has a dt
+    cornn.gamma = 3.0            # for one model
 
     [data]                       # optional
     limit_train = 1000
@@ -31,7 +35,8 @@
     image_size = [32, 32]
     color = "gray"
 
-An unknown key or a value of the wrong type is an error naming the key and its line in the file.
+An unknown key or a value of the wrong type is an error naming the key and its line in the file. Values missing from
+the file take the spec dataclasses' defaults (:func:`rnnbench.specs.experiment_spec`).
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, TrainSpec, parse_seeds
+from rnnbench.config import ExperimentSpec
 from rnnbench.errors import RnnbenchError
+from rnnbench.specs import experiment_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,6 +89,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "bidirectional": ("true or false", lambda v: isinstance(v, bool)),
         "dropout": _NUMBER,
         "head": _STRING,
+        "options": ("a table of option = value", lambda v: isinstance(v, dict)),
     },
     "data": {
         "limit_train": _INT,
@@ -142,52 +149,15 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
             kind, check = SCHEMA[table][key]
             if not check(value):
                 raise fail(table, key, f"must be {kind}, got {value!r}")
-    top, grid, train, data, model = (sections.get(table, {}) for table in ("", "grid", "train", "data", "model"))
+    top, grid, train = (sections.get(table, {}) for table in ("", "grid", "train"))
     if "preset" in train and "presets" in grid:
         raise fail("train", "preset", "and [grid] presets both given; keep one")
     if "units" in grid and "match_params" in grid:
         raise fail("grid", "match_params", "and [grid] units both given; keep one")
-    seeds = grid.get("seeds", 1)
+    settings = {**document, "name": top.get("name", path.stem)}
+    if backend is not None:
+        settings["backend"] = backend
     try:
-        spec = ExperimentSpec(
-            name=top.get("name", path.stem),
-            data=tuple(
-                DataSpec(
-                    name=dataset,
-                    view=view,
-                    val_fraction=float(train.get("val_fraction", 0.1)),
-                    limit_train=data.get("limit_train"),
-                    limit_test=data.get("limit_test"),
-                    split_seed=data.get("split_seed", 0),
-                    permutation_seed=data.get("permutation_seed", 0),
-                    image_size=tuple(data["image_size"]) if "image_size" in data else None,
-                    color=data.get("color", "gray"),
-                )
-                for dataset in grid.get("datasets", ["mnist"])
-                for view in grid.get("views", ["rows"])
-            ),
-            train=tuple(
-                TrainSpec(
-                    preset=preset,
-                    batch_size=train.get("batch_size", 64),
-                    epochs=train.get("epochs", 10),
-                    learning_rate_override=train.get("learning_rate"),
-                    test_each_epoch=train.get("test_each_epoch", False),
-                )
-                for preset in grid.get("presets", [train.get("preset", "seed")])
-            ),
-            models=tuple(name.lower() for name in grid.get("models", ["simplernn", "lstm", "gru"])),
-            units=() if "match_params" in grid else tuple(grid.get("units", [64])),
-            match_params=tuple(grid.get("match_params", [])),
-            structure=ModelSpec(
-                layers=model.get("layers", 1),
-                bidirectional=model.get("bidirectional", False),
-                dropout=float(model.get("dropout", 0.0)),
-                head=model.get("head", "seed"),
-            ),
-            seeds=parse_seeds(str(seeds)) if isinstance(seeds, int) else tuple(seeds),
-            backend=backend or top.get("backend", "jax"),
-        )
+        return experiment_spec(settings)
     except RnnbenchError as error:
         raise RnnbenchError(f"{path}: {error}") from None
-    return spec
