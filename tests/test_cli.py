@@ -14,6 +14,7 @@ import pytest
 
 from rnnbench.cli import main
 from rnnbench.data import builtin
+from rnnbench.store import Store
 
 TINY = [
     "--dataset",
@@ -60,7 +61,7 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
     }  # fmt: skip
     protocol = summary["protocol"]
     assert {k: protocol[k] for k in ("preset", "optimizer", "learning_rate", "batch_size", "epochs")} == {
-        "preset": "seed", "optimizer": "sgd", "learning_rate": 0.01, "batch_size": 64, "epochs": 2,
+        "preset": "reference", "optimizer": "sgd", "learning_rate": 0.01, "batch_size": 64, "epochs": 2,
     }  # fmt: skip
     assert protocol["val_fraction"] == 0.1
     assert summary["backend"] == "jax" and summary["device"] == "cpu" and summary["wall_seconds"] > 0
@@ -202,12 +203,51 @@ def test_models_info_shows_equations_parameters_and_paper(capsys):
     assert main(["models", "info", "LSTM"]) == 0
     out = capsys.readouterr().out
     assert "h_t = o*tanh(c_t)" in out and "Hochreiter & Schmidhuber" in out
-    assert "24,714 (24,586 trainable) with 64 units, 1 layer, seed head, 10 classes, on 28 steps x 28 features" in out
+    assert (
+        "24,714 (24,586 trainable) with 64 units, 1 layer, batchnorm head, 10 classes, on 28 steps x 28 features" in out
+    )
+    assert "options:    none" in out
     # Pixel by pixel, 128 units, two stacked bidirectional layers, Dense head: 2 * (n (d + 2)) per layer, then Dense.
     args = ["--input-shape", "784,1", "--units", "128", "--layers", "2", "--bidirectional", "--head", "dense"]
     assert main(["models", "info", "indrnn", *args]) == 0
     expected = 2 * 128 * (1 + 2) + 2 * 128 * (256 + 2) + 256 * 10 + 10
     assert f"{expected:,} ({expected:,} trainable) with 128 units, 2 bidirectional layers" in capsys.readouterr().out
+
+
+def test_models_info_lists_a_cells_options_and_counts_with_them(capsys):
+    assert main(["models", "info", "cornn"]) == 0
+    out = capsys.readouterr().out
+    assert "options:    dt = 0.042 (> 0)" in out and "gamma = 2.7 (>= 0)" in out and "epsilon = 4.7 (>= 0)" in out
+    assert main(["models", "info", "lru", "--cell-option", "r_min=0.5"]) == 0
+
+
+def test_a_cell_option_reaches_the_run_and_its_table(tmp_path, capsys):
+    store = tmp_path / "s.db"
+    args = ["compare", *TINY, "--models", "cornn,gru", "--cell-option", "dt=0.1", "--epochs", "1", "--quiet"]
+    assert main([*args, "--store", str(store), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "│ cornn dt=0.1 │" in out and "│ gru          │" in out
+    with Store.read(store) as opened:
+        assert {run.spec.model.name: run.spec.model.options for run in opened.runs()} == {
+            "cornn": (("dt", 0.1),), "gru": (),
+        }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "cornn", "--cell-option", "dt=-1"], "model 'cornn' option dt=-1 is out of range; it must be > 0"),
+        (["--models", "cornn", "--cell-option", "dt=fast"], "model 'cornn' option dt must be a number, got 'fast'"),
+        (["--models", "lstm", "--cell-option", "dt=0.1"], "no model compared here has the option 'dt'"),
+        (["--models", "cornn", "--cell-option", "cornn.speed=1"], "model 'cornn' has no option 'speed'; its options"),
+        (["--models", "cornn", "--cell-option", "dt"], "--cell-option 'dt' is not KEY=VALUE"),
+    ],
+)
+def test_a_bad_cell_option_exits_2_with_one_line_before_anything_is_stored(tmp_path, capsys, args, message):
+    store = tmp_path / "s.db"
+    assert main(["compare", "--dataset", "digits", *args, "--store", str(store)]) == 2
+    assert message in _one_line_error(capsys)
+    assert not store.exists()
 
 
 @pytest.mark.parametrize(

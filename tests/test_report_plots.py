@@ -7,8 +7,8 @@ import re
 import pytest
 
 from report_stores import HALF, PERFECT, fill, result, spec
+from rnnbench.panels import read_panels
 from rnnbench.report.plots import PLOTS, save_png, svg_text
-from rnnbench.report.records import read_report_data
 from rnnbench.report.tables import all_tables
 
 
@@ -16,7 +16,7 @@ from rnnbench.report.tables import all_tables
 def drawn(tmp_path_factory):
     runs = [(result(spec(model, seed), (0.5, 0.6 + seed / 10), 0.5 + seed / 10), PERFECT if seed else HALF)
             for model in ("lstm", "gru") for seed in (0, 1)]  # fmt: skip
-    data = read_report_data(fill(tmp_path_factory.mktemp("plots") / "s.db", runs))
+    data = read_panels(fill(tmp_path_factory.mktemp("plots") / "s.db", runs))
     (panel,) = data.panels
     tables = all_tables(data)
     return {plot.name: plot.figures(panel, tables) for plot in PLOTS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from report_stores import HALF, PERFECT, fill, result, spec
-from rnnbench.report.records import read_report_data
+from rnnbench.panels import read_panels
 from rnnbench.report.tables import TABLES, all_tables
 
 
@@ -16,7 +16,7 @@ def tables(tmp_path):
         (result(spec("lstm", 1), (0.6, 0.5), 0.80, seconds=(3.0, 2.0)), HALF),
         (result(spec("gru", 0), (0.4, 0.6), 0.50), HALF),
     ]
-    return all_tables(read_report_data(fill(tmp_path / "s.db", runs)))
+    return all_tables(read_panels(fill(tmp_path / "s.db", runs)))
 
 
 def test_every_table_is_built(tables):

@@ -5,20 +5,39 @@ Exit status: 0 success; 2 bad usage or bad input (one line on stderr, no traceba
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
 
-from rnnbench import __version__
 from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
-from rnnbench.config import HEADS, PRESETS, DataSpec, ExperimentSpec, ModelSpec, TrainSpec, parse_seeds
+from rnnbench.config import (
+    DEFAULT_REPORT_DIR,
+    DEFAULT_STORE,
+    HEAD_ALIASES,
+    HEADS,
+    PRESET_ALIASES,
+    PRESETS,
+    DataSpec,
+    ExperimentSpec,
+    ModelSpec,
+    TrainSpec,
+)
 from rnnbench.errors import RnnbenchError
 from rnnbench.report.console import make_console
+from rnnbench.version import __version__
+
+if TYPE_CHECKING:
+    from rnnbench.data.source import DataSource
+
+# The executors' names, without importing them (and training with them) just to print --help.
+EXECUTOR_NAMES = ("inline", "local")
 
 POSITIVE = click.IntRange(min=1)
 
@@ -38,9 +57,23 @@ def _image_size(text: str | None) -> tuple[int, int] | None:
     return height, width
 
 
-def _go_offline(offline: bool) -> None:
-    if offline:
-        os.environ["RNNBENCH_OFFLINE"] = "1"
+def _source(offline: bool) -> DataSource:
+    from rnnbench.data.source import DataSource
+
+    return DataSource.from_settings(offline)
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The settings a user gave: flags left unset are left out, so the specs' own defaults apply."""
+    return {key: value for key, value in values.items() if value is not None and value is not False}
+
+
+def _default(spec: Any, field: str) -> str:
+    """A spec dataclass's default for ``--help``: the dataclass is the one place defaults live."""
+    value = getattr(spec, field)
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -49,7 +82,7 @@ def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
         (
             click.option("--image-size", default=None, metavar="HxW",
                          help="Image folders: resize every image to H x W (default: the first image's size)."),
-            click.option("--color", type=click.Choice(["gray", "rgb"]), default="gray", show_default=True,
+            click.option("--color", type=click.Choice(["gray", "rgb"]), default=DataSpec().color, show_default=True,
                          help="Image folders: read images as grayscale or RGB."),
             click.option("--offline", is_flag=True,
                          help="Never touch the network (also RNNBENCH_OFFLINE=1); use cached or system copies."),
@@ -78,10 +111,15 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
     """Where runs execute and where results go: shared by compare and sweep."""
     for option in reversed(
         (
-            click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=Path("rnnbench.db"),
+            click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STORE,
                          show_default=True, help="SQLite results store; finished runs in it are not trained again."),
+            click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default=None,
+                         help="Where runs train: inline (one after another in this process) or local (worker "
+                              "processes on this machine, --jobs of them). Default: local when --jobs is above 1 "
+                              "and there are several runs, else inline."),
             click.option("--jobs", default="auto", show_default=True,
-                         help="Worker processes: auto (one per usable core) or N; 1 trains in this process."),
+                         help="Runs training at once: auto (one per usable core) or N; --jobs 1 trains in this "
+                              "process."),
             click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
             click.option("--backend", type=click.Choice(BACKENDS), default=None,
                          help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
@@ -89,7 +127,7 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="Write the summary JSON to this file."),
             click.option("--quiet", is_flag=True, help="Print only the final tables."),
-            click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("rnnbench-report"),
+            click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT_DIR,
                          show_default=True, help="Folder of the report written at the end (report.html, report.md "
                          "with figures/, report.json, csv/); 'rnnbench report' rewrites it from the store."),
             click.option("--no-report", is_flag=True, help="Write no report at the end."),
@@ -100,70 +138,72 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @dataclass(frozen=True)
-class Outputs:
-    """Where a comparison's results go besides the store and the terminal."""
+class Execution:
+    """How a comparison runs and where its results go besides the store and the terminal."""
 
+    store: Path
+    executor: str | None
+    jobs: str
+    force: bool
     json_path: Path | None
     out: Path
     report: bool
     quiet: bool
+    source: DataSource
 
 
-def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, outputs: Outputs) -> None:
+def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     """Run the experiment with a progress display, print its tables and verdicts, then write its report."""
     from rnnbench.experiment import check_names, run_experiment
     from rnnbench.report.progress import make_progress
-    from rnnbench.report.records import Selection
     from rnnbench.report.summary import write_summary
-    from rnnbench.report.table import footer, panel_table
-    from rnnbench.report.write import report_from_store
+    from rnnbench.report.table import print_panels
+    from rnnbench.report.write import write_report
 
-    json_path, quiet = outputs.json_path, outputs.quiet
-    workers = _jobs(jobs)
+    workers = _jobs(execution.jobs)
     check_names(spec)
     console = make_console()
-    if quiet:
-        result = run_experiment(spec, store, workers, force=force)
+    run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
+                            executor=execution.executor, source=execution.source)  # fmt: skip
+    if execution.quiet:
+        result = run()
     else:
         with make_progress(spec.run_count(), console) as progress:
-            result = run_experiment(spec, store, workers, progress, force=force)
-    for panel in result.panels:
-        console.print(panel_table(panel, result))
-        console.print(f"verdict: {panel.verdict}", highlight=False)
-        for run, reason in panel.failed:
-            console.print(f"failed: {run.model.name} seed {run.seed}: {reason}", highlight=False)
-    console.print(footer(result), highlight=False)
-    if json_path is not None:
-        write_summary(result, json_path)
-        if not quiet:
-            console.print(f"summary written to {json_path}", highlight=False)
-    if outputs.report:
-        # Only this experiment's runs, read back from the store like any later 'rnnbench report'.
-        selection = Selection(run_keys=tuple(run.spec.key() for run in result.results))
-        if selection.run_keys:
-            written = report_from_store(store, outputs.out, selection=selection)
-            console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
+            result = run(progress)
+    print_panels(console, result.records)
+    console.print(result.footer(), highlight=False)
+    if execution.json_path is not None:
+        write_summary(result.records, result.summary_fields(), execution.json_path)
+        if not execution.quiet:
+            console.print(f"summary written to {execution.json_path}", highlight=False)
+    if execution.report:
+        # The panels just printed, so the report and the terminal show the same numbers.
+        written = write_report(result.records, execution.out)
+        console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
 
 
 @cli.command()
-@click.option("--models", default="simplernn,lstm,gru", show_default=True, help="Comma-separated registered models.")
+@click.option("--models", default=None, show_default=_default(ExperimentSpec(), "models"),
+              help="Comma-separated registered models (rnnbench models list).")  # fmt: skip
 @click.option(
     "--dataset",
-    default="mnist",
-    show_default=True,
+    default=None,
+    show_default=_default(DataSpec(), "name"),
     help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a folder of MNIST "
     "idx files, or a folder of images with one sub-folder per class.",
 )
 @click.option(
     "--view",
-    default="rows",
-    show_default=True,
+    default=None,
+    show_default=_default(DataSpec(), "view"),
     help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K.",
 )
-@click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
+              show_default=_default(DataSpec(), "permutation_seed"),
               help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
 @data_source_options
-@click.option("--units", type=POSITIVE, default=None, help="Units of each recurrent layer  [default: 64].")
+@click.option("--units", type=POSITIVE, default=None, show_default=_default(ExperimentSpec(), "units"),
+              help="Units of each recurrent layer.")  # fmt: skip
 @click.option(
     "--match-params",
     type=POSITIVE,
@@ -171,36 +211,42 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, outputs:
     metavar="N",
     help="Instead of --units: give each model the width whose parameter count is closest to N.",
 )
-@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--layers", type=POSITIVE, default=None, show_default=_default(ModelSpec(), "layers"),
+              help="Stacked recurrent layers.")  # fmt: skip
 @click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional).")
 @click.option(
     "--dropout",
     type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=0.0,
-    show_default=True,
+    default=None,
+    show_default=_default(ModelSpec(), "dropout"),
     help="Dropout on the output of every recurrent layer.",
 )
 @click.option(
     "--head",
-    type=click.Choice(HEADS),
-    default="seed",
-    show_default=True,
-    help="seed: BatchNormalization + Dense (the reference experiment); dense: Dense alone.",
+    type=click.Choice([*HEADS, *HEAD_ALIASES]),
+    default=None,
+    show_default=_default(ModelSpec(), "head"),
+    help="batchnorm: BatchNormalization + Dense (the reference experiment); dense: Dense alone. "
+    "'seed' is a deprecated spelling of batchnorm.",
 )
-@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="seed", show_default=True,
-              help="Training recipe: 'seed' is the reference experiment's SGD with learning rate 0.01, "
-                   "'tuned' a modern recipe (see README).")  # fmt: skip
+@click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
+              help="A cell's own setting, e.g. dt=0.1 (every compared model that has it) or cornn.dt=0.1 (one "
+                   "model); repeat for several. 'rnnbench models info NAME' lists a cell's options.")  # fmt: skip
+@click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]), default=None,
+              show_default=_default(TrainSpec(), "preset"),
+              help="Training recipe: 'reference' is the reference experiment's SGD with learning rate 0.01, "
+                   "'tuned' a modern recipe (see README); 'seed' is a deprecated spelling of reference.")  # fmt: skip
 @click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
               help="Override the preset's (peak) learning rate.")  # fmt: skip
-@click.option("--epochs", type=POSITIVE, default=10, show_default=True)
-@click.option("--batch-size", type=POSITIVE, default=64, show_default=True)
-@click.option("--seeds", default="1", show_default=True,
+@click.option("--epochs", type=POSITIVE, default=None, show_default=_default(TrainSpec(), "epochs"))
+@click.option("--batch-size", type=POSITIVE, default=None, show_default=_default(TrainSpec(), "batch_size"))
+@click.option("--seeds", default=None, show_default="1",
               help="A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7).")  # fmt: skip
 @click.option(
     "--val-fraction",
     type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=0.1,
-    show_default=True,
+    default=None,
+    show_default=_default(DataSpec(), "val_fraction"),
     help="Stratified validation split of the training data; 0 = none (the last epoch counts as best).",
 )
 @click.option(
@@ -212,29 +258,31 @@ def _execute(spec: ExperimentSpec, store: Path, jobs: str, force: bool, outputs:
 @click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
 @execution_options
 def compare(
-    models: str,
-    dataset: str,
-    view: str,
-    permutation_seed: int,
+    models: str | None,
+    dataset: str | None,
+    view: str | None,
+    permutation_seed: int | None,
     image_size: str | None,
     color: str,
     offline: bool,
     units: int | None,
     match_params: int | None,
-    layers: int,
+    layers: int | None,
     bidirectional: bool,
-    dropout: float,
-    head: str,
-    preset: str,
+    dropout: float | None,
+    head: str | None,
+    cell_options: tuple[str, ...],
+    preset: str | None,
     learning_rate: float | None,
-    epochs: int,
-    batch_size: int,
-    seeds: str,
-    val_fraction: float,
+    epochs: int | None,
+    batch_size: int | None,
+    seeds: str | None,
+    val_fraction: float | None,
     test_each_epoch: bool,
     limit_train: int | None,
     limit_test: int | None,
     store: Path,
+    executor: str | None,
     jobs: str,
     force: bool,
     backend: str | None,
@@ -244,44 +292,57 @@ def compare(
     no_report: bool,
 ) -> None:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
-    _go_offline(offline)
+    from rnnbench.specs import experiment_spec, parse_cell_options
+
     if units is not None and match_params is not None:
         raise RnnbenchError("--units and --match-params exclude each other; give one")
-    data = DataSpec(
-        dataset,
-        view,
-        val_fraction,
-        limit_train,
-        limit_test,
-        permutation_seed=permutation_seed,
-        image_size=_image_size(image_size),
-        color=color,
-    )
-    spec = ExperimentSpec(
+    settings = _given(
         name="compare",
-        data=(data,),
-        train=(TrainSpec(preset, batch_size, epochs, learning_rate, test_each_epoch),),
-        models=_split_models(models),
-        units=() if match_params else (units or 64,),
-        match_params=(match_params,) if match_params else (),
-        structure=ModelSpec(layers=layers, bidirectional=bidirectional, dropout=dropout, head=head),
-        seeds=parse_seeds(seeds),
-        backend=backend or DEFAULT_BACKEND,
+        backend=backend,
+        grid=_given(
+            models=_split_models(models) if models is not None else None,
+            datasets=[dataset] if dataset is not None else None,
+            views=[view] if view is not None else None,
+            units=[units] if units is not None else None,
+            match_params=[match_params] if match_params is not None else None,
+            seeds=seeds,
+        ),
+        train=_given(
+            preset=preset,
+            epochs=epochs,
+            batch_size=batch_size,
+            val_fraction=val_fraction,
+            learning_rate=learning_rate,
+            test_each_epoch=test_each_epoch,
+        ),  # fmt: skip
+        model=_given(
+            layers=layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            head=head,
+            options=parse_cell_options(cell_options) or None,
+        ),  # fmt: skip
+        data=_given(
+            limit_train=limit_train,
+            limit_test=limit_test,
+            permutation_seed=permutation_seed,
+            image_size=_image_size(image_size),
+            color=color,
+        ),  # fmt: skip
     )
-    _execute(spec, store, jobs, force, Outputs(json_path, out, not no_report, quiet))
+    execution = Execution(store, executor, jobs, force, json_path, out, not no_report, quiet, _source(offline))
+    _execute(experiment_spec(settings), execution)
 
 
 @cli.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True,
-              help="Where runs execute: local worker processes (--jobs).")  # fmt: skip
 @click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
 @execution_options
 def sweep(
     experiment: Path,
-    executor: str,
     offline: bool,
     store: Path,
+    executor: str | None,
     jobs: str,
     force: bool,
     backend: str | None,
@@ -293,15 +354,15 @@ def sweep(
     """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
     from rnnbench.experiment_file import load_experiment
 
-    _go_offline(offline)
-    _execute(load_experiment(experiment, backend), store, jobs, force, Outputs(json_path, out, not no_report, quiet))
+    execution = Execution(store, executor, jobs, force, json_path, out, not no_report, quiet, _source(offline))
+    _execute(load_experiment(experiment, backend), execution)
 
 
 @cli.command()
 @click.option(
     "--store",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("rnnbench.db"),
+    default=DEFAULT_STORE,
     show_default=True,
     help="The results store to read (never written).",
 )
@@ -315,7 +376,7 @@ def sweep(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("rnnbench-report"),
+    default=DEFAULT_REPORT_DIR,
     show_default=True,
     help="Folder to write the report into.",
 )
@@ -331,7 +392,7 @@ def sweep(
                    "--filter dataset=digits.")  # fmt: skip
 def report(store: Path, formats: str, out: Path, experiment: str | None, filters: tuple[str, ...]) -> None:
     """Write a report of the runs in a store: comparison tables, verdicts, plots, settings."""
-    from rnnbench.report.records import Selection, parse_filters
+    from rnnbench.panels import Selection, parse_filters
     from rnnbench.report.write import parse_formats, report_from_store
 
     chosen = parse_formats(formats)
@@ -351,6 +412,7 @@ def datasets_list() -> None:
     """List the built-in data sets with their shape, size, source and cache status."""
     from rnnbench.data import list_datasets
 
+    source = _source(offline=False)
     table = Table("name", "image (H x W x C)", "classes", "train / test", "cache", "source")
     for info in list_datasets():
         table.add_row(
@@ -358,7 +420,7 @@ def datasets_list() -> None:
             " x ".join(map(str, info.image_shape)),
             str(info.classes),
             f"{info.train_size:,} / {info.test_size:,}",
-            info.cache_status(),
+            info.cache_status(source),
             info.source,
         )
     make_console().print(table)
@@ -372,8 +434,9 @@ def datasets_fetch(name: str) -> None:
     from rnnbench.data.download import fetch
 
     info = dataset_info(name)
+    source = _source(offline=False)
     for resource in info.resources:
-        path = fetch(resource, info.directory)
+        path = fetch(resource, source.folder(name))
         click.echo(f"{resource.filename}: verified, {path}")
     if not info.resources:
         click.echo(f"{name} is bundled; nothing to fetch")
@@ -390,8 +453,8 @@ def datasets_info(name: str, image_size: str | None, color: str, offline: bool) 
     from rnnbench.data.download import fetch, verification
     from rnnbench.data.registry import dataset_info, is_registered
 
-    _go_offline(offline)
-    dataset = load_dataset(name, _image_size(image_size), color)
+    source = _source(offline)
+    dataset = load_dataset(name, _image_size(image_size), color, source)
     console = make_console()
     height, width, channels = dataset.image_shape
     console.print(f"[bold]{name}[/bold]: {len(dataset.y_train):,} train / {len(dataset.y_test):,} test images of "
@@ -407,7 +470,7 @@ def datasets_info(name: str, image_size: str | None, color: str, offline: bool) 
         return
     info = dataset_info(name)
     for resource in info.resources:
-        path = fetch(resource, info.directory)
+        path = fetch(resource, source.folder(name), offline=source.offline)
         console.print(f"{resource.filename}: {verification(path, resource)} verified, {path}", highlight=False)
     if not info.resources:
         console.print(f"bundled with {info.source}")
@@ -434,9 +497,8 @@ def datasets_show(
     from rnnbench.data import get_view, load_dataset
     from rnnbench.report.view_plot import draw_view
 
-    _go_offline(offline)
     reader = get_view(view, permutation_seed)
-    dataset = load_dataset(name, _image_size(image_size), color)
+    dataset = load_dataset(name, _image_size(image_size), color, _source(offline))
     if index >= len(dataset.y_train):
         raise RnnbenchError(f"--index {index} is out of range; {name} has {len(dataset.y_train)} training images")
     image = dataset.x_train[index]
@@ -478,23 +540,38 @@ def _input_shape(text: str) -> tuple[int, int]:
     metavar="T,F",
     help="Sequence steps and features per step the parameters are counted for (28,28: MNIST rows).",
 )
-@click.option("--units", type=POSITIVE, default=64, show_default=True, help="Units of each recurrent layer.")
+@click.option("--units", type=POSITIVE, default=ModelSpec().units, show_default=True,
+              help="Units of each recurrent layer.")  # fmt: skip
 @click.option("--classes", type=POSITIVE, default=10, show_default=True, help="Outputs of the head.")
-@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--layers", type=POSITIVE, default=ModelSpec().layers, show_default=True,
+              help="Stacked recurrent layers.")  # fmt: skip
 @click.option("--bidirectional", is_flag=True, help="Read each sequence both ways.")
-@click.option("--head", type=click.Choice(HEADS), default="seed", show_default=True,
-              help="seed: BatchNormalization + Dense; dense: Dense alone.")  # fmt: skip
+@click.option("--head", type=click.Choice([*HEADS, *HEAD_ALIASES]), default=ModelSpec().head, show_default=True,
+              help="batchnorm: BatchNormalization + Dense; dense: Dense alone ('seed': deprecated spelling of "
+                   "batchnorm).")  # fmt: skip
+@click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
+              help="Count the parameters with this option of the cell set (e.g. dt=0.1); repeatable.")  # fmt: skip
 def models_info(
-    name: str, input_shape: str, units: int, classes: int, layers: int, bidirectional: bool, head: str
+    name: str,
+    input_shape: str,
+    units: int,
+    classes: int,
+    layers: int,
+    bidirectional: bool,
+    head: str,
+    cell_options: tuple[str, ...],
 ) -> None:
-    """Describe one model: equations, parameter count for an input shape, reference paper."""
+    """Describe one model: equations, options, parameter count for an input shape, reference paper."""
     from rnnbench.backend import select_backend
     from rnnbench.models import model_info
     from rnnbench.models.matching import parameter_counts
+    from rnnbench.models.options import format_value
+    from rnnbench.specs import parse_cell_options
 
     info = model_info(name.lower())
     steps, features = _input_shape(input_shape)
-    spec = ModelSpec(info.name, units, layers=layers, bidirectional=bidirectional, head=head)
+    options = info.resolve_options(parse_cell_options(cell_options))
+    spec = ModelSpec(info.name, units, layers=layers, bidirectional=bidirectional, head=head, options=options)
     select_backend(DEFAULT_BACKEND)  # counts are the same on every backend (tested); JAX is always installed
     total, trainable = parameter_counts(spec, steps, features, classes)
     structure = f"{layers} {'bidirectional ' if bidirectional else ''}layer{'s' if layers > 1 else ''}"
@@ -504,6 +581,12 @@ def models_info(
     console.print(f"  parameters: {total:,} ({trainable:,} trainable) with {units} units, {structure}, {head} head, "
                   f"{classes} classes, on {steps} steps x {features} features", highlight=False)  # fmt: skip
     console.print(f"  paper:      {info.paper}", highlight=False)
+    if not info.options:
+        console.print("  options:    none", highlight=False)
+    for index, option in enumerate(info.options):
+        label = "  options:   " if index == 0 else "             "
+        text = f"{option.name} = {format_value(option.default)} ({option.range_text()}): {option.help}"
+        console.print(f"{label} {text}", highlight=False, soft_wrap=True)
 
 
 def _one_line_usage_error(error: click.UsageError) -> str:

@@ -1,8 +1,8 @@
-"""A comparison end to end: spec -> data -> grid of runs -> executor -> store -> statistics.
+"""A comparison end to end: spec -> data -> grid of runs -> executor -> store -> panels.
 
 The driver (this process) prepares each data set once (which also rejects bad input before anything trains), skips
-runs the store already holds, hands the rest to an executor, and writes every event to the store. The result covers
-every run of the grid, whether trained now or found finished in the store.
+runs the store already holds, hands the rest to an executor, and writes every event to the store. The result is read
+back from the store like any later report, and covers every run of the grid, whether trained now or found there.
 """
 
 from __future__ import annotations
@@ -12,50 +12,59 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rnnbench.backend import device_kind, select_backend
-from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.config import DEFAULT_STORE, DataSpec, ExperimentSpec, ModelSpec, RunSpec
 from rnnbench.data.prepare import SequenceData, prepare_data
+from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
-from rnnbench.executors.base import ExecutionObserver, checkpoint_name
-from rnnbench.executors.inline import run_inline
-from rnnbench.executors.local import run_local
+from rnnbench.executors import ExecutionContext, ExecutionObserver, make_executor
+from rnnbench.executors.base import checkpoint_name
 from rnnbench.models.matching import match_units
 from rnnbench.models.registry import model_info
+from rnnbench.panels import Panel, PanelSet, Selection, gather
 from rnnbench.results import EpochMetrics, RunResult
-from rnnbench.stats import Comparison, ModelSummary, pairwise, summarize, verdict
 from rnnbench.store import DONE, Store
-
-DEFAULT_STORE = Path("rnnbench.db")
-
-
-@dataclass(frozen=True)
-class Panel:
-    """One (data set + view, preset) cell of the grid: its models compared over seeds."""
-
-    data: DataSpec
-    train: TrainSpec
-    dataset: dict[str, object]
-    results: tuple[RunResult, ...]
-    failed: tuple[tuple[RunSpec, str], ...]
-    summary: tuple[ModelSummary, ...]
-    comparisons: tuple[Comparison, ...]
-    verdict: str
+from rnnbench.version import __version__
 
 
 @dataclass(frozen=True)
 class ExperimentResult:
+    """Every run of the grid as the store holds it after the comparison, in panels, and what this call did."""
+
     spec: ExperimentSpec
-    panels: tuple[Panel, ...]
-    backend: str
+    records: PanelSet
     device: str
     wall_seconds: float
     trained: int
     reused: int
 
     @property
+    def panels(self) -> tuple[Panel, ...]:
+        """One per (data set + view, preset): its models compared over seeds."""
+        return self.records.panels
+
+    @property
     def results(self) -> tuple[RunResult, ...]:
         return tuple(result for panel in self.panels for result in panel.results)
+
+    def summary_fields(self) -> dict[str, Any]:
+        """The summary JSON's fields about this call (its panels come from :mod:`rnnbench.report.summary`)."""
+        return {
+            "rnnbench_version": __version__,
+            "experiment": self.spec.name,
+            "backend": self.spec.backend,
+            "device": self.device,
+            "wall_seconds": self.wall_seconds,
+            "trained_now": self.trained,
+            "found_in_store": self.reused,
+        }
+
+    def footer(self) -> str:
+        runs = self.trained + self.reused
+        reused = f", {self.reused} found in the store" if self.reused else ""
+        return f"{runs} runs: {self.trained} trained now{reused}; {self.wall_seconds:.1f} s in all"
 
 
 class NullDisplay:
@@ -119,13 +128,21 @@ def run_experiment(
     jobs: int = 1,
     display: ExecutionObserver | None = None,
     force: bool = False,
+    executor: str | None = None,
+    source: DataSource | None = None,
 ) -> ExperimentResult:
-    """Train every run of ``spec`` that ``store_path`` does not hold yet (all of them with ``force``) and summarise."""
+    """Train every run of ``spec`` that ``store_path`` does not hold yet (all of them with ``force``) and summarise.
+
+    ``executor`` names where runs train (``inline`` or ``local``); by default in worker processes when ``jobs`` > 1
+    and there is more than one run, else in this process. ``source`` says where data sets are found (default: the
+    environment's cache).
+    """
     started = time.perf_counter()
     check_names(spec)
     select_backend(spec.backend)
+    source = source or DataSource.from_settings()
     # Preparing every data set first rejects bad input (a missing file, a view that does not fit) before any training.
-    prepared: dict[DataSpec, SequenceData] = {data: prepare_data(data) for data in spec.data}
+    prepared = {data: prepare_data(data, source=source) for data in spec.data}
     runs = spec.runs(_matcher(prepared))
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
@@ -136,26 +153,19 @@ def run_experiment(
             for run in todo:
                 (store.checkpoint_dir / checkpoint_name(run)).unlink(missing_ok=True)
         recorder = StoreRecorder(store, display or NullDisplay())
-        if jobs <= 1 or len(todo) <= 1:
-            run_inline(todo, prepared.__getitem__, recorder, store.checkpoint_dir)
-        else:
-            run_local(todo, jobs, recorder, store.checkpoint_dir)
-        panels = tuple(_panel(store, prepared[data], data, train, runs) for data, train in spec.panels())
-        device = recorder.environment.get("device") or _stored_device(store, runs) or device_kind()
+        chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
+        context = ExecutionContext(jobs, store.checkpoint_dir, source, prepared.__getitem__)
+        make_executor(chosen, context).run(todo, recorder)
+        records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
+    devices = records.environments("device")
     return ExperimentResult(
         spec=spec,
-        panels=panels,
-        backend=spec.backend,
-        device=device,
+        records=records,
+        device=devices[0] if devices else device_kind(),
         wall_seconds=time.perf_counter() - started,
         trained=len(todo),
         reused=len(runs) - len(todo),
     )
-
-
-def _stored_device(store: Store, runs: list[RunSpec]) -> str | None:
-    """The device a finished run of the grid trained on (when this call trained none)."""
-    return next((device for run in runs if (device := store.device(run.key()))), None)
 
 
 def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:
@@ -174,21 +184,3 @@ def _matcher(prepared: dict[DataSpec, SequenceData]) -> Callable[[DataSpec, Mode
         return match_units(model, budget, sequences.steps, sequences.features, sequences.classes)
 
     return match
-
-
-def _panel(store: Store, data: SequenceData, data_spec: DataSpec, train: TrainSpec, runs: list[RunSpec]) -> Panel:
-    stored = {run: store.result(run) for run in runs if run.data == data_spec and run.train == train}
-    results = [result for result in stored.values() if result is not None]
-    failed = [(run, store.failure(run) or "not finished") for run, result in stored.items() if result is None]
-    summary = summarize(results)
-    comparisons = pairwise(results)
-    return Panel(
-        data=data_spec,
-        train=train,
-        dataset=data.describe(),
-        results=tuple(results),
-        failed=tuple(failed),
-        summary=tuple(summary),
-        comparisons=tuple(comparisons),
-        verdict=verdict(summary, comparisons),
-    )

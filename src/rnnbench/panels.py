@@ -1,8 +1,8 @@
-"""From the store to plain typed records: the runs a report covers, grouped into panels, with their statistics.
+"""From the store to plain typed records: the runs a comparison covers, grouped into panels, with their statistics.
 
 A *panel* is what the models are compared within: one data set read one way (a :class:`DataSpec`), one training
-protocol (a :class:`TrainSpec`), one model structure and one backend. Everything a report shows comes from here, and
-everything here comes from the store alone.
+protocol (a :class:`TrainSpec`), one model structure and one backend. The terminal table, the summary JSON and every
+report format show what comes from here, and everything here comes from the store alone.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.config import HEAD_ALIASES, PRESET_ALIASES, DataSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.results import FINISHED, RunResult
-from rnnbench.stats import Comparison, ModelSummary, model_labels, pairwise, summarize, verdict
+from rnnbench.stats import Comparison, ModelKey, ModelSummary, model_key, model_labels, pairwise, summarize, verdict
 from rnnbench.store import Store, StoredDataset, StoredExperiment, StoredRun, data_key
 
 
@@ -75,12 +75,14 @@ def parse_filters(texts: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ..
             raise RnnbenchError(f"--filter '{text}' is not KEY=VALUE[,VALUE...]; e.g. --filter model=lstm,gru")
         if key not in FILTER_KEYS:
             raise RnnbenchError(f"--filter '{text}': unknown key '{key}'; known: {', '.join(FILTER_KEYS)}")
+        if key == "preset":
+            accepted = tuple(PRESET_ALIASES.get(value, value) for value in accepted)
         parsed[key] = parsed.get(key, ()) + accepted
     return tuple(parsed.items())
 
 
 @dataclass(frozen=True)
-class PanelRecord:
+class Panel:
     """The runs of one panel (every state), their statistics over seeds, and the data set they were trained on."""
 
     number: int
@@ -105,12 +107,12 @@ class PanelRecord:
         return tuple(run for run in self.runs if run.result is None)
 
     @property
-    def labels(self) -> dict[tuple[str, int], str]:
-        """The summary's name for each (model, units)."""
+    def labels(self) -> dict[ModelKey, str]:
+        """The summary's name for each model (cell, width, options)."""
         return model_labels(self.results)
 
     def label(self, spec: RunSpec) -> str:
-        return self.labels.get((spec.model.name, spec.model.units), spec.model.name)
+        return self.labels.get(model_key(spec), spec.model.name)
 
     def runs_of(self, label: str) -> list[StoredRun]:
         """The runs with a result of one summary row, in seed order."""
@@ -128,7 +130,12 @@ class PanelRecord:
     def title(self) -> str:
         data, train = self.data, self.train
         epochs = f"{train.epochs} epoch{'s' if train.epochs > 1 else ''}"
-        parts = [f"{data.name} read by {data.view}", f"preset {train.preset}", epochs]
+        reading = f"{data.name} read by {data.view}"
+        if self.dataset is not None:  # the data set's own name (a folder's, not its path) and the sequence's shape
+            described = self.dataset.description
+            shape = f"{described['steps']} steps x {described['features']} features"
+            reading = f"{described['name']} read by {data.view} ({shape})"
+        parts = [reading, f"preset {train.preset}", epochs]
         structure = self.structure
         if structure.layers > 1:
             parts.append(f"{structure.layers} layers")
@@ -136,7 +143,7 @@ class PanelRecord:
             parts.append("bidirectional")
         if structure.dropout:
             parts.append(f"dropout {structure.dropout:g}")
-        if structure.head != "seed":
+        if structure.head != ModelSpec().head:
             parts.append(f"head {structure.head}")
         return ", ".join(parts)
 
@@ -161,14 +168,14 @@ def _validation_score(result: RunResult | None) -> float:
 
 
 @dataclass(frozen=True)
-class ReportData:
+class PanelSet:
     """What a report shows: where it comes from, which runs it covers, and those runs by panel."""
 
     store: Path
     generated_at: str
     selection: Selection
     experiments: tuple[StoredExperiment, ...]
-    panels: tuple[PanelRecord, ...]
+    panels: tuple[Panel, ...]
 
     @property
     def runs(self) -> tuple[StoredRun, ...]:
@@ -185,25 +192,37 @@ class ReportData:
 
 
 def _structure(spec: RunSpec) -> ModelSpec:
-    """The model's structure without what varies inside a panel (name, width, the budget the width was matched to)."""
-    return dataclasses.replace(spec.model, name="", units=1, param_budget=None)
+    """The model's structure without what varies inside a panel: the cell, its width (and the budget it was matched
+    to) and its options."""
+    return dataclasses.replace(spec.model, name="", units=1, param_budget=None, options=())
 
 
 def _in_experiment(spec: RunSpec, experiment: dict[str, Any]) -> bool:
     """Whether a run is one of an experiment's grid (matched on its stored spec; no models are built)."""
-    structure = {key: value for key, value in experiment["structure"].items() if key not in ("name", "units")}
+    varying = ("name", "units", "param_budget", "options")
+    structure = {key: value for key, value in experiment["structure"].items() if key not in varying}
     budgets = experiment.get("match_params") or []
     width_ok = spec.model.param_budget in budgets if budgets else spec.model.units in experiment["units"]
-    model = dataclasses.asdict(spec.model)
+    options = dict(experiment.get("model_options") or []).get(spec.model.name, [])
+    options_ok = [list(pair) for pair in spec.model.options] == [list(pair) for pair in options]
+    model = dataclasses.asdict(_structure(spec))
     return (
         spec.model.name in experiment["models"]
         and spec.seed in experiment["seeds"]
         and spec.backend == experiment["backend"]
         and width_ok
-        and all(model[key] == value for key, value in structure.items() if key != "param_budget")
+        and options_ok
+        and all(_same_structure_value(key, model.get(key), value) for key, value in structure.items())
         and any(spec.data == _data_spec(stored) for stored in experiment["data"])
         and any(spec.train == _train_spec(stored) for stored in experiment["train"])
     )
+
+
+def _same_structure_value(key: str, ours: Any, stored: Any) -> bool:
+    """A structure field of a run against an experiment's stored one, whatever name the stored one used then."""
+    if key == "head":
+        return ours == HEAD_ALIASES.get(stored, stored)
+    return bool(ours == stored)
 
 
 def _data_spec(stored: dict[str, Any]) -> DataSpec | None:
@@ -262,12 +281,15 @@ def _panel_order(runs: Sequence[StoredRun], experiments: Sequence[StoredExperime
     return sorted(runs, key=lambda run: (run.spec.model.units, rank[run.spec.model.name], run.spec.seed))
 
 
-def gather(store: Store, selection: Selection = Selection()) -> ReportData:
+def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
     """The runs of ``store`` that ``selection`` covers, grouped into panels with their statistics."""
     every_run = store.runs()
     chosen = _selected(store, selection, every_run)
     if not chosen:
         raise _nothing_matches(store, selection, every_run)
+    if selection.run_keys is not None:  # the panels of a grid in the grid's order, not the order runs started in
+        position = {key: index for index, key in enumerate(selection.run_keys)}
+        chosen.sort(key=lambda run: position[run.run_key])
     datasets = store.datasets()
     every_experiment = store.experiments()
     groups: dict[tuple[DataSpec, TrainSpec, ModelSpec, str], list[StoredRun]] = {}
@@ -280,7 +302,7 @@ def gather(store: Store, selection: Selection = Selection()) -> ReportData:
         summary = summarize(results)
         comparisons = pairwise(results)
         panels.append(
-            PanelRecord(
+            Panel(
                 number=number,
                 data=data,
                 train=train,
@@ -294,7 +316,7 @@ def gather(store: Store, selection: Selection = Selection()) -> ReportData:
             )
         )
     experiments = [e for e in every_experiment if any(_in_experiment(run.spec, e.spec) for run in chosen)]
-    return ReportData(
+    return PanelSet(
         store=store.path,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         selection=selection,
@@ -311,7 +333,7 @@ def _distinct_names(experiments: Sequence[StoredExperiment]) -> tuple[StoredExpe
     return tuple(latest.values())
 
 
-def read_report_data(store_path: Path, selection: Selection = Selection()) -> ReportData:
+def read_panels(store_path: Path, selection: Selection = Selection()) -> PanelSet:
     """Open ``store_path`` read-only and gather what ``selection`` covers."""
     with Store.read(store_path) as store:
         return gather(store, selection)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rnnbench.config import RunSpec
 from rnnbench.results import FINISHED, RunResult
 
 
@@ -74,18 +75,37 @@ def _interval_or_none(values: list[float | None]) -> Interval | None:
     return mean_interval(present) if present else None
 
 
-def model_labels(results: Sequence[RunResult]) -> dict[tuple[str, int], str]:
-    """A name per (model, units): the model's name, with its width where one model appears at several widths."""
-    keys = {(result.spec.model.name, result.spec.model.units) for result in results}
-    repeated = {name for name, _ in keys if sum(1 for other, _ in keys if other == name) > 1}
-    return {(name, units): f"{name}-{units}" if name in repeated else name for name, units in keys}
+ModelKey = tuple[str, int, tuple[tuple[str, Any], ...]]
+
+
+def model_key(spec: RunSpec) -> ModelKey:
+    """What makes two runs of a panel the same model: the cell, its width and its options."""
+    return spec.model.name, spec.model.units, spec.model.options
+
+
+def model_labels(results: Sequence[RunResult]) -> dict[ModelKey, str]:
+    """A name per model key: the cell's name, with its width where it appears at several widths, and its options
+    (``cornn dt=0.1``) where it has any."""
+    keys = {model_key(result.spec) for result in results}
+    widths: dict[str, set[int]] = {}
+    for name, units, _ in keys:
+        widths.setdefault(name, set()).add(units)
+    labels = {}
+    for name, units, options in keys:
+        label = f"{name}-{units}" if len(widths[name]) > 1 else name
+        labels[(name, units, options)] = " ".join([label, *(f"{key}={_option_text(value)}" for key, value in options)])
+    return labels
+
+
+def _option_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}"
 
 
 def _grouped(results: Sequence[RunResult]) -> dict[str, list[RunResult]]:
     labels = model_labels(results)
     groups: dict[str, list[RunResult]] = {}
     for result in results:
-        groups.setdefault(labels[(result.spec.model.name, result.spec.model.units)], []).append(result)
+        groups.setdefault(labels[model_key(result.spec)], []).append(result)
     return groups
 
 

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rnnbench import __version__
-from rnnbench.report.records import ReportData
+from rnnbench.panels import PanelSet
 from rnnbench.report.tables import Row
+from rnnbench.version import __version__
 
 
-def report_dict(data: ReportData, tables: Mapping[str, list[Row]]) -> dict[str, Any]:
+def report_dict(data: PanelSet, tables: Mapping[str, list[Row]]) -> dict[str, Any]:
     return {
         "rnnbench_version": __version__,
         "generated_at": data.generated_at,
@@ -24,7 +24,7 @@ def report_dict(data: ReportData, tables: Mapping[str, list[Row]]) -> dict[str, 
     }
 
 
-def write_json(data: ReportData, tables: Mapping[str, list[Row]], path: Path) -> Path:
+def write_json(data: PanelSet, tables: Mapping[str, list[Row]], path: Path) -> Path:
     write_text(path, json.dumps(report_dict(data, tables), indent=1) + "\n")
     return path
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench import __version__
+from rnnbench.panels import Panel, PanelSet
 from rnnbench.report import text
 from rnnbench.report.plots import PLOTS
-from rnnbench.report.records import PanelRecord, ReportData
 from rnnbench.report.tables import Row, curve_metric
 from rnnbench.report.text import TextTable
+from rnnbench.version import __version__
 
 # Figures that need the full width to stay legible.
 WIDE_FIGURES = ("confusion", "sequence_view")
@@ -102,26 +102,11 @@ def _table(table: TextTable, css_class: str = "") -> str:
     return f'<div class="scroll"><table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _panel_rows(tables: Mapping[str, list[Row]], name: str, panel: PanelRecord) -> list[Row]:
+def _panel_rows(tables: Mapping[str, list[Row]], name: str, panel: Panel) -> list[Row]:
     return [row for row in tables[name] if row["panel"] == panel.number]
 
 
-def _facts(panel: PanelRecord, data: ReportData) -> str:
-    seeds = sorted({run.spec.seed for run in panel.runs})
-    parts = []
-    if panel.dataset is not None:
-        described = panel.dataset.description
-        parts.append(
-            f"train {described['train']:,} / val {described['val']:,} / test {described['test']:,} samples, "
-            f"{described['steps']} steps x {described['features']} features, {described['classes']} classes"
-        )
-    parts.append(f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})")
-    devices = sorted({str(run.environment.get("device")) for run in panel.runs if run.environment.get("device")})
-    parts.append(f"backend {panel.backend}" + (f" on {', '.join(devices)}" if devices else ""))
-    return "; ".join(parts)
-
-
-def _figure(panel: PanelRecord, name: str, title: str, caption: str, svgs: list[str]) -> str:
+def _figure(panel: Panel, name: str, title: str, caption: str, svgs: list[str]) -> str:
     wide = " wide" if name in WIDE_FIGURES else ""
     drawings = svgs[0] if len(svgs) == 1 else '<div class="several">' + "".join(svgs) + "</div>"
     return (
@@ -130,17 +115,15 @@ def _figure(panel: PanelRecord, name: str, title: str, caption: str, svgs: list[
     )
 
 
-def _panel(panel: PanelRecord, data: ReportData, tables: Mapping[str, list[Row]], svgs: Mapping[str, list[str]]) -> str:
+def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: Mapping[str, list[str]]) -> str:
     comparison = text.comparison_table(_panel_rows(tables, "comparison", panel))
     parts = [
         f'<section class="panel" id="panel-{panel.number}">',
         f"<h2>{escape(panel.title)}</h2>",
-        f'<p class="meta">{escape(_facts(panel, data))}</p>',
+        f'<p class="meta">{escape(text.panel_facts(panel))}</p>',
         f'<p class="verdict"><strong>Verdict:</strong> {escape(panel.verdict)}</p>',
         _table(comparison, "comparison"),
-        '<p class="note">Test accuracy: mean ± half-width of the 95 % Student-t confidence interval over seeds, '
-        "final weights; <em>at best epoch</em>: the weights of the epoch of highest validation accuracy. Best epoch: "
-        "median [range] over seeds. Time: median epoch, validation included.</p>",
+        f'<p class="note">{escape(text.ACCURACY_NOTE)}</p>',
         '<div class="figures">',
     ]
     for plot in PLOTS:
@@ -159,7 +142,7 @@ def _panel(panel: PanelRecord, data: ReportData, tables: Mapping[str, list[Row]]
     return "\n".join(parts)
 
 
-def _settings(data: ReportData, tables: Mapping[str, list[Row]]) -> str:
+def _settings(data: PanelSet, tables: Mapping[str, list[Row]]) -> str:
     parts = ['<section class="settings" id="settings">', "<h2>Settings, versions and machine</h2>"]
     for row in tables["settings"]:
         panel = data.panels[row["panel"] - 1]
@@ -180,7 +163,7 @@ FOOTER = (
 )
 
 
-def render_html(data: ReportData, tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, list[str]]]) -> str:
+def render_html(data: PanelSet, tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, list[str]]]) -> str:
     """The page; ``svgs`` maps a panel number to its figures (plot name -> its inline ``<svg>`` elements)."""
     title = data.panels[0].title if len(data.panels) == 1 else f"{len(data.panels)} comparisons"
     runs = len(data.runs)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnbench import __version__
+from rnnbench.panels import Panel, PanelSet
 from rnnbench.report import text
 from rnnbench.report.plots import PLOTS
-from rnnbench.report.records import PanelRecord, ReportData
 from rnnbench.report.tables import Row
 from rnnbench.report.text import TextTable
+from rnnbench.version import __version__
 
 
 def _cell(value: str) -> str:
@@ -23,14 +23,13 @@ def _table(table: TextTable) -> str:
     return "\n".join(lines)
 
 
-def _rows(tables: Mapping[str, list[Row]], name: str, panel: PanelRecord) -> list[Row]:
+def _rows(tables: Mapping[str, list[Row]], name: str, panel: Panel) -> list[Row]:
     return [row for row in tables[name] if row["panel"] == panel.number]
 
 
-def _panel(panel: PanelRecord, tables: Mapping[str, list[Row]], images: Mapping[str, list[str]]) -> list[str]:
-    lines = [f"## {panel.title}", "", f"**Verdict:** {panel.verdict}", "",
-             _table(text.comparison_table(_rows(tables, "comparison", panel))), "",
-             "Test accuracy: mean ± half-width of the 95 % confidence interval over seeds (final weights).",
+def _panel(panel: Panel, tables: Mapping[str, list[Row]], images: Mapping[str, list[str]]) -> list[str]:
+    lines = [f"## {panel.title}", "", text.panel_facts(panel), "", f"**Verdict:** {panel.verdict}", "",
+             _table(text.comparison_table(_rows(tables, "comparison", panel))), "", text.ACCURACY_NOTE,
              ""]  # fmt: skip
     for plot in PLOTS:
         if plot.name in images:
@@ -45,7 +44,7 @@ def _panel(panel: PanelRecord, tables: Mapping[str, list[Row]], images: Mapping[
 
 
 def render_markdown(
-    data: ReportData, tables: Mapping[str, list[Row]], images: Mapping[int, Mapping[str, list[str]]]
+    data: PanelSet, tables: Mapping[str, list[Row]], images: Mapping[int, Mapping[str, list[str]]]
 ) -> str:
     """The document; ``images`` maps a panel number to its figures (plot name -> PNG paths relative to the file)."""
     lines = ["# rnnbench report", "",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.data.views import get_view
-from rnnbench.report.records import PanelRecord
+from rnnbench.panels import Panel
 from rnnbench.report.tables import Row
 from rnnbench.report.view_plot import view_figure
 
@@ -40,11 +40,11 @@ MAX_ANNOTATED_CLASSES = 12
 LOG_RATIO = 10
 
 
-def _rows(tables: Tables, name: str, panel: PanelRecord) -> list[Row]:
+def _rows(tables: Tables, name: str, panel: Panel) -> list[Row]:
     return [row for row in tables[name] if row["panel"] == panel.number]
 
 
-def _colours(panel: PanelRecord) -> dict[str, Any]:
+def _colours(panel: Panel) -> dict[str, Any]:
     """One colour per model, the same in every plot of the panel."""
     from matplotlib import colormaps
 
@@ -77,7 +77,7 @@ def _integer_epochs(axis: Axes) -> None:
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def learning_curves(panel: PanelRecord, tables: Tables) -> Figure | None:
+def learning_curves(panel: Panel, tables: Tables) -> Figure | None:
     rows = _rows(tables, "learning_curves", panel)
     if not rows:
         return None
@@ -102,7 +102,7 @@ def learning_curves(panel: PanelRecord, tables: Tables) -> Figure | None:
     return figure
 
 
-def _scatter_against(panel: PanelRecord, tables: Tables, x_field: str, x_label: str, log_x: bool) -> Figure | None:
+def _scatter_against(panel: Panel, tables: Tables, x_field: str, x_label: str, log_x: bool) -> Figure | None:
     rows = [row for row in _rows(tables, "runs", panel) if row["test_accuracy"] is not None]
     if not rows:
         return None
@@ -126,15 +126,15 @@ def _scatter_against(panel: PanelRecord, tables: Tables, x_field: str, x_label: 
     return figure
 
 
-def accuracy_vs_params(panel: PanelRecord, tables: Tables) -> Figure | None:
+def accuracy_vs_params(panel: Panel, tables: Tables) -> Figure | None:
     return _scatter_against(panel, tables, "params", "parameters", log_x=False)
 
 
-def accuracy_vs_time(panel: PanelRecord, tables: Tables) -> Figure | None:
+def accuracy_vs_time(panel: Panel, tables: Tables) -> Figure | None:
     return _scatter_against(panel, tables, "train_seconds", "training time (s)", log_x=False)
 
 
-def epoch_times(panel: PanelRecord, tables: Tables) -> Figure | None:
+def epoch_times(panel: Panel, tables: Tables) -> Figure | None:
     from matplotlib.ticker import FuncFormatter
 
     rows = _rows(tables, "epochs", panel)
@@ -165,7 +165,7 @@ def epoch_times(panel: PanelRecord, tables: Tables) -> Figure | None:
     return figure
 
 
-def confusion_matrices(panel: PanelRecord, tables: Tables) -> list[Figure]:
+def confusion_matrices(panel: Panel, tables: Tables) -> list[Figure]:
     """One figure per model, so that a narrow screen shows them one under the other at a legible size."""
     rows = _rows(tables, "confusion", panel)
     if not rows:
@@ -199,7 +199,7 @@ def confusion_matrices(panel: PanelRecord, tables: Tables) -> list[Figure]:
     return figures
 
 
-def per_class_accuracy(panel: PanelRecord, tables: Tables) -> Figure | None:
+def per_class_accuracy(panel: Panel, tables: Tables) -> Figure | None:
     rows = _rows(tables, "per_class_accuracy", panel)
     models = [model for model in _colours(panel) if any(row["model"] == model for row in rows)]
     if not models:
@@ -229,7 +229,7 @@ def per_class_accuracy(panel: PanelRecord, tables: Tables) -> Figure | None:
     return figure
 
 
-def sequence_view(panel: PanelRecord, tables: Tables) -> Figure | None:
+def sequence_view(panel: Panel, tables: Tables) -> Figure | None:
     if panel.dataset is None or panel.dataset.example is None:
         return None
     image = panel.dataset.example
@@ -245,9 +245,9 @@ class Plot:
     name: str
     title: str
     caption: str
-    draw: Callable[[PanelRecord, Tables], Figure | list[Figure] | None]
+    draw: Callable[[Panel, Tables], Figure | list[Figure] | None]
 
-    def figures(self, panel: PanelRecord, tables: Tables) -> list[Figure]:
+    def figures(self, panel: Panel, tables: Tables) -> list[Figure]:
         """The plot's figures for ``panel`` (several for per-model plots, none where there is nothing to show)."""
         import matplotlib
 

@@ -1,17 +1,19 @@
 """The summary JSON of a comparison (format: DESIGN section 5; fields may be added, none removed).
 
-With one panel (one data set, view and preset), ``dataset`` and ``protocol`` describe it at the top level as in the
-documented format; ``panels`` always lists every panel with its own verdict and pairwise tests.
+Built from the same panels as the terminal table and the report. With one panel (one data set, view and preset),
+``dataset`` and ``protocol`` describe it at the top level as in the documented format; ``panels`` always lists every
+panel with its own verdict and pairwise tests.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rnnbench import __version__
-from rnnbench.experiment import ExperimentResult, Panel
+from rnnbench.panels import Panel, PanelSet
+from rnnbench.report.export import write_text
 
 
 def _protocol(panel: Panel) -> dict[str, Any]:
@@ -35,55 +37,49 @@ def _protocol(panel: Panel) -> dict[str, Any]:
     }
 
 
+def _where(panel: Panel) -> dict[str, Any]:
+    return {"dataset": panel.data.name, "view": panel.data.view, "preset": panel.train.preset}
+
+
 def _panel(panel: Panel) -> dict[str, Any]:
     return {
-        "dataset": panel.dataset,
+        "dataset": panel.dataset.description if panel.dataset else {"name": panel.data.name, "view": panel.data.view},
         "protocol": _protocol(panel),
-        "summary": [
-            {**model.to_dict(), "dataset": panel.dataset["name"], "view": panel.data.view, "preset": panel.train.preset}
-            for model in panel.summary
-        ],
+        "summary": [{**model.to_dict(), **_where(panel)} for model in panel.summary],
         "pairwise": [
             {"models": [c.first, c.second], "p_value": c.p_value, "p_value_holm": c.adjusted_p_value}
             for c in panel.comparisons
         ],
         "verdict": panel.verdict,
         "failed": [
-            {"run_key": spec.key(), "model": spec.model.name, "seed": spec.seed, "reason": reason}
-            for spec, reason in panel.failed
+            {
+                "run_key": run.run_key,
+                "model": run.spec.model.name,
+                "seed": run.spec.seed,
+                "status": run.status,
+                "reason": run.reason or "not finished",
+            }
+            for run in panel.unfinished
         ],  # fmt: skip
     }
 
 
-def summary_dict(result: ExperimentResult) -> dict[str, Any]:
-    panels = [_panel(panel) for panel in result.panels]
-    summary: dict[str, Any] = {"rnnbench_version": __version__, "experiment": result.spec.name}
-    if len(panels) == 1:
-        summary.update(dataset=panels[0]["dataset"], protocol=panels[0]["protocol"])
+def summary_dict(panels: PanelSet, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields``: what the call that made the comparison reports of itself (version, experiment, backend, device,
+    wall time, runs trained now and found in the store), in that order at the top of the document."""
+    described = [_panel(panel) for panel in panels.panels]
+    summary: dict[str, Any] = {key: fields[key] for key in ("rnnbench_version", "experiment") if key in fields}
+    if len(described) == 1:
+        summary.update(dataset=described[0]["dataset"], protocol=described[0]["protocol"])
+    summary.update({key: value for key, value in fields.items() if key not in summary})
     summary.update(
-        backend=result.backend,
-        device=result.device,
-        wall_seconds=result.wall_seconds,
-        trained_now=result.trained,
-        found_in_store=result.reused,
-        runs=[
-            {
-                **run.to_dict(),
-                "dataset": run.spec.data.name,
-                "view": run.spec.data.view,
-                "preset": run.spec.train.preset,
-            }
-            for run in result.results
-        ],
-        summary=[model for panel in panels for model in panel["summary"]],
-        panels=panels,
+        runs=[{**result.to_dict(), **_where(panel)} for panel in panels.panels for result in panel.results],
+        summary=[model for panel in described for model in panel["summary"]],
+        panels=described,
     )
     return summary
 
 
-def write_summary(result: ExperimentResult, path: Path) -> None:
-    """Write the summary JSON, creating parent folders; a temporary file is renamed so readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(json.dumps(summary_dict(result), indent=2) + "\n")
-    partial.replace(path)
+def write_summary(panels: PanelSet, fields: Mapping[str, Any], path: Path) -> None:
+    """Write the summary JSON; a temporary file is renamed so readers never see half."""
+    write_text(path, json.dumps(summary_dict(panels, fields), indent=2) + "\n")

@@ -12,18 +12,19 @@ from typing import Any
 import numpy as np
 
 from rnnbench.data.views import get_view
-from rnnbench.report.records import PanelRecord, ReportData
+from rnnbench.panels import Panel, PanelSet
 from rnnbench.report.view_plot import step_map
 from rnnbench.results import FINISHED
+from rnnbench.stats import Interval
 
 Row = dict[str, Any]
 
 
-def _panel_fields(panel: PanelRecord) -> Row:
+def _panel_fields(panel: Panel) -> Row:
     return {"panel": panel.number, "dataset": panel.data.name, "view": panel.data.view, "preset": panel.train.preset}
 
 
-def panels(data: ReportData) -> list[Row]:
+def panels(data: PanelSet) -> list[Row]:
     """One row per panel: what was compared, on how much data, and the verdict."""
     rows = []
     for panel in data.panels:
@@ -44,7 +45,7 @@ def panels(data: ReportData) -> list[Row]:
     return rows
 
 
-def comparison(data: ReportData) -> list[Row]:
+def comparison(data: PanelSet) -> list[Row]:
     """The comparison table: one row per model (and width) of each panel."""
     rows = []
     for panel in data.panels:
@@ -65,7 +66,9 @@ def comparison(data: ReportData) -> list[Row]:
                     "test_accuracy_ci95_low": accuracy.low if accuracy else None,
                     "test_accuracy_ci95_high": accuracy.high if accuracy else None,
                     "test_accuracy_at_best_mean": _mean_of(summary.test_accuracy_at_best),
+                    "test_accuracy_at_best_ci95_high": _high_of(summary.test_accuracy_at_best),
                     "best_val_accuracy_mean": _mean_of(summary.best_val_accuracy),
+                    "best_val_accuracy_ci95_high": _high_of(summary.best_val_accuracy),
                     "best_epoch_median": statistics.median(epochs) if epochs else None,
                     "best_epoch_min": min(epochs) if epochs else None,
                     "best_epoch_max": max(epochs) if epochs else None,
@@ -78,11 +81,15 @@ def comparison(data: ReportData) -> list[Row]:
     return rows
 
 
-def _mean_of(interval: Any) -> float | None:
+def _mean_of(interval: Interval | None) -> float | None:
     return interval.mean if interval is not None else None
 
 
-def runs(data: ReportData) -> list[Row]:
+def _high_of(interval: Interval | None) -> float | None:
+    return interval.high if interval is not None else None
+
+
+def runs(data: PanelSet) -> list[Row]:
     """Every run with its result (the points of the accuracy-against-parameters and -time plots)."""
     rows = []
     for panel in data.panels:
@@ -109,7 +116,7 @@ def runs(data: ReportData) -> list[Row]:
     return rows
 
 
-def epochs(data: ReportData) -> list[Row]:
+def epochs(data: PanelSet) -> list[Row]:
     """Every epoch of every run (the time-per-epoch plot draws the seconds column)."""
     rows = []
     for panel in data.panels:
@@ -134,13 +141,13 @@ def epochs(data: ReportData) -> list[Row]:
     return rows
 
 
-def curve_metric(panel: PanelRecord) -> str:
+def curve_metric(panel: Panel) -> str:
     """Validation accuracy, or training accuracy for runs trained without a validation set."""
     has_validation = any(e.val_accuracy is not None for result in panel.results for e in result.epochs)
     return "val_accuracy" if has_validation else "train_accuracy"
 
 
-def learning_curves(data: ReportData) -> list[Row]:
+def learning_curves(data: PanelSet) -> list[Row]:
     """Per model and epoch: the mean over seeds and the band from the lowest to the highest seed."""
     rows = []
     for panel in data.panels:
@@ -169,7 +176,7 @@ def learning_curves(data: ReportData) -> list[Row]:
     return rows
 
 
-def confusion(data: ReportData) -> list[Row]:
+def confusion(data: PanelSet) -> list[Row]:
     """Each model's best run (on validation accuracy): counts[true][predicted] on the test set."""
     rows = []
     for panel in data.panels:
@@ -184,7 +191,7 @@ def confusion(data: ReportData) -> list[Row]:
     return rows
 
 
-def per_class_accuracy(data: ReportData) -> list[Row]:
+def per_class_accuracy(data: PanelSet) -> list[Row]:
     """Per model and class: test accuracy on that class, mean and range over the finished runs."""
     rows = []
     for panel in data.panels:
@@ -210,7 +217,7 @@ def _recall(matrix: np.ndarray) -> np.ndarray:
     return np.divide(np.diag(matrix), totals, out=np.zeros(len(matrix)), where=totals > 0)
 
 
-def pairwise(data: ReportData) -> list[Row]:
+def pairwise(data: PanelSet) -> list[Row]:
     """Welch tests on test accuracy between every two models of a panel (Holm-adjusted within the panel)."""
     return [
         {
@@ -225,7 +232,7 @@ def pairwise(data: ReportData) -> list[Row]:
     ]
 
 
-def sequence_view(data: ReportData) -> list[Row]:
+def sequence_view(data: PanelSet) -> list[Row]:
     """Per panel and pixel: the example image's value and the time step at which the view reads the pixel."""
     rows = []
     for panel in data.panels:
@@ -239,7 +246,7 @@ def sequence_view(data: ReportData) -> list[Row]:
     return rows
 
 
-def settings(data: ReportData) -> list[Row]:
+def settings(data: PanelSet) -> list[Row]:
     """Per panel, every setting needed to run it again."""
     rows = []
     for panel in data.panels:
@@ -259,7 +266,7 @@ def settings(data: ReportData) -> list[Row]:
     return rows
 
 
-def environment(data: ReportData) -> list[Row]:
+def environment(data: PanelSet) -> list[Row]:
     """Where and with what the runs were trained."""
     fields = ("rnnbench_version", "keras_version", "backend", "backend_version", "host", "device")
     return [{"field": field, "values": data.environments(field)} for field in fields]
@@ -280,5 +287,5 @@ TABLES = {
 }
 
 
-def all_tables(data: ReportData) -> dict[str, list[Row]]:
+def all_tables(data: PanelSet) -> dict[str, list[Row]]:
     return {name: build(data) for name, build in TABLES.items()}

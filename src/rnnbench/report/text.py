@@ -1,10 +1,11 @@
-"""The report's tables as text cells, shared by the HTML and Markdown renderers (so both print the same numbers)."""
+"""Tables as text cells, shared by the terminal, HTML and Markdown renderers (so all print the same numbers)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from rnnbench.panels import Panel
 from rnnbench.report.tables import Row
 
 
@@ -21,14 +22,14 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
-def accuracy_cell(row: Row) -> str:
-    """``mean ± half-width`` of the 95 % interval, in percent (the mean alone for a single run)."""
-    mean = row["test_accuracy_mean"]
+def accuracy_cell(row: Row, measure: str = "test_accuracy") -> str:
+    """``mean ± half-width`` of the 95 % interval of ``measure``, in percent (the mean alone for a single run)."""
+    mean = row[f"{measure}_mean"]
     if mean is None:
         return "-"
     if row["finished"] < 2:
         return percent(mean)
-    return f"{100 * mean:.2f} ± {100 * (row['test_accuracy_ci95_high'] - mean):.2f}"
+    return f"{100 * mean:.2f} ± {100 * (row[f'{measure}_ci95_high'] - mean):.2f}"
 
 
 def _best_epoch(row: Row) -> str:
@@ -43,20 +44,54 @@ def _integer(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def comparison_table(rows: list[Row]) -> TextTable:
-    header = ("model", "units", "parameters", "runs", "test accuracy %", "at best epoch %", "best val accuracy %",
-              "best epoch", "s / epoch", "samples / s")  # fmt: skip
+    """One row per model of a panel: the comparison every output (terminal, HTML, Markdown) shows."""
+    header = ("model", "runs", "units", "params", "best val acc %", "best epoch", "test acc %", "test acc % at best",
+              "s/epoch", "samples/s")  # fmt: skip
     cells = []
     for row in rows:
         runs = str(row["finished"])
         if row["runs"] > row["finished"]:
             runs += f" + {row['runs'] - row['finished']} diverged"
         cells.append((
-            row["model"], str(row["units"]), _integer(row["params"]), runs, accuracy_cell(row),
-            percent(row["test_accuracy_at_best_mean"]), percent(row["best_val_accuracy_mean"]), _best_epoch(row),
-            f"{row['seconds_per_epoch']:.3f}", _integer(row["samples_per_second"]),
+            row["model"], runs, str(row["units"]), _integer(row["params"]), accuracy_cell(row, "best_val_accuracy"),
+            _best_epoch(row), accuracy_cell(row), accuracy_cell(row, "test_accuracy_at_best"),
+            _seconds(row["seconds_per_epoch"]), _integer(row["samples_per_second"]),
         ))  # fmt: skip
     return TextTable(header, tuple(cells), (False,) + (True,) * 9)
+
+
+def panel_facts(panel: Panel) -> str:
+    """The data, seeds and machine behind a panel, in one line."""
+    seeds = sorted({run.spec.seed for run in panel.runs})
+    parts = []
+    if panel.dataset is not None:
+        described = panel.dataset.description
+        parts.append(
+            f"train {described['train']:,} / val {described['val']:,} / test {described['test']:,} samples, "
+            f"{described['steps']} steps x {described['features']} features, {described['classes']} classes"
+        )
+    parts.append(f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})")
+    devices = sorted({str(run.environment.get("device")) for run in panel.runs if run.environment.get("device")})
+    parts.append(f"backend {panel.backend}" + (f" on {', '.join(devices)}" if devices else ""))
+    return "; ".join(parts)
+
+
+def unfinished_lines(panel: Panel) -> list[str]:
+    """One line per run of the panel without a result: failed, or never finished."""
+    return [f"{run.status}: {run.spec.model.name} seed {run.spec.seed}: {run.reason or 'not finished'}"
+            for run in panel.unfinished]  # fmt: skip
+
+
+ACCURACY_NOTE = (
+    "Accuracy: mean ± half-width of the 95 % Student-t confidence interval over seeds (the mean alone for one run); "
+    "test acc: final weights; at best: the weights of the epoch of highest validation accuracy. Best epoch: median "
+    "[range] over seeds. Time: median epoch, validation included."
+)
 
 
 def _p(value: float) -> str:

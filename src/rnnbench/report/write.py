@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from rnnbench.config import DEFAULT_REPORT_DIR
 from rnnbench.errors import RnnbenchError
+from rnnbench.panels import PanelSet, Selection, read_panels
 from rnnbench.report import export
 from rnnbench.report.html import render_html
 from rnnbench.report.markdown import render_markdown
 from rnnbench.report.plots import PLOTS, save_png, svg_text
-from rnnbench.report.records import ReportData, Selection, read_report_data
 from rnnbench.report.tables import all_tables
 
 FORMATS = ("html", "md", "json", "csv")
-DEFAULT_OUT = Path("rnnbench-report")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -26,7 +26,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def write_report(data: ReportData, out: Path, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
     """Write ``data`` into the folder ``out``; returns the main file of each format."""
     chosen = tuple(formats)
     tables = all_tables(data)
@@ -60,7 +60,7 @@ def write_report(data: ReportData, out: Path, formats: Iterable[str] = FORMATS) 
 
 
 def report_from_store(
-    store: Path, out: Path = DEFAULT_OUT, formats: Iterable[str] = FORMATS, selection: Selection | None = None
+    store: Path, out: Path = DEFAULT_REPORT_DIR, formats: Iterable[str] = FORMATS, selection: Selection | None = None
 ) -> dict[str, Path]:
     """Read ``store`` (read-only), and write the report of the runs ``selection`` covers (default: all)."""
-    return write_report(read_report_data(store, selection or Selection()), out, formats)
+    return write_report(read_panels(store, selection or Selection()), out, formats)

@@ -1,0 +1,35 @@
+"""The terminal table: the same rows and cells as the report's, for the same store."""
+
+from __future__ import annotations
+
+from rnnbench.cli import main
+
+
+def _terminal_rows(text: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("│").split("│")] for line in text.splitlines() if line.startswith("│")]
+
+
+def _markdown_rows(text: str, header: str) -> list[list[str]]:
+    lines = text.splitlines()
+    start = lines.index(header)
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_terminal_and_the_report_show_the_same_numbers(tmp_path, capsys):
+    store, later = tmp_path / "s.db", tmp_path / "later"
+    args = ["--dataset", "digits", "--models", "simplernn,gru", "--units", "8", "--epochs", "2", "--seeds", "2",
+            "--limit-train", "300", "--limit-test", "100", "--jobs", "1", "--quiet", "--no-report"]  # fmt: skip
+    assert main(["compare", *args, "--store", str(store)]) == 0
+    terminal = _terminal_rows(capsys.readouterr().out)
+    assert main(["report", "--store", str(store), "--format", "md", "--out", str(later)]) == 0
+    header = "| model | runs | units | params | best val acc % | best epoch | test acc % | test acc % at best | " \
+             "s/epoch | samples/s |"  # fmt: skip
+    report = _markdown_rows((later / "report.md").read_text(), header)
+    assert [row[0] for row in terminal] == ["simplernn", "gru"]
+    assert terminal == report
+    assert all("±" in cell for row in terminal for cell in (row[4], row[6], row[7]))  # two seeds: intervals
