@@ -132,9 +132,12 @@ def _ring_check(options: Mapping[str, OptionValue]) -> str | None:
     keras_classes=keras_classes,
     # B re+im (2d n), C re+im (2 n^2), D (d n); the diagonal recurrence is O(n).
     cost_per_step=lambda units, features: units * (2 * units + 3 * features),
+    # |lambda| of exactly 1 or 0 would start nu_log at -inf or +inf: the ring stays strictly inside the unit circle.
     options=(
-        CellOption("r_min", float, R_MIN, "smallest |lambda| at initialisation", minimum=0.0, maximum=1.0),
-        CellOption("r_max", float, R_MAX, "largest |lambda| at initialisation", minimum=0.0, maximum=1.0),
+        CellOption("r_min", float, R_MIN, "smallest |lambda| at initialisation", minimum=0.0, exclusive_maximum=1.0),
+        CellOption(
+            "r_max", float, R_MAX, "largest |lambda| at initialisation", exclusive_minimum=0.0, exclusive_maximum=1.0
+        ),
         CellOption("max_phase", float, MAX_PHASE, "largest phase of lambda at initialisation", exclusive_minimum=0.0),
     ),
     check=_ring_check,
