@@ -68,12 +68,10 @@ def _given(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None and value is not False}
 
 
-def _default(spec: Any, field: str) -> str:
-    """A spec dataclass's default for ``--help``: the dataclass is the one place defaults live."""
+def _default(spec: Any, field: str) -> Any:
+    """A spec dataclass's default as a flag's default: the dataclass is the one place defaults live."""
     value = getattr(spec, field)
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return str(value)
+    return ",".join(map(str, value)) if isinstance(value, tuple) else value
 
 
 def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -183,27 +181,27 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
 
 
 @cli.command()
-@click.option("--models", default=None, show_default=_default(ExperimentSpec(), "models"),
+@click.option("--models", default=_default(ExperimentSpec(), "models"), show_default=True,
               help="Comma-separated registered models (rnnbench models list).")  # fmt: skip
 @click.option(
     "--dataset",
-    default=None,
-    show_default=_default(DataSpec(), "name"),
+    default=_default(DataSpec(), "name"),
+    show_default=True,
     help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a folder of MNIST "
     "idx files, or a folder of images with one sub-folder per class.",
 )
 @click.option(
     "--view",
-    default=None,
-    show_default=_default(DataSpec(), "view"),
+    default=_default(DataSpec(), "view"),
+    show_default=True,
     help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K.",
 )
-@click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
-              show_default=_default(DataSpec(), "permutation_seed"),
+@click.option("--permutation-seed", type=click.IntRange(min=0), default=_default(DataSpec(), "permutation_seed"),
+              show_default=True,
               help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
 @data_source_options
-@click.option("--units", type=POSITIVE, default=None, show_default=_default(ExperimentSpec(), "units"),
-              help="Units of each recurrent layer.")  # fmt: skip
+@click.option("--units", type=POSITIVE, default=None,
+              help=f"Units of each recurrent layer (default: {ExperimentSpec().units[0]}).")  # fmt: skip
 @click.option(
     "--match-params",
     type=POSITIVE,
@@ -211,42 +209,44 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     metavar="N",
     help="Instead of --units: give each model the width whose parameter count is closest to N.",
 )
-@click.option("--layers", type=POSITIVE, default=None, show_default=_default(ModelSpec(), "layers"),
+@click.option("--layers", type=POSITIVE, default=_default(ModelSpec(), "layers"), show_default=True,
               help="Stacked recurrent layers.")  # fmt: skip
 @click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional).")
 @click.option(
     "--dropout",
     type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=None,
-    show_default=_default(ModelSpec(), "dropout"),
+    default=_default(ModelSpec(), "dropout"),
+    show_default=True,
     help="Dropout on the output of every recurrent layer.",
 )
 @click.option(
     "--head",
     type=click.Choice([*HEADS, *HEAD_ALIASES]),
-    default=None,
-    show_default=_default(ModelSpec(), "head"),
+    default=_default(ModelSpec(), "head"),
+    show_default=True,
     help="batchnorm: BatchNormalization + Dense (the reference experiment); dense: Dense alone. "
     "'seed' is a deprecated spelling of batchnorm.",
 )
 @click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
               help="A cell's own setting, e.g. dt=0.1 (every compared model that has it) or cornn.dt=0.1 (one "
                    "model); repeat for several. 'rnnbench models info NAME' lists a cell's options.")  # fmt: skip
-@click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]), default=None,
-              show_default=_default(TrainSpec(), "preset"),
+@click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]),
+              default=_default(TrainSpec(), "preset"),
+              show_default=True,
               help="Training recipe: 'reference' is the reference experiment's SGD with learning rate 0.01, "
                    "'tuned' a modern recipe (see README); 'seed' is a deprecated spelling of reference.")  # fmt: skip
 @click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
               help="Override the preset's (peak) learning rate.")  # fmt: skip
-@click.option("--epochs", type=POSITIVE, default=None, show_default=_default(TrainSpec(), "epochs"))
-@click.option("--batch-size", type=POSITIVE, default=None, show_default=_default(TrainSpec(), "batch_size"))
-@click.option("--seeds", default=None, show_default="1",
-              help="A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7).")  # fmt: skip
+@click.option("--epochs", type=POSITIVE, default=_default(TrainSpec(), "epochs"), show_default=True)
+@click.option("--batch-size", type=POSITIVE, default=_default(TrainSpec(), "batch_size"), show_default=True)
+@click.option("--seeds", default=None,
+              help=f"A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7) (default: "
+                   f"{len(ExperimentSpec().seeds)}).")  # fmt: skip
 @click.option(
     "--val-fraction",
     type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=None,
-    show_default=_default(DataSpec(), "val_fraction"),
+    default=_default(DataSpec(), "val_fraction"),
+    show_default=True,
     help="Stratified validation split of the training data; 0 = none (the last epoch counts as best).",
 )
 @click.option(
