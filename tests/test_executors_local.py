@@ -60,8 +60,8 @@ def test_every_registered_cell_has_a_cost_and_wider_costs_more():
 
 
 def test_executors_are_chosen_by_name():
-    assert set(EXECUTORS) == {"inline", "local"}
-    with pytest.raises(RnnbenchError, match="unknown executor 'cluster'; known: inline, local"):
+    assert set(EXECUTORS) == {"inline", "local", "ray"}
+    with pytest.raises(RnnbenchError, match="unknown executor 'cluster'; known: inline, local, ray"):
         _executor("cluster")
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -44,11 +45,21 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta))}
     for prefix, values in (("w", checkpoint.weights), ("o", checkpoint.optimizer), ("b", checkpoint.best_weights)):
         arrays.update({f"{prefix}{index}": np.asarray(value) for index, value in enumerate(values or [])})
+    replace_atomically(path, lambda file: np.savez(file, **arrays))
+
+
+def save_checkpoint_bytes(path: Path, data: bytes) -> None:
+    """Keep a checkpoint that another machine wrote and sent as bytes (``--executor ray``)."""
+    replace_atomically(path, lambda file: file.write(data))
+
+
+def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through a temporary file beside it, renamed into place: a kill leaves the previous one intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            write(file)
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

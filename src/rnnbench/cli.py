@@ -24,6 +24,7 @@ from rnnbench.config import (
     HEADS,
     PRESET_ALIASES,
     PRESETS,
+    ClusterOptions,
     DataSpec,
     ExperimentSpec,
     ModelSpec,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from rnnbench.data.source import DataSource
 
 # The executors' names, without importing them (and training with them) just to print --help.
-EXECUTOR_NAMES = ("inline", "local")
+EXECUTOR_NAMES = ("inline", "local", "ray")
 
 POSITIVE = click.IntRange(min=1)
 
@@ -112,12 +113,27 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STORE,
                          show_default=True, help="SQLite results store; finished runs in it are not trained again."),
             click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default=None,
-                         help="Where runs train: inline (one after another in this process) or local (worker "
-                              "processes on this machine, --jobs of them). Default: local when --jobs is above 1 "
-                              "and there are several runs, else inline."),
+                         help="Where runs train: inline (one after another in this process), local (worker "
+                              "processes on this machine, --jobs of them) or ray (Ray tasks on a cluster; pip install "
+                              "'rnnbench[ray]'). Default: local when --jobs is above 1 and there are several runs, "
+                              "else inline."),
             click.option("--jobs", default="auto", show_default=True,
                          help="Runs training at once: auto (one per usable core) or N; --jobs 1 trains in this "
-                              "process."),
+                              "process. With --executor ray and no --address: the size of the Ray instance started "
+                              "here."),
+            click.option("--address", default=None,
+                         help="With --executor ray: the cluster to run on, auto (the one started on this machine "
+                              "with 'ray start') or HOST:PORT of its head. Default: start a Ray instance here for "
+                              "this command."),
+            click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
+                         help=f"With --executor ray: CPUs Ray reserves for each run [default: "
+                              f"{_default(ClusterOptions(), 'cpus_per_run'):g}]. A run computes on one thread."),
+            click.option("--gpus-per-run", type=click.FloatRange(min=0), default=None,
+                         help="With --executor ray: GPUs for each run; a fraction such as 0.25 puts 4 runs on one "
+                              "GPU [default: 0]."),
+            click.option("--max-retries", type=click.IntRange(min=0), default=None,
+                         help=f"With --executor ray: how often a run whose worker or node is lost trains again, "
+                              f"from its last checkpoint [default: {_default(ClusterOptions(), 'max_retries')}]."),
             click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
             click.option("--backend", type=click.Choice(BACKENDS), default=None,
                          help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
@@ -148,6 +164,28 @@ class Execution:
     report: bool
     quiet: bool
     source: DataSource
+    cluster: ClusterOptions
+
+    @classmethod
+    def from_flags(cls, offline: bool, flags: dict[str, Any]) -> Execution:
+        """From the flags of :func:`execution_options` (the Ray ones only with ``--executor ray``)."""
+        ray_flags = _given(address=flags["address"], cpus_per_run=flags["cpus_per_run"],
+                           gpus_per_run=flags["gpus_per_run"], max_retries=flags["max_retries"])  # fmt: skip
+        if ray_flags and flags["executor"] != "ray":
+            names = ", ".join("--" + name.replace("_", "-") for name in ray_flags)
+            raise RnnbenchError(f"{names} only apply to --executor ray; add it or leave them out")
+        return cls(
+            store=flags["store"],
+            executor=flags["executor"],
+            jobs=flags["jobs"],
+            force=flags["force"],
+            json_path=flags["json_path"],
+            out=flags["out"],
+            report=not flags["no_report"],
+            quiet=flags["quiet"],
+            source=_source(offline),
+            cluster=ClusterOptions(**ray_flags),
+        )
 
 
 def _execute(spec: ExperimentSpec, execution: Execution) -> None:
@@ -160,9 +198,14 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
 
     workers = _jobs(execution.jobs)
     check_names(spec)
+    if execution.executor == "ray":
+        from rnnbench.executors.ray_cluster import import_ray
+
+        import_ray()  # a missing extra is said before any data set is loaded
     console = make_console()
     run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
-                            executor=execution.executor, source=execution.source)  # fmt: skip
+                            executor=execution.executor, source=execution.source,
+                            cluster=execution.cluster)  # fmt: skip
     if execution.quiet:
         result = run()
     else:
@@ -281,15 +324,8 @@ def compare(
     test_each_epoch: bool,
     limit_train: int | None,
     limit_test: int | None,
-    store: Path,
-    executor: str | None,
-    jobs: str,
-    force: bool,
     backend: str | None,
-    json_path: Path | None,
-    quiet: bool,
-    out: Path,
-    no_report: bool,
+    **execution_flags: Any,
 ) -> None:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
     from rnnbench.specs import experiment_spec, parse_cell_options
@@ -330,32 +366,18 @@ def compare(
             color=color,
         ),  # fmt: skip
     )
-    execution = Execution(store, executor, jobs, force, json_path, out, not no_report, quiet, _source(offline))
-    _execute(experiment_spec(settings), execution)
+    _execute(experiment_spec(settings), Execution.from_flags(offline, execution_flags))
 
 
 @cli.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
 @execution_options
-def sweep(
-    experiment: Path,
-    offline: bool,
-    store: Path,
-    executor: str | None,
-    jobs: str,
-    force: bool,
-    backend: str | None,
-    json_path: Path | None,
-    quiet: bool,
-    out: Path,
-    no_report: bool,
-) -> None:
+def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flags: Any) -> None:
     """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
     from rnnbench.experiment_file import load_experiment
 
-    execution = Execution(store, executor, jobs, force, json_path, out, not no_report, quiet, _source(offline))
-    _execute(load_experiment(experiment, backend), execution)
+    _execute(load_experiment(experiment, backend), Execution.from_flags(offline, execution_flags))
 
 
 @cli.command()

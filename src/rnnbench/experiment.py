@@ -19,7 +19,7 @@ from rnnbench.config import DEFAULT_STORE, DataSpec, ExperimentSpec, ModelSpec, 
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
-from rnnbench.executors import ExecutionContext, ExecutionObserver, make_executor
+from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.models.matching import match_units
 from rnnbench.models.registry import model_info
@@ -76,6 +76,7 @@ class NullDisplay:
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None: ...
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
     def run_failed(self, spec: RunSpec, reason: str) -> None: ...
+    def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None: ...
 
 
 class StoreRecorder:
@@ -85,10 +86,11 @@ class StoreRecorder:
         self.store = store
         self.display = display
         self.environment: dict[str, str] = {}  # the last reported by a run: where runs train now
+        self.retries: dict[str, int] = {}
 
     def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
         self.environment = environment
-        self.store.start_run(spec, environment)
+        self.store.start_run(spec, environment, self.retries.get(spec.key(), 0))
         self.display.run_started(spec, epochs, batches_per_epoch, environment)
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
@@ -113,6 +115,11 @@ class StoreRecorder:
         self.store.fail_run(spec, reason)
         self.display.run_failed(spec, reason)
 
+    def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None:
+        """Counted here and written with the attempt's start, which replaces the run's row."""
+        self.retries[spec.key()] = attempt - 1
+        self.display.run_retried(spec, attempt, reason)
+
 
 def check_names(spec: ExperimentSpec) -> None:
     """Fail on an unknown model or view before any data is loaded or model trained."""
@@ -130,12 +137,13 @@ def run_experiment(
     force: bool = False,
     executor: str | None = None,
     source: DataSource | None = None,
+    cluster: ClusterOptions | None = None,
 ) -> ExperimentResult:
     """Train every run of ``spec`` that ``store_path`` does not hold yet (all of them with ``force``) and summarise.
 
-    ``executor`` names where runs train (``inline`` or ``local``); by default in worker processes when ``jobs`` > 1
-    and there is more than one run, else in this process. ``source`` says where data sets are found (default: the
-    environment's cache).
+    ``executor`` names where runs train (``inline``, ``local`` or ``ray``); by default in worker processes when
+    ``jobs`` > 1 and there is more than one run, else in this process. ``source`` says where data sets are found
+    (default: the environment's cache); ``cluster`` the Ray cluster and each run's resources there.
     """
     started = time.perf_counter()
     check_names(spec)
@@ -154,7 +162,9 @@ def run_experiment(
                 (store.checkpoint_dir / checkpoint_name(run)).unlink(missing_ok=True)
         recorder = StoreRecorder(store, display or NullDisplay())
         chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
-        context = ExecutionContext(jobs, store.checkpoint_dir, source, prepared.__getitem__)
+        context = ExecutionContext(
+            jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions()
+        )
         make_executor(chosen, context).run(todo, recorder)
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
     devices = records.environments("device")

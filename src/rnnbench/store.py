@@ -61,6 +61,8 @@ MIGRATIONS: tuple[str, ...] = (
         data_key TEXT PRIMARY KEY, spec TEXT NOT NULL, description TEXT NOT NULL, example BLOB, example_label INTEGER
     );
     """,
+    # How often a run trained again after its worker or node was lost (--executor ray).
+    "ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -96,7 +98,7 @@ class StoredExperiment:
 
 
 ENVIRONMENT_COLUMNS = ("rnnbench_version", "keras_version", "backend", "backend_version", "host", "device",
-                       "started_at", "ended_at", "resumed_from_epoch")  # fmt: skip
+                       "started_at", "ended_at", "resumed_from_epoch", "retries")  # fmt: skip
 
 
 def data_key(spec: DataSpec) -> str:
@@ -188,16 +190,16 @@ class Store:
         row = self.connection.execute("SELECT device FROM runs WHERE run_key = ?", (run_key,)).fetchone()
         return row[0] if row else None
 
-    def start_run(self, spec: RunSpec, environment: dict[str, str]) -> None:
+    def start_run(self, spec: RunSpec, environment: dict[str, str], retries: int = 0) -> None:
         """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
-        its result, from its checkpoint)."""
+        its result, from its checkpoint). ``retries``: how often this run's worker or node was lost so far."""
         key = spec.key()
         with self.connection:
             self.connection.execute("DELETE FROM results WHERE run_key = ?", (key,))
             self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
             self.connection.execute(
                 "INSERT OR REPLACE INTO runs (run_key, spec, status, rnnbench_version, keras_version, backend, "
-                "backend_version, host, device, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "backend_version, host, device, started_at, retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     json.dumps(spec.to_dict(), sort_keys=True),
@@ -209,6 +211,7 @@ class Store:
                     environment.get("host", socket.gethostname()),
                     environment.get("device"),
                     _now(),
+                    retries,
                 ),
             )
 
@@ -306,13 +309,15 @@ class Store:
 
     def runs(self) -> list[StoredRun]:
         """Every run in the store in the order it was (last) started, with its epochs and result where it has one."""
-        columns = ", ".join(f"r.{column}" for column in ENVIRONMENT_COLUMNS)
+        # A store opened for reading is not migrated: an older one lacks the columns added since.
+        columns = ", ".join(
+            f"r.{column}" if self._has_column("runs", column) else "NULL" for column in ENVIRONMENT_COLUMNS
+        )
         rows = self.connection.execute(
             f"SELECT r.run_key, r.spec, r.status, r.reason, {columns}, s.params, s.trainable_params, s.best_epoch, "
             "s.best_val_accuracy, s.test_accuracy, s.test_accuracy_at_best, s.train_seconds, s.confusion, "
             "s.run_key IS NOT NULL FROM runs r LEFT JOIN results s USING (run_key) ORDER BY r.rowid"
         ).fetchall()
-        # A store opened for reading is not migrated: one from before per-epoch test accuracy lacks the column.
         test = "test_accuracy" if self._has_column("epochs", "test_accuracy") else "NULL"
         epochs: dict[str, list[EpochMetrics]] = {}
         for key, *metrics in self.connection.execute(

@@ -1,20 +1,24 @@
 """Where runs execute, behind one interface (:class:`Executor`), chosen by name.
 
-``inline`` trains in this process, ``local`` in worker processes on this machine (``--jobs N``).
+``inline`` trains in this process, ``local`` in worker processes on this machine (``--jobs N``), ``ray`` as tasks on a
+Ray cluster (``rnnbench[ray]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from rnnbench.config import ClusterOptions
 from rnnbench.errors import UnknownNameError
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, Executor
 from rnnbench.executors.inline import InlineExecutor
 from rnnbench.executors.local import LocalExecutor
+from rnnbench.executors.ray_cluster import RayExecutor
 
 EXECUTORS: dict[str, Callable[[ExecutionContext], Executor]] = {
     InlineExecutor.name: InlineExecutor,
     LocalExecutor.name: LocalExecutor,
+    RayExecutor.name: RayExecutor,
 }
 
 
@@ -24,4 +28,4 @@ def make_executor(name: str, context: ExecutionContext) -> Executor:
     return EXECUTORS[name](context)
 
 
-__all__ = ["EXECUTORS", "ExecutionContext", "ExecutionObserver", "Executor", "make_executor"]
+__all__ = ["EXECUTORS", "ClusterOptions", "ExecutionContext", "ExecutionObserver", "Executor", "make_executor"]

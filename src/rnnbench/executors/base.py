@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from rnnbench.config import DataSpec, RunSpec
+from rnnbench.config import ClusterOptions, DataSpec, RunSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.data.source import DataSource
 from rnnbench.models.registry import model_info
@@ -22,6 +22,10 @@ class ExecutionObserver(TrainingObserver, Protocol):
 
     def run_failed(self, spec: RunSpec, reason: str) -> None: ...
 
+    def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None:
+        """The run's worker or node was lost (``reason``); it trains again, from its last checkpoint, as ``attempt``
+        (2 for the first retry)."""
+
 
 class Executor(Protocol):
     """Trains runs somewhere and reports every event to the observer, which alone records them."""
@@ -35,13 +39,15 @@ class ExecutionContext:
     """What an executor is given besides the runs.
 
     ``jobs`` is how many runs may train at once; ``checkpoint_dir`` where each run keeps its end-of-epoch checkpoint
-    (None: none); ``source`` where workers find data sets; ``prepared`` the data the driver has already prepared.
+    (None: none); ``source`` where workers find data sets; ``prepared`` the data the driver has already prepared;
+    ``cluster`` what the Ray executor needs besides.
     """
 
     jobs: int
     checkpoint_dir: Path | None
     source: DataSource
     prepared: Callable[[DataSpec], SequenceData]
+    cluster: ClusterOptions = ClusterOptions()
 
 
 def estimated_cost(spec: RunSpec) -> float:

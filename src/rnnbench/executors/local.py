@@ -1,18 +1,18 @@
 """Runs in worker processes on this machine (``--executor local``, ``--jobs N``), one run per worker at a time.
 
-Each worker sets its Keras backend and limits its math libraries to one thread before importing anything heavy, so N
-workers use N cores without fighting over them. Workers report events over their pipes; the driver process alone writes
-results. Each worker has a pipe of its own, so a worker that dies (killed, out of memory, a crash in native code) mid-
-message breaks nothing shared: its run is marked failed with the reason, the worker is replaced, the other runs go on.
+Each worker prepares itself as :mod:`rnnbench.executors.worker` describes and reports events over its pipe; the
+driver process alone writes results. Each worker has a pipe of its own, so a worker that dies (killed, out of memory,
+a crash in native code) mid-message breaks nothing shared: its run is marked failed with the reason, the worker is
+replaced, the other runs go on.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import pickle
 import signal
-import time
 from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
@@ -20,75 +20,21 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
-from rnnbench.backend import xla_flags
-from rnnbench.config import DataSpec, RunSpec
+from rnnbench.config import RunSpec
 from rnnbench.data.source import DataSource
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path, longest_first
-
-SINGLE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
-BATCH_EVENT_INTERVAL = 0.25
-
-
-class _PipeObserver:
-    """Forwards a worker's training events to the driver; batch events at most every BATCH_EVENT_INTERVAL s."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.last_batch_event = 0.0
-
-    def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
-        self.connection.send(("run_started", spec, epochs, batches_per_epoch, environment))
-
-    def run_resumed(self, spec: RunSpec, epoch: int) -> None:
-        self.connection.send(("run_resumed", spec, epoch))
-
-    def batch_ended(self, spec: RunSpec, batch: int) -> None:
-        now = time.monotonic()
-        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
-            self.last_batch_event = now
-            self.connection.send(("batch_ended", spec, batch))
-
-    def epoch_ended(self, spec: RunSpec, metrics: Any) -> None:
-        self.connection.send(("epoch_ended", spec, metrics))
-
-    def run_ended(self, result: Any, confusion: Any) -> None:
-        self.connection.send(("run_ended", result, confusion))
+from rnnbench.executors.worker import EventForwarder, prepare_worker_process, prepared_here, train_and_report
 
 
 def _worker(connection: Connection, backend: str, source: DataSource) -> None:
     """A worker process: one thread of math, its own backend, its own data cache; trains what it is given."""
-    os.environ.update(SINGLE_THREAD)
-    os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""))  # the user's, and one thread
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt means
-    from rnnbench.backend import import_keras_without_extras, select_backend, use_one_thread
-    from rnnbench.data.prepare import SequenceData, prepare_data
-    from rnnbench.errors import RnnbenchError
-    from rnnbench.training import train
-
-    select_backend(backend)
-    import_keras_without_extras()
-    use_one_thread()
-    cache: dict[DataSpec, SequenceData] = {}
-    observer = _PipeObserver(connection)
+    prepare_worker_process(backend)
+    forwarder = EventForwarder(connection.send)
     while (task := connection.recv()) is not None:
         spec, checkpoint = task
-        try:
-            if spec.data not in cache:
-                cache.clear()
-                cache[spec.data] = prepare_data(spec.data, source=source)
-            train(spec, cache[spec.data], observer, checkpoint)
-        except RnnbenchError as error:
-            connection.send(("run_failed", spec, str(error)))
-        except Exception as error:  # noqa: BLE001 (reported to the driver, which goes on)
-            connection.send(("run_failed", spec, f"{type(error).__name__}: {error}"))
+        train_and_report(spec, functools.partial(prepared_here, spec.data, source), forwarder, checkpoint)
     # Everything this process owes is in the pipe or in closed checkpoint files: skip the interpreter's teardown of
     # JAX/Keras (a second or two that the driver would wait for).
     connection.close()

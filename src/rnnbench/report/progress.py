@@ -39,6 +39,10 @@ def _result_text(result: RunResult) -> str:
     )
 
 
+def _retry_text(attempt: int) -> str:
+    return f"training it again (attempt {attempt}) from its last checkpoint"
+
+
 class _Counter:
     """Numbers the runs as they start and estimates the time left from the runs finished so far."""
 
@@ -104,6 +108,9 @@ class PlainProgress:
 
     def run_failed(self, spec: RunSpec, reason: str) -> None:
         self._say(f"{self.counter.tag(spec)} {_run_name(spec)} failed: {reason}{self.counter.end()}")
+
+    def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None:
+        self._say(f"{self.counter.tag(spec)} {_run_name(spec)}: {reason}; {_retry_text(attempt)}")
 
 
 @dataclass
@@ -178,6 +185,12 @@ class RichProgress:
 
     def run_failed(self, spec: RunSpec, reason: str) -> None:
         self._finish(spec, f"failed: {reason}")
+
+    def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None:
+        if spec.key() in self.tasks:
+            self.progress.remove_task(self.tasks.pop(spec.key()).task)
+        self.console.print(f"{self.counter.tag(spec)} {_run_name(spec)}: {reason}; {_retry_text(attempt)}",
+                           highlight=False)  # fmt: skip
 
 
 def make_progress(total_runs: int, console: Console) -> PlainProgress | RichProgress:
