@@ -173,7 +173,8 @@ class Execution:
                            gpus_per_run=flags["gpus_per_run"], max_retries=flags["max_retries"])  # fmt: skip
         if ray_flags and flags["executor"] != "ray":
             names = ", ".join("--" + name.replace("_", "-") for name in ray_flags)
-            raise RnnbenchError(f"{names} only apply to --executor ray; add it or leave them out")
+            verb, pronoun = ("is", "it") if len(ray_flags) == 1 else ("are", "them")
+            raise RnnbenchError(f"{names} {verb} for --executor ray only; add --executor ray or leave {pronoun} out")
         return cls(
             store=flags["store"],
             executor=flags["executor"],
@@ -199,9 +200,11 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     workers = _jobs(execution.jobs)
     check_names(spec)
     if execution.executor == "ray":
-        from rnnbench.executors.ray_cluster import import_ray
+        from rnnbench.executors.ray_cluster import check_reachable, import_ray
 
-        import_ray()  # a missing extra is said before any data set is loaded
+        import_ray()  # a missing extra or a wrong address is said before any data set is loaded or store opened
+        if execution.cluster.address not in (None, "auto"):
+            check_reachable(execution.cluster.address)
     console = make_console()
     run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
                             executor=execution.executor, source=execution.source,

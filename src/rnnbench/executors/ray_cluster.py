@@ -81,7 +81,9 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
         return
     if options.address not in (None, "auto"):
         check_reachable(options.address)
-    settings: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+    # Ray's own warnings would interleave with the progress lines; what they warn of that matters here (a run no node
+    # can hold, a lost node) rnnbench says itself.
+    settings: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
     if options.address is None:
         settings.update(num_cpus=max(jobs * math.ceil(options.cpus_per_run), 1), include_dashboard=False)
     try:
@@ -90,9 +92,25 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
         where = f"at {options.address}" if options.address != "auto" else "on this machine (--address auto)"
         raise RnnbenchError(f"could not connect to a Ray cluster {where}: {str(error).splitlines()[0]}") from None
     try:
+        check_resources(ray, options)
         yield
     finally:
         ray.shutdown()
+
+
+def check_resources(ray: ModuleType, options: ClusterOptions) -> None:
+    """Refuse runs that no node can hold: Ray would wait for such a node forever."""
+    nodes = [node["Resources"] for node in ray.nodes() if node["Alive"]]
+    if any(
+        resources.get("CPU", 0) >= options.cpus_per_run and resources.get("GPU", 0) >= options.gpus_per_run
+        for resources in nodes
+    ):
+        return
+    have = "; ".join(f"{resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs" for resources in nodes)
+    raise RnnbenchError(
+        f"no node of the Ray cluster can hold a run of {options.cpus_per_run:g} CPUs and {options.gpus_per_run:g} "
+        f"GPUs (its nodes have {have}); lower --cpus-per-run or --gpus-per-run, or add such a node"
+    )
 
 
 @dataclass(frozen=True)
