@@ -17,6 +17,7 @@ import queue
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -46,6 +47,11 @@ RAY_EXTRA = "rnnbench[ray]"
 CONNECT_TIMEOUT = 5.0
 # How often the driver looks up from waiting (Ctrl-C is seen within this).
 WAIT_INTERVAL = 0.5
+# Epochs on small data take milliseconds; shipping every one's checkpoint (100-300 kB through the object store) would
+# cost a quarter of the training time on a busy machine. A lost run loses at most this much work.
+CHECKPOINT_INTERVAL = 1.0
+# Each event is an object in Ray's object store: progress within an epoch is sent less often than over a local pipe.
+RAY_BATCH_EVENT_INTERVAL = 1.0
 
 
 def import_ray() -> ModuleType:
@@ -87,9 +93,12 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
     if options.address is None:
         settings.update(num_cpus=max(jobs * math.ceil(options.cpus_per_run), 1), include_dashboard=False)
     try:
-        ray.init(address=options.address, **settings)
+        # "local": a new instance even where RAY_ADDRESS names a cluster (--address says which cluster to join).
+        ray.init(address=options.address or "local", **settings)
     except (ConnectionError, RuntimeError, ValueError) as error:
-        where = f"at {options.address}" if options.address != "auto" else "on this machine (--address auto)"
+        where = {None: "started here", "auto": "on this machine (--address auto)"}.get(
+            options.address, f"at {options.address}"
+        )
         raise RnnbenchError(f"could not connect to a Ray cluster {where}: {str(error).splitlines()[0]}") from None
     try:
         check_resources(ray, options)
@@ -127,14 +136,19 @@ class _Task:
 
 
 class _CheckpointForwarder(EventForwarder):
-    """Sends each end-of-epoch checkpoint's bytes just before the epoch's metrics, as a local worker writes it."""
+    """Sends the end-of-epoch checkpoint's bytes just before the epoch's metrics: the first epoch's, then at most one
+    every CHECKPOINT_INTERVAL seconds."""
 
     def __init__(self, send: Any, checkpoint: Path | None) -> None:
-        super().__init__(send)
+        super().__init__(send, RAY_BATCH_EVENT_INTERVAL)
         self.checkpoint = checkpoint
+        self.last_sent: float | None = None
 
     def epoch_ended(self, spec: RunSpec, metrics: Any) -> None:
-        if self.checkpoint is not None and self.checkpoint.is_file():
+        now = time.monotonic()
+        due = self.last_sent is None or now - self.last_sent >= CHECKPOINT_INTERVAL
+        if due and self.checkpoint is not None and self.checkpoint.is_file():
+            self.last_sent = now
             self.send(("checkpoint", spec, self.checkpoint.read_bytes()))
         super().epoch_ended(spec, metrics)
 
@@ -213,6 +227,8 @@ class _Driver:
         try:
             while live:
                 ready, _ = self.ray.wait(list(live), num_returns=1, timeout=WAIT_INTERVAL)
+                if ready:  # and every other run with an event waiting
+                    ready, _ = self.ray.wait(list(live), num_returns=len(live), timeout=0)
                 for generator in ready:
                     attempt = live.pop(generator)
                     following = self.step(generator, attempt)

@@ -32,11 +32,12 @@ Event = tuple[Any, ...]
 
 
 class EventForwarder:
-    """Sends a run's training events to the driver as ``(kind, *arguments)``; batch events at most every
-    BATCH_EVENT_INTERVAL s."""
+    """Sends a run's training events to the driver as ``(kind, *arguments)``; batch events (progress within an epoch)
+    at most every ``batch_interval`` seconds."""
 
-    def __init__(self, send: Callable[[Event], None]) -> None:
+    def __init__(self, send: Callable[[Event], None], batch_interval: float = BATCH_EVENT_INTERVAL) -> None:
         self.send = send
+        self.batch_interval = batch_interval
         self.last_batch_event = 0.0
 
     def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
@@ -47,7 +48,7 @@ class EventForwarder:
 
     def batch_ended(self, spec: RunSpec, batch: int) -> None:
         now = time.monotonic()
-        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
+        if now - self.last_batch_event >= self.batch_interval:
             self.last_batch_event = now
             self.send(("batch_ended", spec, batch))
 
