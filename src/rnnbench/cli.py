@@ -202,9 +202,10 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     if execution.executor == "ray":
         from rnnbench.executors.ray_cluster import check_reachable, import_ray
 
-        import_ray()  # a missing extra or a wrong address is said before any data set is loaded or store opened
+        # A missing extra or a wrong address is said before any data set is loaded or store opened.
         if execution.cluster.address not in (None, "auto"):
             check_reachable(execution.cluster.address)
+        import_ray()
     console = make_console()
     run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
                             executor=execution.executor, source=execution.source,

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import queue
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -94,17 +96,36 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
         settings.update(num_cpus=max(jobs * math.ceil(options.cpus_per_run), 1), include_dashboard=False)
     try:
         # "local": a new instance even where RAY_ADDRESS names a cluster (--address says which cluster to join).
-        ray.init(address=options.address or "local", **settings)
+        with _stderr_silenced():
+            ray.init(address=options.address or "local", **settings)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = {None: "started here", "auto": "on this machine (--address auto)"}.get(
             options.address, f"at {options.address}"
         )
-        raise RnnbenchError(f"could not connect to a Ray cluster {where}: {str(error).splitlines()[0]}") from None
+        hint = ""
+        if options.address not in (None, "auto") and os.environ.get("RAY_AUTH_MODE") != "token":
+            hint = ("; if the cluster requires its token (clusters started by 'ray start' do), set RAY_AUTH_MODE=token "
+                    "and RAY_AUTH_TOKEN to what 'ray get-auth-token' prints on the head")  # fmt: skip
+        raise RnnbenchError(f"could not connect to a Ray cluster {where}: {str(error).splitlines()[0]}{hint}") from None
     try:
         check_resources(ray, options)
         yield
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Ray's core writes each failed attempt to join a cluster to the process's stderr; rnnbench says it in one line."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def check_resources(ray: ModuleType, options: ClusterOptions) -> None:
