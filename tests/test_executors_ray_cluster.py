@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import rnnbench
 from rnnbench.config import ClusterOptions, DataSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.data.prepare import prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.executors import ExecutionContext
-from rnnbench.executors.ray_cluster import RayExecutor
+from rnnbench.executors.ray_cluster import RayExecutor, _Task, train_events
 
 # Ray binds every process to the machine's network address unless told, before it is imported, that it runs on one
 # machine: keep the clusters, and the command lines that join them, on 127.0.0.1.
@@ -147,12 +148,22 @@ def test_a_run_whose_node_is_lost_resumes_elsewhere_from_its_checkpoint(tmp_path
     assert "its node was lost; training it again (attempt 2) from its last checkpoint" in stdout
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
-def test_an_interrupted_driver_loses_nothing_and_a_rerun_finishes(cluster, tmp_path, uninterrupted, stop):
-    store = tmp_path / "ray.db"
-    arguments = _on_ray(cluster, *LONG, "--store", str(store))
-    driver = subprocess.Popen(_command("compare", *arguments), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
+def _executor_flags(cluster, name: str) -> list[str]:
+    return (
+        ["--executor", "ray", "--address", cluster.address] if name == "ray" else ["--executor", "local", "--jobs", "2"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "stop", "rerun"),
+    [("ray", signal.SIGINT, "ray"), ("ray", signal.SIGKILL, "local"), ("local", signal.SIGKILL, "ray")],
+    ids=["ray-sigint-ray", "ray-sigkill-local", "local-sigkill-ray"],
+)
+def test_an_interrupted_driver_loses_nothing_and_a_rerun_finishes(cluster, tmp_path, uninterrupted, first, stop, rerun):
+    store = tmp_path / "runs.db"
+    common = [*LONG, "--store", str(store), "--no-report", "--quiet"]
+    driver = subprocess.Popen(_command("compare", *common, *_executor_flags(cluster, first)), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
     _wait_until(lambda: sum(_epochs_recorded(store).values()) >= 4, driver)
     driver.send_signal(stop)
     _, stderr = driver.communicate(timeout=60)
@@ -161,11 +172,20 @@ def test_an_interrupted_driver_loses_nothing_and_a_rerun_finishes(cluster, tmp_p
         assert "interrupted" in stderr and "Traceback" not in stderr
     else:
         assert driver.returncode == -signal.SIGKILL
-    assert len(list((tmp_path / "ray.db-checkpoints").glob("*.npz"))) >= 1  # the rerun has something to resume from
-    rerun = _rnnbench("compare", *arguments)
-    assert rerun.returncode == 0, rerun.stderr
+    assert len(list((tmp_path / "runs.db-checkpoints").glob("*.npz"))) >= 1  # the rerun has something to resume from
+    finished = _rnnbench("compare", *common, *_executor_flags(cluster, rerun))
+    assert finished.returncode == 0, finished.stderr
     assert _contents(store) == uninterrupted
     assert any(resumed for _, resumed in _retries(store).values())
+
+
+def test_a_node_with_another_rnnbench_fails_its_runs_saying_so():
+    spec = RunSpec(DataSpec("digits"), ModelSpec("simplernn", 8), TrainSpec(epochs=1))
+    task = _Task(spec, None, False, DataSource(Path("unused")), "driver-host", "0.0.1")
+    [(kind, failed, reason)] = list(train_events(task, None))
+    assert (kind, failed) == ("run_failed", spec)
+    assert reason.endswith(f"has rnnbench {rnnbench.__version__} and the driver 0.0.1; install the same version on "
+                           "every node")  # fmt: skip
 
 
 def test_data_given_by_path_travels_to_the_workers_once(cluster, tmp_path, mnist_shaped_npz):
