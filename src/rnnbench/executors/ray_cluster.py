@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -95,8 +95,9 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
     if options.address is None:
         settings.update(num_cpus=max(jobs * math.ceil(options.cpus_per_run), 1), include_dashboard=False)
     try:
-        # "local": a new instance even where RAY_ADDRESS names a cluster (--address says which cluster to join).
-        with _stderr_silenced():
+        # "local": a new instance even where RAY_ADDRESS names a cluster (--address says which cluster to join). A
+        # new instance's processes inherit stderr, so only joining one is silenced.
+        with _stderr_silenced() if options.address is not None else nullcontext():
             ray.init(address=options.address or "local", **settings)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = {None: "started here", "auto": "on this machine (--address auto)"}.get(
