@@ -260,3 +260,11 @@ def test_runs_no_node_can_hold_are_refused_not_left_waiting(cluster):
         "rnnbench: error: no node of the Ray cluster can hold a run of 1 CPUs and 1 GPUs (its nodes have 1 CPUs and "
         "0 GPUs; 1 CPUs and 0 GPUs); lower --cpus-per-run or --gpus-per-run, or add such a node"
     )
+
+
+def test_without_an_address_a_ray_instance_is_started_for_the_command(tmp_path):
+    process = _rnnbench("compare", *SMALL, "--executor", "ray", "--jobs", "2", "--store", "own.db", "--no-report")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""  # nothing of Ray's own logging reaches the user
+    found = _contents(tmp_path / "own.db")
+    assert len(found) == 4 and all(status == "finished" for (status, *_), _ in found.values())
