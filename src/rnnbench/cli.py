@@ -189,6 +189,18 @@ class Execution:
         )
 
 
+def _check_outputs(spec: ExperimentSpec, execution: Execution) -> None:
+    """Every path the command will write can be written and replaces nothing to keep: said before any training."""
+    from rnnbench.output_paths import check_output_file, check_output_folder, check_writable_folder, store_files
+
+    check_writable_folder(execution.store.parent, "--store", execution.store)
+    kept = [*store_files(execution.store), *(Path(data.name) for data in spec.data if Path(data.name).exists())]
+    if execution.json_path is not None:
+        check_output_file(execution.json_path, "--json", kept)
+    if execution.report:
+        check_output_folder(execution.out, "--out", kept)
+
+
 def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     """Run the experiment with a progress display, print its tables and verdicts, then write its report."""
     from rnnbench.experiment import check_names, run_experiment
@@ -199,6 +211,7 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
 
     workers = _jobs(execution.jobs)
     check_names(spec)
+    _check_outputs(spec, execution)
     if execution.executor == "ray":
         from rnnbench.executors.ray_cluster import check_reachable, import_ray
 

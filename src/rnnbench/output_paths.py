@@ -1,0 +1,66 @@
+"""Where a command may write: checked before any work, so that no output replaces something to keep.
+
+A summary or report must never replace a results store, a checkpoint or an input data file, and a path that cannot
+be written is said at once, not after an hour of training.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from rnnbench.errors import RnnbenchError
+
+# The first bytes of files rnnbench must not overwrite with a summary: SQLite databases (results stores) and zip
+# archives (.npz data sets and checkpoints, .keras models).
+KEPT_HEADERS = {b"SQLite format 3\x00": "an SQLite database (a results store?)", b"PK\x03\x04": "a zip archive"}
+
+
+def store_files(store: Path) -> tuple[Path, ...]:
+    """The store and what lives beside it: SQLite's journal files, the lock and the checkpoint folder."""
+    return (store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}.lock"), Path(f"{store}-checkpoints"))
+
+
+def check_output_file(path: Path, option: str, kept: Iterable[Path]) -> None:
+    """``path`` (given as ``option``) may be written: it is none of ``kept`` nor inside one, not a file of a kind
+    rnnbench keeps, and its folder exists or can be made."""
+    _check_not_kept(path, option, kept)
+    if path.is_dir():
+        raise RnnbenchError(f"{option} {path} is a folder; give a file name")
+    if path.is_file():
+        with path.open("rb") as file:
+            start = file.read(16)
+        for header, kind in KEPT_HEADERS.items():
+            if start.startswith(header):
+                raise RnnbenchError(f"{option} {path} is {kind}, which it would replace; give another file name")
+    check_writable_folder(path.parent, option, path)
+
+
+def check_output_folder(path: Path, option: str, kept: Iterable[Path]) -> None:
+    """``path`` (given as ``option``) may be made a folder of outputs."""
+    _check_not_kept(path, option, kept)
+    if path.exists() and not path.is_dir():
+        raise RnnbenchError(f"{option} {path} is a file, not a folder; give a folder")
+    check_writable_folder(path, option, path)
+
+
+def check_writable_folder(folder: Path, option: str, given: Path) -> None:
+    """``folder`` exists and can be written, or can be made: its nearest existing parent is a writable folder."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise RnnbenchError(f"{option} {given}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RnnbenchError(f"{option} {given}: the folder {existing} is not writable; give a path in a writable one")
+
+
+def _check_not_kept(path: Path, option: str, kept: Iterable[Path]) -> None:
+    target = path.resolve()
+    for keep in kept:
+        resolved = keep.resolve()
+        if target == resolved:
+            raise RnnbenchError(f"{option} {path} would replace {keep}, which rnnbench keeps; give another path")
+        if resolved in target.parents:
+            raise RnnbenchError(f"{option} {path} is inside {keep}, which rnnbench keeps; give another path")
