@@ -18,7 +18,8 @@ NOMINAL_FEATURES = 32
 
 
 class ExecutionObserver(TrainingObserver, Protocol):
-    """Training events plus the one only an executor can see: a run that failed outside training's control."""
+    """Training events plus those only an executor can see: a run that failed outside training's control, and a run
+    that trains again because its worker or node was lost."""
 
     def run_failed(self, spec: RunSpec, reason: str) -> None: ...
 
