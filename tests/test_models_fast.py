@@ -132,3 +132,18 @@ def test_dropout_in_the_cell_only_matters_in_training():
     layer = fast_layer_classes()["lstm"](4, dropout=0.2)
     assert fast_path_reason(layer, training=True) == "dropout inside the cell"
     assert fast_path_reason(layer, training=False) is None
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+@pytest.mark.parametrize("dtype", ["int32", "uint8"])
+def test_integer_inputs_give_the_stock_layers_outputs(name, dtype):
+    # As in Keras' own Bidirectional test, integer arrays go straight into the layer; the stock layers promote them.
+    x = np.arange(BATCH * STEPS * FEATURES).reshape(BATCH, STEPS, FEATURES).astype(dtype) % 7
+    outputs = []
+    for classes in (STOCK, fast_layer_classes()):
+        keras.utils.set_random_seed(0)
+        layer = keras.layers.Bidirectional(classes[name](6, return_sequences=True))
+        outputs.append(keras.ops.convert_to_numpy(layer(x)))
+    stock, fast = outputs
+    assert fast.dtype == np.float32
+    np.testing.assert_allclose(fast, stock, rtol=1e-5, atol=1e-6)

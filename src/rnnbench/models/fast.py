@@ -52,6 +52,16 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
     return None if status.available else status.reason
 
 
+def _floats(layer: Any, sequences: Any) -> Any:
+    """Integer inputs (uint8 pixels, int32 arrays) as the layer's compute dtype: Keras' own layers promote them in their
+    matrix products, while the compiled kernels read float32 buffers only."""
+    import keras
+
+    if keras.backend.standardize_dtype(sequences.dtype) == layer.compute_dtype:
+        return sequences
+    return keras.ops.cast(sequences, layer.compute_dtype)
+
+
 def _outputs(layer: Any, hseq: Any, last: Any) -> Any:
     """What Keras' RNN.call expects as `outputs`: the whole sequence, or only the last step."""
     return hseq if layer.return_sequences else last[:, None]
@@ -75,7 +85,11 @@ def _define() -> tuple[Any, ...]:
 
             cell = self.cell
             hseq, last = jax_ops.rnn_sequence(
-                sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, initial_state[0]
+                _floats(self, sequences),
+                cell.kernel.value,
+                cell.bias.value,
+                cell.recurrent_kernel.value,
+                initial_state[0],
             )
             return last, _outputs(self, hseq, last), [last]
 
@@ -87,7 +101,11 @@ def _define() -> tuple[Any, ...]:
 
             cell = self.cell
             hseq, last, c_last = jax_ops.lstm_sequence(
-                sequences, cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, *initial_state
+                _floats(self, sequences),
+                cell.kernel.value,
+                cell.bias.value,
+                cell.recurrent_kernel.value,
+                *initial_state,
             )
             return last, _outputs(self, hseq, last), [last, c_last]
 
@@ -101,7 +119,7 @@ def _define() -> tuple[Any, ...]:
             cell = self.cell
             bias = cell.bias.value  # [2, 3H]: input bias, recurrent bias
             hseq, last = jax_ops.gru_sequence(
-                sequences, cell.kernel.value, bias[0], cell.recurrent_kernel.value, bias[1], state
+                _floats(self, sequences), cell.kernel.value, bias[0], cell.recurrent_kernel.value, bias[1], state
             )
             return last, _outputs(self, hseq, last), [last]
 
