@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ARGS ?= --dataset digits --epochs 30 --seeds 3
-# The test environment gets all three Keras backends and Ray, so that no test is skipped (CI relies on it);
+# The test environment gets all three Keras backends, Ray and the export tools, so that no test is skipped (CI relies on it);
 # TEST_EXTRAS=test keeps it to JAX without Ray. torch is pinned and installed first: with Python 3.11 on our machines pip takes
 # the CPU build of torch 2.13.0 kept on their disk, while a plain 'torch' (or a Python without such a file) fetches
 # PyPI's build, several GB with CUDA on Linux x86_64. Elsewhere pass TORCH='torch==2.13.0 --index-url URL' with
 # PyTorch's CPU-only index, or another version that your Python has.
-TEST_EXTRAS ?= test,tensorflow,torch,ray
+TEST_EXTRAS ?= test,tensorflow,torch,ray,export
 TORCH ?= torch==2.13.0
 
 .PHONY: install install-test demo test lint format typecheck check clean

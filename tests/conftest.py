@@ -88,3 +88,20 @@ def tiny_sweep(tmp_path_factory) -> SweepOutput:
     )  # fmt: skip
     assert process.returncode == 0, process.stderr
     return SweepOutput(store, report, process.stdout, process.stderr)
+
+
+@pytest.fixture(scope="session")
+def kept_model(tmp_path_factory) -> tuple[Path, Path]:
+    """(store, model file) of a small GRU trained on digits (4 epochs, tuned preset) and kept with save_models="all"."""
+    from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec
+    from rnnbench.experiment import run_experiment
+    from rnnbench.store import Store
+
+    folder = tmp_path_factory.mktemp("kept")
+    spec = ExperimentSpec(models=("gru",), units=(16,), seeds=(0,), data=(DataSpec("digits"),),
+                          train=(TrainSpec(epochs=4, preset="tuned"),))  # fmt: skip
+    store = folder / "rnnbench.db"
+    run_experiment(spec, store, save_models="all")
+    with Store.read(store) as opened:
+        (path,) = opened.models().values()
+    return store, path

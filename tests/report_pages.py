@@ -66,8 +66,8 @@ def store_numbers(store: Path) -> dict[str, dict[str, Any]]:
     connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
         runs = connection.execute(
-            "SELECT r.run_key, r.spec, s.params, s.test_accuracy, s.best_epoch FROM runs r JOIN results s "
-            "USING (run_key) WHERE r.status = 'finished'"
+            "SELECT r.run_key, r.spec, s.params, s.test_accuracy, s.best_epoch, s.latency_ms, s.images_per_second "
+            "FROM runs r JOIN results s USING (run_key) WHERE r.status = 'finished'"
         ).fetchall()
         (description,) = connection.execute("SELECT description FROM datasets").fetchone()
         epochs = connection.execute("SELECT run_key, seconds FROM epochs").fetchall()
@@ -75,8 +75,11 @@ def store_numbers(store: Path) -> dict[str, dict[str, Any]]:
         connection.close()
     train = json.loads(description)["train"]
     numbers: dict[str, dict[str, Any]] = {}
-    for key, spec, params, accuracy, best_epoch in runs:
-        model = numbers.setdefault(json.loads(spec)["model"]["name"], {"accuracies": [], "epochs": [], "times": []})
+    for key, spec, params, accuracy, best_epoch, latency, throughput in runs:
+        lists: dict[str, Any] = {name: [] for name in ("accuracies", "epochs", "times", "latencies", "throughputs")}
+        model = numbers.setdefault(json.loads(spec)["model"]["name"], lists)
+        model["latencies"].append(latency)
+        model["throughputs"].append(throughput)
         model.update(params=params)
         model["accuracies"].append(accuracy)
         model["epochs"].append(best_epoch)
@@ -87,4 +90,6 @@ def store_numbers(store: Path) -> dict[str, dict[str, Any]]:
         model["half_width"] = t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
         model["seconds_per_epoch"] = statistics.median(model["times"])
         model["samples_per_second"] = train / model["seconds_per_epoch"]
+        model["latency_ms"] = statistics.median(model["latencies"])
+        model["images_per_second"] = statistics.median(model["throughputs"])
     return numbers

@@ -57,7 +57,7 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
     assert summary["rnnbench_version"] == "0.1.0"
     assert summary["dataset"] == {
         "name": "digits", "view": "rows", "steps": 8, "features": 8, "classes": 10,
-        "train": 270, "val": 30, "test": 100, "image_shape": [8, 8, 1],
+        "train": 270, "val": 30, "test": 100, "image_shape": [8, 8, 1], "class_names": list("0123456789"),
     }  # fmt: skip
     protocol = summary["protocol"]
     assert {k: protocol[k] for k in ("preset", "optimizer", "learning_rate", "batch_size", "epochs")} == {
@@ -73,8 +73,9 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
         assert run["status"] == "finished" and run["units"] == 8
         assert set(run) >= {
             "params", "trainable_params", "best_epoch", "best_val_accuracy", "test_accuracy",
-            "test_accuracy_at_best", "train_seconds",
+            "test_accuracy_at_best", "train_seconds", "latency_ms", "images_per_second",
         }  # fmt: skip
+        assert run["latency_ms"] > 0 and run["images_per_second"] > 0
         assert [epoch["epoch"] for epoch in run["epochs"]] == [1, 2]
         assert set(run["epochs"][0]) == {
             "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_accuracy",
@@ -87,6 +88,8 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
         assert low <= model["test_accuracy_mean"] <= high
         accuracies = [run["test_accuracy"] for run in runs if run["model"] == model["model"]]
         assert model["test_accuracy_mean"] == pytest.approx(sum(accuracies) / 2)
+        latencies = sorted(run["latency_ms"] for run in runs if run["model"] == model["model"])
+        assert model["latency_ms"] == pytest.approx(sum(latencies) / 2)  # the median of two
 
 
 def test_the_table_is_printed(capsys):

@@ -30,6 +30,7 @@ def test_prepare_splits_validation_from_training_data_only():
         "val": 144,
         "test": 359,
         "image_shape": [8, 8, 1],
+        "class_names": list("0123456789"),
     }
     digits = load_dataset("digits")
     # no validation image is a test image: validation comes from the training pool

@@ -33,6 +33,8 @@ def test_the_comparison_table_shows_the_stores_numbers(page, tiny_sweep):
         assert row["test acc %"] == f"{100 * numbers['mean']:.2f} ± {100 * numbers['half_width']:.2f}"
         assert row["s/epoch"] == f"{numbers['seconds_per_epoch']:.3g}"
         assert row["samples/s"] == f"{numbers['samples_per_second']:,.0f}"
+        assert row["latency ms"] == f"{numbers['latency_ms']:.3g}"
+        assert row["images/s"] == f"{numbers['images_per_second']:,.0f}"
         epochs = sorted(numbers["epochs"])
         assert row["best epoch"] in (str(epochs[0]), f"{(epochs[0] + epochs[1]) / 2:g} [{epochs[0]}-{epochs[1]}]")
 

@@ -28,7 +28,7 @@ def test_the_terminal_and_the_report_show_the_same_numbers(tmp_path, capsys):
     terminal = _terminal_rows(capsys.readouterr().out)
     assert main(["report", "--store", str(store), "--format", "md", "--out", str(later)]) == 0
     header = "| model | runs | units | params | best val acc % | best epoch | test acc % | test acc % at best | " \
-             "s/epoch | samples/s |"  # fmt: skip
+             "s/epoch | samples/s | latency ms | images/s |"  # fmt: skip
     report = _markdown_rows((later / "report.md").read_text(), header)
     assert [row[0] for row in terminal] == ["simplernn", "gru"]
     assert terminal == report

@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from rnnbench.errors import RnnbenchError
@@ -150,11 +151,18 @@ def import_keras_without_extras() -> None:
     """
     if "keras" in sys.modules:
         return
-    hidden = [name for name in ("sklearn", "matplotlib") if name not in sys.modules]
+    with modules_hidden("sklearn", "matplotlib"):
+        import keras  # noqa: F401
+
+
+@contextlib.contextmanager
+def modules_hidden(*names: str) -> Iterator[None]:
+    """Inside, ``import NAME`` raises ImportError for each of ``names`` not imported yet; importable again after."""
+    hidden = [name for name in names if name not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]  # None makes `import name` raise ImportError
     try:
-        import keras  # noqa: F401
+        yield
     finally:
         for name in hidden:
             if sys.modules.get(name, False) is None:

@@ -60,10 +60,17 @@ def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
+        os.chmod(name, 0o666 & ~_umask())  # as open() would have made it; mkstemp's files are private
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_checkpoint(path: Path) -> Checkpoint | None:

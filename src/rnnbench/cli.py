@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 # The executors' names, without importing them (and training with them) just to print --help.
 EXECUTOR_NAMES = ("inline", "local", "ray")
+SAVE_MODELS = ("best", "all", "none")
+EXPORT_FORMATS = ("onnx", "tf_saved_model")
 
 POSITIVE = click.IntRange(min=1)
 
@@ -135,6 +137,10 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
                          help=f"With --executor ray: how often a run whose worker or node is lost trains again, "
                               f"from its last checkpoint [default: {_default(ClusterOptions(), 'max_retries')}]."),
             click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
+            click.option("--save-models", type=click.Choice(SAVE_MODELS), default="best", show_default=True,
+                         help="Keep trained models as .keras files in STORE-models/: best (the best run of each "
+                              "model, chosen on validation accuracy), all, or none. 'rnnbench models saved' lists "
+                              "them; 'rnnbench predict' uses them."),
             click.option("--backend", type=click.Choice(BACKENDS), default=None,
                          help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
                               "pip install 'rnnbench[tensorflow]' or 'rnnbench[torch]'."),
@@ -165,6 +171,7 @@ class Execution:
     quiet: bool
     source: DataSource
     cluster: ClusterOptions
+    save_models: str
 
     @classmethod
     def from_flags(cls, offline: bool, flags: dict[str, Any]) -> Execution:
@@ -186,6 +193,7 @@ class Execution:
             quiet=flags["quiet"],
             source=_source(offline),
             cluster=ClusterOptions(**ray_flags),
+            save_models=flags["save_models"],
         )
 
 
@@ -222,7 +230,7 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     console = make_console()
     run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
                             executor=execution.executor, source=execution.source,
-                            cluster=execution.cluster)  # fmt: skip
+                            cluster=execution.cluster, save_models=execution.save_models)  # fmt: skip
     if execution.quiet:
         result = run()
     else:
@@ -546,9 +554,66 @@ def datasets_show(
     click.echo(f"wrote {out}")
 
 
+def _store_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STORE,
+                        show_default=True, help=help_text)  # fmt: skip
+
+
+def _load_kept_model(model: str, store: Path) -> tuple[Path, Any, Any]:
+    """(file, Keras model, card) of a model file or of a run key's kept model, loaded on JAX."""
+    from rnnbench.backend import select_backend
+    from rnnbench.serving.model_file import find_model_file, load_saved_model
+
+    path = find_model_file(model, store)
+    select_backend(DEFAULT_BACKEND)  # a .keras file loads on any backend; JAX is always installed
+    loaded, card = load_saved_model(path)
+    return path, loaded, card
+
+
+@cli.command()
+@click.argument("model")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--top", type=POSITIVE, default=3, show_default=True, help="How many classes to show per image.")
+@click.option("--json", "as_json", is_flag=True, help="Print the predictions as JSON on stdout.")
+@_store_option("The store whose kept models a RUN_KEY names.")
+def predict(model: str, images: tuple[Path, ...], top: int, as_json: bool, store: Path) -> int:
+    """Classify image files (PNG, JPEG, BMP, GIF, ...; folders are walked) with a kept model.
+
+    MODEL is a .keras file saved with --save-models, or the run key of one ('rnnbench models saved'). Each image is
+    converted to the model's channels and size, scaled as in training, and inverted when its background is the
+    opposite of the training images'. A file that cannot be read is one line on stderr; the others are still
+    predicted, and the exit status is 2.
+    """
+    import json
+
+    from rnnbench.serving.predict import Prediction, predict_images
+
+    path, loaded, card = _load_kept_model(model, store)
+    predictions, unreadable = [], []
+    for item in predict_images(loaded, card, images, min(top, card.classes)):
+        if isinstance(item, Prediction):
+            predictions.append(item)
+            if not as_json:
+                classes = ", ".join(f"{name} {probability:.1%}" for _, name, probability in item.top)
+                note = " (inverted: its background is the opposite of the training images')" if item.inverted else ""
+                click.echo(f"{item.path}: {classes}{note}")
+        else:
+            unreadable.append(item)
+            click.echo(f"rnnbench: error: {item.path}: {item.reason}", err=True)
+    if as_json:
+        document = {
+            "model": str(path),
+            "run_key": card.run_key,
+            "predictions": [prediction.to_dict() for prediction in predictions],
+            "unreadable": [{"file": str(item.path), "reason": item.reason} for item in unreadable],
+        }
+        click.echo(json.dumps(document, indent=2))
+    return 2 if unreadable else 0
+
+
 @cli.group()
 def models() -> None:
-    """The registered recurrent models."""
+    """The registered recurrent models, and the trained models kept in a store."""
 
 
 @models.command("list")
@@ -626,6 +691,86 @@ def models_info(
         label = "  options:   " if index == 0 else "             "
         text = f"{option.name} = {format_value(option.default)} ({option.range_text()}): {option.help}"
         console.print(f"{label} {text}", highlight=False, soft_wrap=True)
+
+
+@models.command("saved")
+@_store_option("The results store whose kept models to list (never written).")
+def models_saved(store: Path) -> None:
+    """List the models kept with --save-models: run, data set, accuracies, inference cost and file."""
+    from rnnbench.serving.model_file import describe_model
+    from rnnbench.store import Store
+
+    with Store.read(store) as opened:
+        kept, runs = opened.models(), {run.run_key: run for run in opened.runs()}
+    if not kept:
+        click.echo(f"no models kept in {store}; compare or sweep with --save-models best or all")
+        return
+    table = Table("run key", "model", "data set", "seed", "val acc %", "test acc %", "ms/image", "file")
+    for key, path in kept.items():
+        run = runs[key]
+        result = run.result
+        table.add_row(
+            key,
+            describe_model(run.spec.model),
+            f"{run.spec.data.name} ({run.spec.data.view})",
+            str(run.spec.seed),
+            _percent(result.best_val_accuracy if result else None),
+            _percent(result.test_accuracy_at_best if result else None),
+            f"{result.latency_ms:.2f}" if result and result.latency_ms is not None else "-",
+            str(path) if path.is_file() else f"{path} (missing)",
+        )
+    make_console().print(table)
+
+
+def _percent(value: float | None) -> str:
+    return f"{100 * value:.2f}" if value is not None else "-"
+
+
+@models.command("export")
+@click.argument("model")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    default="onnx",
+    show_default=True,
+    help="onnx (needs pip install 'rnnbench[export]') or tf_saved_model (needs 'rnnbench[tensorflow]').",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write it (default: beside the model, MODEL.onnx or MODEL_saved_model/); never replaced.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run the export with ONNX Runtime (or TensorFlow) and compare with Keras' predictions (1e-4).",
+)
+@_store_option("The store whose kept models a RUN_KEY names.")  # fmt: skip
+def models_export(model: str, export_format: str, out: Path | None, check: bool, store: Path) -> int:
+    """Export a kept model (a .keras file or a run key) with Keras' own recurrence, to run without rnnbench."""
+    import time
+
+    from rnnbench.output_paths import check_writable_folder
+    from rnnbench.serving.export import check_export, check_exportable, default_destination, export_model
+
+    check_exportable(export_format)
+    path, loaded, card = _load_kept_model(model, store)
+    destination = out or default_destination(path, export_format)
+    check_writable_folder(destination.parent, "--out", destination)
+    started = time.perf_counter()
+    export_model(loaded, card, export_format, destination)
+    click.echo(f"exported {path} to {destination} ({export_format}, {time.perf_counter() - started:.1f} s)")
+    if not check:
+        return 0
+    result = check_export(loaded, card, export_format, destination)
+    verdict = "matches" if result.passed else "DOES NOT match"
+    same = "yes" if result.same_top1 else "no"
+    line = (f"check: {result.runtime} {verdict} Keras on {result.inputs} inputs (largest difference in "
+            f"probabilities {result.largest_difference:.1e}, same top class: {same})")  # fmt: skip
+    click.echo(line, err=not result.passed)
+    return 0 if result.passed else 1
 
 
 def _one_line_usage_error(error: click.UsageError) -> str:

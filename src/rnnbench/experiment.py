@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.backend import device_kind, select_backend
+from rnnbench.checkpoint import replace_atomically
 from rnnbench.config import DEFAULT_STORE, DataSpec, ExperimentSpec, ModelSpec, RunSpec
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
@@ -27,6 +28,12 @@ from rnnbench.panels import Panel, PanelSet, Selection, gather
 from rnnbench.results import EpochMetrics, RunResult
 from rnnbench.store import DONE, Store
 from rnnbench.version import __version__
+
+SAVE_MODELS = ("none", "best", "all")
+
+
+def model_file_name(spec: RunSpec) -> str:
+    return f"{spec.key()}.keras"
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class NullDisplay:
     def run_resumed(self, spec: RunSpec, epoch: int) -> None: ...
     def batch_ended(self, spec: RunSpec, batch: int) -> None: ...
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None: ...
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None: ...
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
     def run_failed(self, spec: RunSpec, reason: str) -> None: ...
     def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None: ...
@@ -87,10 +95,14 @@ class StoreRecorder:
         self.display = display
         self.environment: dict[str, str] = {}  # the last reported by a run: where runs train now
         self.retries: dict[str, int] = {}
+        self.models_saved: set[str] = set()  # run keys whose model file this call wrote
 
     def run_started(self, spec: RunSpec, epochs: int, batches_per_epoch: int, environment: dict[str, str]) -> None:
         self.environment = environment
         self.store.start_run(spec, environment, self.retries.get(spec.key(), 0))
+        # A model kept from an earlier training of this run no longer matches what the store will say of it.
+        if (stale := self.store.forget_model(spec.key())) is not None:
+            stale.unlink(missing_ok=True)
         self.display.run_started(spec, epochs, batches_per_epoch, environment)
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
@@ -103,6 +115,12 @@ class StoreRecorder:
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None:
         self.store.record_epoch(spec.key(), metrics)
         self.display.epoch_ended(spec, metrics)
+
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None:
+        path = self.store.models_dir / model_file_name(spec)
+        replace_atomically(path, lambda file: file.write(model_file))
+        self.store.save_model(spec.key(), path)
+        self.models_saved.add(spec.key())
 
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None:
         self.store.finish_run(result, confusion)
@@ -138,14 +156,19 @@ def run_experiment(
     executor: str | None = None,
     source: DataSource | None = None,
     cluster: ClusterOptions | None = None,
+    save_models: str = "none",
 ) -> ExperimentResult:
     """Train every run of ``spec`` that ``store_path`` does not hold yet (all of them with ``force``) and summarise.
 
     ``executor`` names where runs train (``inline``, ``local`` or ``ray``); by default in worker processes when
     ``jobs`` > 1 and there is more than one run, else in this process. ``source`` says where data sets are found
-    (default: the environment's cache); ``cluster`` the Ray cluster and each run's resources there.
+    (default: the environment's cache); ``cluster`` the Ray cluster and each run's resources there. ``save_models``:
+    which trained models to keep as files beside the store, ``none``, ``best`` (per model of each panel, chosen on
+    validation accuracy) or ``all``.
     """
     started = time.perf_counter()
+    if save_models not in SAVE_MODELS:
+        raise ValueError(f"save_models must be one of {SAVE_MODELS}, not {save_models!r}")
     check_names(spec)
     select_backend(spec.backend)
     source = source or DataSource.from_settings()
@@ -163,10 +186,12 @@ def run_experiment(
         recorder = StoreRecorder(store, display or NullDisplay())
         chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
         context = ExecutionContext(
-            jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions()
+            jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions(), save_models != "none"
         )
         make_executor(chosen, context).run(todo, recorder)
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
+        if save_models == "best":
+            _keep_best_models(store, records, recorder.models_saved)
     devices = records.environments("device")
     return ExperimentResult(
         spec=spec,
@@ -176,6 +201,19 @@ def run_experiment(
         trained=len(todo),
         reused=len(runs) - len(todo),
     )
+
+
+def _keep_best_models(store: Store, records: PanelSet, written: set[str]) -> None:
+    """Of the model files this call wrote, keep per model of each panel the one of its best run among those with a
+    file (chosen on validation accuracy, as the report's best run); files kept by earlier calls stay."""
+    kept = store.models()
+    for panel in records.panels:
+        for label in {panel.label(run.spec) for run in panel.runs if run.result is not None}:
+            best = panel.best_run(label, among=kept)
+            for run in panel.runs_of(label):
+                if run is not best and run.run_key in written:
+                    kept[run.run_key].unlink(missing_ok=True)
+                    store.forget_model(run.run_key)
 
 
 def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:

@@ -18,8 +18,9 @@ KEPT_HEADERS = {b"SQLite format 3\x00": "an SQLite database (a results store?)",
 
 
 def store_files(store: Path) -> tuple[Path, ...]:
-    """The store and what lives beside it: SQLite's journal files, the lock and the checkpoint folder."""
-    return (store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}.lock"), Path(f"{store}-checkpoints"))
+    """The store and what lives beside it: SQLite's journal files, the lock, the checkpoint and model folders."""
+    return (store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}.lock"), Path(f"{store}-checkpoints"),
+            Path(f"{store}-models"))  # fmt: skip
 
 
 def check_output_file(path: Path, option: str, kept: Iterable[Path]) -> None:

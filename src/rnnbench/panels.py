@@ -8,7 +8,7 @@ report format show what comes from here, and everything here comes from the stor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -119,9 +119,14 @@ class Panel:
         found = [run for run in self.runs if run.result is not None and self.label(run.spec) == label]
         return sorted(found, key=lambda run: run.spec.seed)
 
-    def best_run(self, label: str) -> StoredRun | None:
-        """A model's best finished run, chosen on validation accuracy (never on the test set); ties: lowest seed."""
-        finished = [run for run in self.runs_of(label) if run.result and run.result.status == FINISHED]
+    def best_run(self, label: str, among: Collection[str] | None = None) -> StoredRun | None:
+        """A model's best finished run, chosen on validation accuracy (never on the test set); ties: lowest seed.
+        ``among``: only runs with these keys."""
+        finished = [
+            run
+            for run in self.runs_of(label)
+            if run.result and run.result.status == FINISHED and (among is None or run.run_key in among)
+        ]
         if not finished:
             return None
         return max(finished, key=lambda run: (_validation_score(run.result), -run.spec.seed))

@@ -32,7 +32,8 @@ class RunResult:
 
     ``test_accuracy`` is measured with the weights of the last epoch, ``test_accuracy_at_best`` with the weights of
     ``best_epoch`` (the epoch of highest validation accuracy; the last epoch without validation). Both are None when
-    the run diverged.
+    the run diverged. ``latency_ms`` and ``images_per_second`` are what the finished model costs to serve (see
+    :mod:`rnnbench.inference_cost`); None when the run diverged or was stored before they were measured.
     """
 
     spec: RunSpec
@@ -45,6 +46,8 @@ class RunResult:
     test_accuracy_at_best: float | None
     train_seconds: float
     epochs: tuple[EpochMetrics, ...]
+    latency_ms: float | None = None
+    images_per_second: float | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -71,5 +74,7 @@ class RunResult:
             "test_accuracy_at_best": self.test_accuracy_at_best,
             "train_seconds": self.train_seconds,
             "seconds_per_epoch": self.seconds_per_epoch,
+            "latency_ms": self.latency_ms,
+            "images_per_second": self.images_per_second,
             "epochs": [dataclasses.asdict(epoch) for epoch in self.epochs],
         }

@@ -50,6 +50,9 @@ class ModelSummary:
     best_val_accuracy: Interval | None
     best_epochs: tuple[int, ...]
     seconds_per_epoch: float
+    # Serving cost of the finished runs (medians); None where no run has it measured.
+    latency_ms: float | None = None
+    images_per_second: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of the summary JSON's ``summary`` list."""
@@ -67,7 +70,14 @@ class ModelSummary:
             "best_val_accuracy_mean": self.best_val_accuracy.mean if self.best_val_accuracy else None,
             "best_epochs": list(self.best_epochs),
             "seconds_per_epoch": self.seconds_per_epoch,
+            "latency_ms": self.latency_ms,
+            "images_per_second": self.images_per_second,
         }
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
 
 
 def _interval_or_none(values: list[float | None]) -> Interval | None:
@@ -125,6 +135,8 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
                 best_val_accuracy=_interval_or_none([run.best_val_accuracy for run in finished]),
                 best_epochs=tuple(run.best_epoch for run in finished if run.best_epoch is not None),
                 seconds_per_epoch=statistics.median(run.seconds_per_epoch for run in runs),
+                latency_ms=_median_or_none([run.latency_ms for run in finished]),
+                images_per_second=_median_or_none([run.images_per_second for run in finished]),
             )
         )
     return summaries

@@ -63,6 +63,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # How often a run trained again after its worker or node was lost (--executor ray).
     "ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;",
+    # What a finished model costs to serve, and the model files kept (--save-models), by run.
+    """
+    ALTER TABLE results ADD COLUMN latency_ms REAL;
+    ALTER TABLE results ADD COLUMN images_per_second REAL;
+    CREATE TABLE models (run_key TEXT PRIMARY KEY, path TEXT NOT NULL, saved_at TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -157,6 +163,31 @@ class Store:
     def checkpoint_dir(self) -> Path:
         return Path(str(self.path) + "-checkpoints")
 
+    @property
+    def models_dir(self) -> Path:
+        """Where kept models are written (``--save-models``), one ``RUN_KEY.keras`` each."""
+        return Path(str(self.path) + "-models")
+
+    def save_model(self, run_key: str, path: Path) -> None:
+        """Record the model file of a run; kept relative to the store's folder, so a moved folder keeps its models."""
+        relative = path.relative_to(self.path.parent) if path.is_relative_to(self.path.parent) else path
+        with self.connection:
+            self.connection.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?)", (run_key, str(relative), _now()))
+
+    def forget_model(self, run_key: str) -> Path | None:
+        """Drop the record of a run's model file (it no longer matches the run); returns its path, if it had one."""
+        path = self.models().get(run_key)
+        with self.connection:
+            self.connection.execute("DELETE FROM models WHERE run_key = ?", (run_key,))
+        return path
+
+    def models(self) -> dict[str, Path]:
+        """The model file of each run that has one kept, by run key (none in a store written before models were)."""
+        if not self._has_table("models"):
+            return {}
+        rows = self.connection.execute("SELECT run_key, path FROM models ORDER BY rowid").fetchall()
+        return {key: self.path.parent / path for key, path in rows}
+
     def save_experiment(self, name: str, spec: dict[str, Any]) -> None:
         with self.connection:
             self.connection.execute(
@@ -234,7 +265,9 @@ class Store:
                 "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(key, *_epoch_row(e)) for e in result.epochs]
             )
             self.connection.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO results (run_key, params, trainable_params, best_epoch, best_val_accuracy, "
+                "test_accuracy, test_accuracy_at_best, train_seconds, confusion, latency_ms, images_per_second) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     result.params,
@@ -245,6 +278,8 @@ class Store:
                     result.test_accuracy_at_best,
                     result.train_seconds,
                     json.dumps(confusion) if confusion is not None else None,
+                    result.latency_ms,
+                    result.images_per_second,
                 ),
             )
             self.connection.execute(
@@ -264,7 +299,8 @@ class Store:
         key = spec.key()
         row = self.connection.execute(
             "SELECT r.status, s.params, s.trainable_params, s.best_epoch, s.best_val_accuracy, s.test_accuracy, "
-            "s.test_accuracy_at_best, s.train_seconds FROM runs r JOIN results s USING (run_key) WHERE run_key = ?",
+            "s.test_accuracy_at_best, s.train_seconds, s.latency_ms, s.images_per_second FROM runs r "
+            "JOIN results s USING (run_key) WHERE run_key = ?",
             (key,),
         ).fetchone()
         if row is None or row[0] not in DONE:
@@ -275,7 +311,7 @@ class Store:
             (key,),
         ).fetchall()
         return RunResult(spec, row[1], row[2], row[0], row[3], row[4], row[5], row[6], row[7],
-                         tuple(EpochMetrics(*epoch) for epoch in epochs))  # fmt: skip
+                         tuple(EpochMetrics(*epoch) for epoch in epochs), row[8], row[9])  # fmt: skip
 
     def failure(self, spec: RunSpec) -> str | None:
         row = self.connection.execute(
@@ -313,10 +349,14 @@ class Store:
         columns = ", ".join(
             f"r.{column}" if self._has_column("runs", column) else "NULL" for column in ENVIRONMENT_COLUMNS
         )
+        serving = ", ".join(
+            f"s.{column}" if self._has_column("results", column) else "NULL"
+            for column in ("latency_ms", "images_per_second")
+        )
         rows = self.connection.execute(
             f"SELECT r.run_key, r.spec, r.status, r.reason, {columns}, s.params, s.trainable_params, s.best_epoch, "
             "s.best_val_accuracy, s.test_accuracy, s.test_accuracy_at_best, s.train_seconds, s.confusion, "
-            "s.run_key IS NOT NULL FROM runs r LEFT JOIN results s USING (run_key) ORDER BY r.rowid"
+            f"{serving}, s.run_key IS NOT NULL FROM runs r LEFT JOIN results s USING (run_key) ORDER BY r.rowid"
         ).fetchall()
         test = "test_accuracy" if self._has_column("epochs", "test_accuracy") else "NULL"
         epochs: dict[str, list[EpochMetrics]] = {}
@@ -334,7 +374,7 @@ class Store:
             result = None
             if values[-1] and status in DONE:
                 result = RunResult(spec, values[0], values[1], status, values[2], values[3], values[4], values[5],
-                                   values[6], tuple(epochs.get(key, ())))  # fmt: skip
+                                   values[6], tuple(epochs.get(key, ())), values[8], values[9])  # fmt: skip
             confusion = json.loads(values[7]) if values[7] else None
             stored.append(StoredRun(key, spec, status, reason, environment, result, confusion))
         return stored

@@ -1,8 +1,9 @@
-"""One training run: build the model, fit it, keep the best epoch's weights, evaluate on the test set.
+"""One training run: build the model, fit it, keep the best epoch's weights, evaluate on the test set, time inference.
 
 The test set is touched only after training, to report; the best epoch is chosen on validation accuracy alone. With a
 checkpoint path, the run saves its state at the end of every epoch and, if a checkpoint is there when it starts,
-continues from it: the result is the same as that of a run that never stopped.
+continues from it: the result is the same as that of a run that never stopped. A finished model (with the best
+epoch's weights) is timed for serving and, when asked, sent to the observer as a model file.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
 from rnnbench.config import RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData
+from rnnbench.inference_cost import measure_inference
 from rnnbench.models.builder import build_model
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.serving.model_file import card_for_run, model_file_bytes
 
 
 class TrainingObserver(Protocol):
@@ -36,6 +39,9 @@ class TrainingObserver(Protocol):
     def batch_ended(self, spec: RunSpec, batch: int) -> None: ...
 
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None: ...
+
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None:
+        """The finished model as a ``.keras`` file with its card (only when the run was asked to keep it)."""
 
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
 
@@ -153,8 +159,10 @@ def train(
     data: SequenceData,
     observer: TrainingObserver | None = None,
     checkpoint_path: Path | None = None,
+    keep_model: bool = False,
 ) -> RunResult:
-    """Train ``spec`` on ``data`` and return its result. Keras must already run on ``spec.backend``."""
+    """Train ``spec`` on ``data`` and return its result. Keras must already run on ``spec.backend``. With
+    ``keep_model``, a run that did not diverge sends its model file to ``observer`` before its result."""
     model = _compiled_model(spec, data)
     batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     if observer is not None:
@@ -170,6 +178,8 @@ def train(
     _train_epochs(spec, data, model, compiled, recorder)
     train_seconds = recorder.earlier_seconds + time.perf_counter() - started
     evaluation = _evaluate(model, compiled, data, recorder)
+    # The model now holds the best epoch's weights: what is timed and kept is what the result reports.
+    cost = None if recorder.diverged else measure_inference(model, data.steps, data.features)
     result = RunResult(
         spec=spec,
         params=int(model.count_params()),
@@ -181,8 +191,12 @@ def train(
         test_accuracy_at_best=evaluation.test_accuracy_at_best,
         train_seconds=train_seconds,
         epochs=tuple(recorder.epochs),
+        latency_ms=cost.latency_ms if cost else None,
+        images_per_second=cost.images_per_second if cost else None,
     )
     if observer is not None:
+        if keep_model and not recorder.diverged:
+            observer.model_saved(spec, model_file_bytes(model, card_for_run(result, data)))
         observer.run_ended(result, evaluation.confusion)
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from rnnbench.data.cifar import read_cifar10, to_gray
@@ -89,12 +90,22 @@ def fetch_for(name: str, resource: Resource, source: DataSource) -> Path:
         raise RnnbenchError(f"{name} is unavailable: {error}; use --dataset digits (offline) or a local path") from None
 
 
-def _idx_dataset(name: str, resources: tuple[Resource, ...], source: DataSource) -> ImageDataset:
+DIGIT_NAMES = tuple("0123456789")
+FASHION_MNIST_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                       "Ankle boot")  # fmt: skip
+# The romanised readings of the ten hiragana (o, ki, su, tsu, na, ha, ma, ya, re, wo), as in the data set's own table.
+KMNIST_NAMES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def _idx_dataset(
+    name: str, resources: tuple[Resource, ...], source: DataSource, class_names: tuple[str, ...]
+) -> ImageDataset:
     x_train, y_train, x_test, y_test = (
         read_idx(fetch_for(name, resource, source), dimensions, resource.payload_sha256)
         for resource, (_, dimensions) in zip(resources, IDX_FILES.values(), strict=True)
     )
-    return make_dataset(name, x_train, y_train, x_test, y_test, source=name)
+    return make_dataset(name, x_train, y_train, x_test, y_test, name, class_names)
 
 
 @register_dataset(
@@ -107,7 +118,8 @@ def _idx_dataset(name: str, resources: tuple[Resource, ...], source: DataSource)
     resources=(MNIST,),
 )
 def load_mnist(source: DataSource) -> ImageDataset:
-    return load_npz(fetch_for("mnist", MNIST, source), name="mnist")
+    dataset = load_npz(fetch_for("mnist", MNIST, source), name="mnist")
+    return dataclasses.replace(dataset, class_names=DIGIT_NAMES)
 
 
 @register_dataset(
@@ -120,7 +132,7 @@ def load_mnist(source: DataSource) -> ImageDataset:
     resources=FASHION_MNIST,
 )
 def load_fashion_mnist(source: DataSource) -> ImageDataset:
-    return _idx_dataset("fashion_mnist", FASHION_MNIST, source)
+    return _idx_dataset("fashion_mnist", FASHION_MNIST, source, FASHION_MNIST_NAMES)
 
 
 @register_dataset(
@@ -133,14 +145,14 @@ def load_fashion_mnist(source: DataSource) -> ImageDataset:
     resources=KMNIST,
 )
 def load_kmnist(source: DataSource) -> ImageDataset:
-    return _idx_dataset("kmnist", KMNIST, source)
+    return _idx_dataset("kmnist", KMNIST, source, KMNIST_NAMES)
 
 
 def _cifar10(name: str, rgb: bool, source: DataSource) -> ImageDataset:
     x_train, y_train, x_test, y_test = read_cifar10(fetch_for(name, CIFAR10, source))
     if not rgb:
         x_train, x_test = to_gray(x_train), to_gray(x_test)
-    return make_dataset(name, x_train, y_train, x_test, y_test, source=name)
+    return make_dataset(name, x_train, y_train, x_test, y_test, name, CIFAR10_NAMES)
 
 
 @register_dataset(
@@ -183,4 +195,5 @@ def load_digits(source: DataSource) -> ImageDataset:  # bundled: nothing to fetc
     bunch = sklearn_digits()
     pixels = (bunch.images / 16.0).astype("float32")
     train, test = stratified_split(bunch.target, DIGITS_TEST_FRACTION, seed=0)
-    return make_dataset("digits", pixels[train], bunch.target[train], pixels[test], bunch.target[test], "digits")
+    x_train, y_train, x_test, y_test = pixels[train], bunch.target[train], pixels[test], bunch.target[test]
+    return make_dataset("digits", x_train, y_train, x_test, y_test, "digits", DIGIT_NAMES)

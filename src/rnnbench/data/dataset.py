@@ -11,7 +11,8 @@ from rnnbench.errors import RnnbenchError
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Images of shape (N, H, W, C), float32 in [0, 1], with integer labels in [0, classes)."""
+    """Images of shape (N, H, W, C), float32 in [0, 1], with integer labels in [0, classes); ``class_names`` names
+    each label where the data set says (a registered set, an image folder's sub-folders), else is empty."""
 
     name: str
     x_train: np.ndarray
@@ -19,6 +20,7 @@ class ImageDataset:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: int
+    class_names: tuple[str, ...] = ()
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -62,8 +64,10 @@ def make_dataset(
     x_test: np.ndarray,
     y_test: np.ndarray,
     source: str,
+    class_names: tuple[str, ...] = (),
 ) -> ImageDataset:
-    """Check raw arrays (shapes, dtypes, counts, label range), scale pixels to [0, 1] and wrap them."""
+    """Check raw arrays (shapes, dtypes, counts, label range), scale pixels to [0, 1] and wrap them. ``class_names``:
+    one per label, or none."""
     images_train, images_test = _images(x_train, "x_train", source), _images(x_test, "x_test", source)
     labels_train, labels_test = _labels(y_train, "y_train", source), _labels(y_test, "y_test", source)
     for what, images, labels in (("train", images_train, labels_train), ("test", images_test, labels_test)):
@@ -76,4 +80,7 @@ def make_dataset(
     classes = int(max(labels_train.max(), labels_test.max())) + 1
     if classes < 2:
         raise RnnbenchError(f"{source}: labels name a single class; a classifier needs at least two")
-    return ImageDataset(name, images_train, labels_train, images_test, labels_test, classes)
+    if class_names and len(class_names) < classes:
+        raise RnnbenchError(f"{source}: labels go up to {classes - 1} but only {len(class_names)} classes are named")
+    names = tuple(class_names[:classes]) if class_names else ()
+    return ImageDataset(name, images_train, labels_train, images_test, labels_test, classes, names)

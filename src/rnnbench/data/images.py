@@ -84,4 +84,4 @@ def load_image_folder(folder: Path, image_size: tuple[int, int] | None = None, r
         x_train, y_train, x_test, y_test = images[train], labels[train], images[test], labels[test]
     if len(classes) < 2:
         raise RnnbenchError(f"{folder}: one class sub-folder ({', '.join(classes)}); a classifier needs at least two")
-    return make_dataset(folder.name, x_train, y_train, x_test, y_test, source=str(folder))
+    return make_dataset(folder.name, x_train, y_train, x_test, y_test, str(folder), tuple(classes))

@@ -16,7 +16,8 @@ from rnnbench.data.views import get_view
 
 @dataclass(frozen=True)
 class SequenceData:
-    """Sequences (N, steps, features), float32, and int32 labels; ``x_val`` is empty without validation."""
+    """Sequences (N, steps, features), float32, and int32 labels; ``x_val`` is empty without validation;
+    ``class_names`` as the data set gives them (may be empty)."""
 
     name: str
     view: str
@@ -29,6 +30,7 @@ class SequenceData:
     y_test: np.ndarray
     classes: int
     permutation_seed: int | None = None
+    class_names: tuple[str, ...] = ()
 
     @property
     def steps(self) -> int:
@@ -57,6 +59,8 @@ class SequenceData:
         }
         if self.permutation_seed is not None:
             described["permutation_seed"] = self.permutation_seed
+        if self.class_names:
+            described["class_names"] = list(self.class_names)
         return described
 
 
@@ -81,4 +85,5 @@ def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None, source: Da
         y_test=dataset.y_test[test],
         classes=dataset.classes,
         permutation_seed=spec.permutation_seed if spec.view == "permuted" else None,
+        class_names=dataset.class_names,
     )

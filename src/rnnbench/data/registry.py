@@ -112,7 +112,9 @@ def load_dataset(
     if is_idx_folder(path):
         from rnnbench.data.dataset import make_dataset
 
-        return make_dataset(path.name, **read_idx_folder(path), source=str(path))
+        arrays = read_idx_folder(path)
+        x_train, y_train, x_test, y_test = (arrays[key] for key in ("x_train", "y_train", "x_test", "y_test"))
+        return make_dataset(path.name, x_train, y_train, x_test, y_test, source=str(path))
     if is_image_folder(path):
         return load_image_folder(path, image_size, rgb=color == "rgb")
     raise RnnbenchError(

@@ -41,7 +41,7 @@ class ExecutionContext:
 
     ``jobs`` is how many runs may train at once; ``checkpoint_dir`` where each run keeps its end-of-epoch checkpoint
     (None: none); ``source`` where workers find data sets; ``prepared`` the data the driver has already prepared;
-    ``cluster`` what the Ray executor needs besides.
+    ``cluster`` what the Ray executor needs besides; ``keep_models`` whether each run sends its model file.
     """
 
     jobs: int
@@ -49,6 +49,7 @@ class ExecutionContext:
     source: DataSource
     prepared: Callable[[DataSpec], SequenceData]
     cluster: ClusterOptions = ClusterOptions()
+    keep_models: bool = False
 
 
 def estimated_cost(spec: RunSpec) -> float:

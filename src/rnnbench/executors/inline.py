@@ -22,7 +22,7 @@ class InlineExecutor:
         for spec in runs:
             try:
                 train(spec, self.context.prepared(spec.data), observer,
-                      checkpoint_path(self.context.checkpoint_dir, spec))  # fmt: skip
+                      checkpoint_path(self.context.checkpoint_dir, spec), self.context.keep_models)  # fmt: skip
             except RnnbenchError as error:
                 observer.run_failed(spec, str(error))
             except Exception as error:  # noqa: BLE001 (one failing run must not end the sweep)

@@ -19,7 +19,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 
 from rnnbench.config import RunSpec
 from rnnbench.data.source import DataSource
@@ -33,8 +32,8 @@ def _worker(connection: Connection, backend: str, source: DataSource) -> None:
     prepare_worker_process(backend)
     forwarder = EventForwarder(connection.send)
     while (task := connection.recv()) is not None:
-        spec, checkpoint = task
-        train_and_report(spec, functools.partial(prepared_here, spec.data, source), forwarder, checkpoint)
+        spec, checkpoint, keep_model = task
+        train_and_report(spec, functools.partial(prepared_here, spec.data, source), forwarder, checkpoint, keep_model)
     # Everything this process owes is in the pipe or in closed checkpoint files: skip the interpreter's teardown of
     # JAX/Keras (a second or two that the driver would wait for).
     connection.close()
@@ -70,12 +69,11 @@ class LocalExecutor:
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if runs:
-            _run_workers(runs, self.context.jobs, observer, self.context.checkpoint_dir, self.context.source)
+            _run_workers(runs, self.context, observer)
 
 
-def _run_workers(
-    runs: Sequence[RunSpec], jobs: int, observer: ExecutionObserver, checkpoint_dir: Path | None, source: DataSource
-) -> None:
+def _run_workers(runs: Sequence[RunSpec], execution: ExecutionContext, observer: ExecutionObserver) -> None:
+    jobs, checkpoint_dir, source = execution.jobs, execution.checkpoint_dir, execution.source
     context = multiprocessing.get_context("spawn")
     backend = runs[0].backend
     pending = deque(longest_first(runs))
@@ -114,7 +112,8 @@ def _run_workers(
             for worker in workers:
                 if worker.run is None and pending:
                     worker.run = pending.popleft()
-                    worker.connection.send((worker.run, checkpoint_path(checkpoint_dir, worker.run)))
+                    task = (worker.run, checkpoint_path(checkpoint_dir, worker.run), execution.keep_models)
+                    worker.connection.send(task)
             ready = wait([worker.connection for worker in workers], timeout=0.5)
             for index, worker in enumerate(workers):
                 alive = worker.connection not in ready or receive(worker)

@@ -147,11 +147,13 @@ def check_resources(ray: ModuleType, options: ClusterOptions) -> None:
 @dataclass(frozen=True)
 class _Task:
     """What a run's task needs besides its data: the checkpoint to resume from (None: none yet), whether to keep
-    checkpoints, and where the driver runs (its data folder serves workers on its own machine)."""
+    checkpoints and to send the model file, and where the driver runs (its data folder serves workers on its own
+    machine)."""
 
     spec: RunSpec
     checkpoint: bytes | None
     keep_checkpoints: bool
+    keep_model: bool
     source: DataSource
     driver_host: str
     driver_version: str
@@ -202,7 +204,7 @@ def _train(task: _Task, data: SequenceData | None, source: DataSource, events: q
                 checkpoint.write_bytes(task.checkpoint)
             forwarder = _CheckpointForwarder(events.put, checkpoint)
             train_and_report(spec, lambda: data if data is not None else prepared_here(spec.data, source),
-                             forwarder, checkpoint)  # fmt: skip
+                             forwarder, checkpoint, task.keep_model)  # fmt: skip
     finally:
         events.put(None)
 
@@ -267,6 +269,7 @@ class _Driver:
             spec=spec,
             checkpoint=kept.read_bytes() if kept is not None and kept.is_file() else None,
             keep_checkpoints=kept is not None,
+            keep_model=self.context.keep_models,
             source=self.context.source,
             driver_host=self.host,
             driver_version=__version__,

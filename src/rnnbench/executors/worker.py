@@ -55,6 +55,9 @@ class EventForwarder:
     def epoch_ended(self, spec: RunSpec, metrics: Any) -> None:
         self.send(("epoch_ended", spec, metrics))
 
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None:
+        self.send(("model_saved", spec, model_file))
+
     def run_ended(self, result: Any, confusion: Any) -> None:
         self.send(("run_ended", result, confusion))
 
@@ -87,14 +90,19 @@ def prepared_here(spec: DataSpec, source: DataSource) -> SequenceData:
 
 
 def train_and_report(
-    spec: RunSpec, data: Callable[[], SequenceData], forwarder: EventForwarder, checkpoint: Path | None
+    spec: RunSpec,
+    data: Callable[[], SequenceData],
+    forwarder: EventForwarder,
+    checkpoint: Path | None,
+    keep_model: bool = False,
 ) -> None:
-    """Train ``spec`` on ``data()``; a failure (bad data, a crash in training) is sent as a ``run_failed`` event."""
+    """Train ``spec`` on ``data()`` (and send its model file with ``keep_model``); a failure (bad data, a crash in
+    training) is sent as a ``run_failed`` event."""
     from rnnbench.errors import RnnbenchError
     from rnnbench.training import train
 
     try:
-        train(spec, data(), forwarder, checkpoint)
+        train(spec, data(), forwarder, checkpoint, keep_model)
     except RnnbenchError as error:
         forwarder.send(("run_failed", spec, str(error)))
     except Exception as error:  # noqa: BLE001 (reported to the driver, which goes on)

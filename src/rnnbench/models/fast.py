@@ -8,6 +8,8 @@ compiler), the layer runs Keras' own code path, unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rnnbench.models.lazy import lazy_keras_classes
@@ -18,10 +20,27 @@ if TYPE_CHECKING:
     FastGRU: Any
 
 
+_stock_only = 0  # > 0 inside stock_recurrence()
+
+
+@contextmanager
+def stock_recurrence() -> Iterator[None]:
+    """Every layer traced or called inside takes Keras' own recurrence: an exported graph must run without the
+    kernels, which exist only in an rnnbench process."""
+    global _stock_only
+    _stock_only += 1
+    try:
+        yield
+    finally:
+        _stock_only -= 1
+
+
 def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str | None:
     """Why ``layer`` does not take the compiled path (None when it does)."""
     import keras
 
+    if _stock_only:
+        return "Keras' own recurrence asked for (export)"
     if keras.backend.backend() != "jax":
         return f"backend is {keras.backend.backend()}"
     import jax

@@ -95,6 +95,9 @@ class PlainProgress:
     def batch_ended(self, spec: RunSpec, batch: int) -> None:
         return None
 
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None:
+        return None
+
     def epoch_ended(self, spec: RunSpec, metrics: EpochMetrics) -> None:
         epochs = self.counter.epochs.get(spec.key(), "?")
         self._say(
@@ -154,6 +157,9 @@ class RichProgress:
             f"{tag} {_run_name(spec)}", total=epochs * batches_per_epoch, status=f"epoch 1/{epochs}"
         )
         self.tasks[spec.key()] = _RunBar(task, epochs, batches_per_epoch)
+
+    def model_saved(self, spec: RunSpec, model_file: bytes) -> None:
+        return None
 
     def run_resumed(self, spec: RunSpec, epoch: int) -> None:
         if bar := self.tasks.get(spec.key()):
