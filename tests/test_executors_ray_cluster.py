@@ -22,6 +22,8 @@ from rnnbench.data.prepare import prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.executors import ExecutionContext
 from rnnbench.executors.ray_cluster import RayExecutor, _Task, train_events
+from rnnbench.serving.model_file import read_card
+from rnnbench.store import Store
 
 # Ray binds every process to the machine's network address unless told, before it is imported, that it runs on one
 # machine: keep the clusters, and the command lines that join them, on 127.0.0.1.
@@ -123,6 +125,11 @@ def test_a_sweep_on_ray_fills_the_store_as_the_local_executor_does(cluster, tmp_
     assert all(status == "finished" for (status, *_), _ in found.values())
     assert all(len(epochs) == 3 for _, epochs in found.values())
     assert set(_retries(tmp_path / "ray.db").values()) == {(0, None)}
+    # --save-models best (the default): each model's best run is kept, its file sent from the worker that trained it.
+    with Store.read(tmp_path / "ray.db") as ray_store, Store.read(tmp_path / "local.db") as local_store:
+        kept, kept_locally = ray_store.models(), local_store.models()
+    assert len(kept) == 2 and set(kept) == set(kept_locally)
+    assert all(read_card(path).run_key == key for key, path in kept.items())
 
 
 def test_a_run_whose_node_is_lost_resumes_elsewhere_from_its_checkpoint(tmp_path, uninterrupted):
@@ -181,7 +188,7 @@ def test_an_interrupted_driver_loses_nothing_and_a_rerun_finishes(cluster, tmp_p
 
 def test_a_node_with_another_rnnbench_fails_its_runs_saying_so():
     spec = RunSpec(DataSpec("digits"), ModelSpec("simplernn", 8), TrainSpec(epochs=1))
-    task = _Task(spec, None, False, DataSource(Path("unused")), "driver-host", "0.0.1")
+    task = _Task(spec, None, False, False, DataSource(Path("unused")), "driver-host", "0.0.1")
     [(kind, failed, reason)] = list(train_events(task, None))
     assert (kind, failed) == ("run_failed", spec)
     assert reason.endswith(f"has rnnbench {rnnbench.__version__} and the driver 0.0.1; install the same version on "

@@ -3,17 +3,23 @@ predictions; the exported graph holds only standard operations; an existing dest
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime
+import pytest
 
 from rnnbench.cli import main
 from rnnbench.config import DataSpec
 from rnnbench.data.prepare import prepare_data
 from rnnbench.serving.model_file import load_saved_model
 from rnnbench.serving.predict import softmax
+
+onnx = pytest.importorskip("onnx", reason="the export tools are not installed (pip install 'rnnbench[export]')")
+onnxruntime = pytest.importorskip(
+    "onnxruntime", reason="ONNX Runtime is not installed (pip install 'rnnbench[export]')"
+)
+pytest.importorskip("jax2onnx", reason="jax2onnx is not installed (pip install 'rnnbench[export]')")
 
 
 def test_onnx_gives_the_same_top_class_and_probabilities_within_1e4_on_every_test_image(kept_model, tmp_path, capsys):
@@ -43,6 +49,7 @@ def test_the_onnx_graph_uses_only_standard_operations(kept_model, tmp_path):
     assert "Scan" in {node.op_type for node in graph.node} or "Loop" in {node.op_type for node in graph.node}
 
 
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
 def test_a_tensorflow_saved_model_runs_in_tensorflow(kept_model, tmp_path, capsys):
     _, path = kept_model
     out = tmp_path / "gru_saved_model"

@@ -25,7 +25,7 @@ from rnnbench.executors.base import checkpoint_name
 from rnnbench.models.matching import match_units
 from rnnbench.models.registry import model_info
 from rnnbench.panels import Panel, PanelSet, Selection, gather
-from rnnbench.results import EpochMetrics, RunResult
+from rnnbench.results import FINISHED, EpochMetrics, RunResult
 from rnnbench.store import DONE, Store
 from rnnbench.version import __version__
 
@@ -46,6 +46,10 @@ class ExperimentResult:
     wall_seconds: float
     trained: int
     reused: int
+    # The model files the store keeps for this grid's runs, and how many asked for by save_models it could not keep
+    # (runs found finished in the store that were trained without keeping their model).
+    models_kept: tuple[Path, ...] = ()
+    models_not_kept: int = 0
 
     @property
     def panels(self) -> tuple[Panel, ...]:
@@ -71,7 +75,16 @@ class ExperimentResult:
     def footer(self) -> str:
         runs = self.trained + self.reused
         reused = f", {self.reused} found in the store" if self.reused else ""
-        return f"{runs} runs: {self.trained} trained now{reused}; {self.wall_seconds:.1f} s in all"
+        lines = [f"{runs} runs: {self.trained} trained now{reused}; {self.wall_seconds:.1f} s in all"]
+        if self.models_kept:
+            folders = sorted({str(path.parent) for path in self.models_kept})
+            count = len(self.models_kept)
+            lines.append(f"{count} model{'s' if count > 1 else ''} kept in {', '.join(folders)} "
+                         "('rnnbench models saved' lists them, 'rnnbench predict' uses them)")  # fmt: skip
+        if self.models_not_kept:
+            lines.append(f"{self.models_not_kept} model(s) not kept: their runs were trained earlier without "
+                         "--save-models; add --force to train them again and keep them")  # fmt: skip
+        return "\n".join(lines)
 
 
 class NullDisplay:
@@ -192,6 +205,7 @@ def run_experiment(
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
         if save_models == "best":
             _keep_best_models(store, records, recorder.models_saved)
+        kept, not_kept = _kept_models(store, records, save_models)
     devices = records.environments("device")
     return ExperimentResult(
         spec=spec,
@@ -200,6 +214,8 @@ def run_experiment(
         wall_seconds=time.perf_counter() - started,
         trained=len(todo),
         reused=len(runs) - len(todo),
+        models_kept=kept,
+        models_not_kept=not_kept,
     )
 
 
@@ -214,6 +230,21 @@ def _keep_best_models(store: Store, records: PanelSet, written: set[str]) -> Non
                 if run is not best and run.run_key in written:
                     kept[run.run_key].unlink(missing_ok=True)
                     store.forget_model(run.run_key)
+
+
+def _kept_models(store: Store, records: PanelSet, save_models: str) -> tuple[tuple[Path, ...], int]:
+    """The model files kept for the grid's runs, and how many that ``save_models`` asks for are missing."""
+    kept = store.models()
+    paths, missing = [], 0
+    for panel in records.panels:
+        finished = [run for run in panel.runs if run.result is not None and run.result.status == FINISHED]
+        paths += [kept[run.run_key] for run in finished if run.run_key in kept]
+        if save_models == "all":
+            missing += sum(run.run_key not in kept for run in finished)
+        elif save_models == "best":
+            labels = {panel.label(run.spec) for run in finished}
+            missing += sum(panel.best_run(label, among=kept) is None for label in labels)
+    return tuple(paths), missing
 
 
 def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:
