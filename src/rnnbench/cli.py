@@ -740,7 +740,7 @@ def _percent(value: float | None) -> str:
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where to write it (default: beside the model, MODEL.onnx or MODEL_saved_model/); never replaced.",
+    help="Where to write it (default: in this folder, MODEL.onnx or MODEL_saved_model/); never replaced.",
 )
 @click.option(
     "--check",

@@ -1,7 +1,12 @@
-"""Whether output may be live (progress bars, carriage returns) or must be plain lines."""
+"""Whether output may be live (progress bars, carriage returns) or must be plain lines; native libraries' chatter
+on stderr kept from the user."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from rnnbench.settings import read_settings
@@ -10,3 +15,18 @@ from rnnbench.settings import read_settings
 def interactive(stream: IO[str]) -> bool:
     """Live displays only on a real terminal and never under CI, where carriage returns would spam the log."""
     return stream.isatty() and not read_settings().ci
+
+
+@contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """Nothing reaches file descriptor 2 inside, not even what native code writes there (Ray's core, TensorFlow's C++
+    logging, which no setting silences); rnnbench says what matters in its own words."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -16,7 +16,6 @@ import math
 import os
 import queue
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -42,6 +41,7 @@ from rnnbench.executors.base import (
     longest_first,
 )
 from rnnbench.executors.worker import Event, EventForwarder, prepare_worker_process, prepared_here, train_and_report
+from rnnbench.terminal import stderr_silenced
 from rnnbench.version import __version__
 
 RAY_EXTRA = "rnnbench[ray]"
@@ -97,7 +97,8 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
     try:
         # "local": a new instance even where RAY_ADDRESS names a cluster (--address says which cluster to join). A
         # new instance's processes inherit stderr, so only joining one is silenced.
-        with _stderr_silenced() if options.address is not None else nullcontext():
+        # Ray's core writes each failed attempt to join to stderr; rnnbench says it in one line.
+        with stderr_silenced() if options.address is not None else nullcontext():
             ray.init(address=options.address or "local", **settings)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = {None: "started here", "auto": "on this machine (--address auto)"}.get(
@@ -113,20 +114,6 @@ def connected(ray: ModuleType, options: ClusterOptions, jobs: int) -> Iterator[N
         yield
     finally:
         ray.shutdown()
-
-
-@contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """Ray's core writes each failed attempt to join a cluster to the process's stderr; rnnbench says it in one line."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def check_resources(ray: ModuleType, options: ClusterOptions) -> None:

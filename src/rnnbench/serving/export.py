@@ -32,10 +32,9 @@ _EXTRA = {"onnx": "pip install 'rnnbench[export]'", "tf_saved_model": "pip insta
 
 
 def default_destination(model_path: Path, export_format: str) -> Path:
-    """``lstm.keras`` -> ``lstm.onnx`` or the folder ``lstm_saved_model``."""
-    if export_format == "onnx":
-        return model_path.with_suffix(".onnx")
-    return model_path.with_name(model_path.stem + "_saved_model")
+    """In the current folder: ``lstm.keras`` -> ``lstm.onnx`` or the folder ``lstm_saved_model`` (not beside a kept
+    model, in the folder the store owns)."""
+    return Path(model_path.stem + (".onnx" if export_format == "onnx" else "_saved_model"))
 
 
 def check_exportable(export_format: str) -> None:
@@ -61,7 +60,7 @@ def export_model(model: Any, card: ModelCard, export_format: str, destination: P
     with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as folder:
         staged = Path(folder) / destination.name
         # Keras and the converters print their progress; the command says what matters in its own words.
-        with stock_recurrence(), contextlib.redirect_stdout(io.StringIO()):
+        with stock_recurrence(), contextlib.redirect_stdout(io.StringIO()), _tensorflow_quiet(export_format):
             try:
                 model.export(str(staged), format=export_format, verbose=False)
             except Exception as error:  # noqa: BLE001 (a converter's failure: said in one line)
@@ -112,10 +111,19 @@ def _run_export(export_format: str, destination: Path, x: np.ndarray) -> tuple[n
         options.log_severity_level = 3  # errors only: unused initialisers are not the user's concern
         session = onnxruntime.InferenceSession(str(destination), options, providers=["CPUExecutionProvider"])
         return session.run(None, {session.get_inputs()[0].name: x})[0], f"onnxruntime {onnxruntime.__version__}"
-    import tensorflow as tf
+    with _tensorflow_quiet(export_format):
+        import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(destination))  # kept while it runs: its functions refer to its variables
-    return loaded.serve(x).numpy(), f"TensorFlow {tf.__version__}"
+        loaded = tf.saved_model.load(str(destination))  # kept while it runs: its functions refer to its variables
+        return loaded.serve(x).numpy(), f"TensorFlow {tf.__version__}"
+
+
+def _tensorflow_quiet(export_format: str) -> contextlib.AbstractContextManager[None]:
+    """TensorFlow's lines on stderr (CPU features, no CUDA driver, gradients an export will never compute) are not the
+    user's concern; what fails still raises, and is said in one line."""
+    from rnnbench.terminal import stderr_silenced
+
+    return stderr_silenced() if export_format == "tf_saved_model" else contextlib.nullcontext()
 
 
 def _first_line(error: Exception) -> str:

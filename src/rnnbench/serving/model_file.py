@@ -195,7 +195,8 @@ def load_saved_model(path: Path) -> tuple[Any, ModelCard]:
 
     register_keras_objects()
     try:
-        model = keras.saving.load_model(path, compile=False)
+        with modules_hidden("tensorflow"):  # see model_file_bytes
+            model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # noqa: BLE001 (a damaged or foreign file: said in one line)
         raise RnnbenchError(f"{path}: Keras cannot load it ({type(error).__name__}: {error})") from None
     return model, card
