@@ -99,3 +99,17 @@ def test_one_model_at_two_widths_is_two_rows():
         **{**results[0].__dict__, "spec": RunSpec(DataSpec("digits"), ModelSpec("lstm", 128), TrainSpec())}
     )
     assert [s.model for s in summarize([*results, wide])] == ["lstm-64", "lstm-128"]
+
+
+def test_welch_with_one_side_tied_agrees_with_scipy_and_warns_nothing():
+    import warnings
+
+    from scipy.stats import ttest_ind
+
+    tied, spread = [0.5599, 0.5599, 0.5599], [0.31, 0.36, 0.40]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = float(ttest_ind(tied, spread, equal_var=False).pvalue)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's "Precision loss occurred in moment calculation" would fail here
+        assert welch_p_value(tied, spread) == pytest.approx(expected, rel=1e-9)
