@@ -93,6 +93,11 @@ def test_verdict_names_the_best_and_how_the_others_compare():
     assert line.endswith("; not tested against it (a test needs 2+ finished seeds per model): indrnn")
 
 
+def test_a_best_model_of_one_seed_has_no_interval_in_the_verdict():
+    line = verdict(summarize([_result("gru", 0, 0.8896), _result("lstm", 0, 0.8848)]), [])
+    assert line.startswith("best: gru 89.0 % (n = 1);") and "+/-" not in line
+
+
 def test_one_model_at_two_widths_is_two_rows():
     results = [_result("lstm", 0, 0.9), _result("lstm", 1, 0.91)]
     wide = RunResult(

@@ -207,7 +207,9 @@ def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison]
     ranked = [summary for _, summary in sorted(measured, key=lambda pair: -pair[0].mean)]
     best, interval = ranked[0], max(measured, key=lambda pair: pair[0].mean)[0]
     half_width = 100 * (interval.high - interval.mean)
-    parts = [f"best: {best.model} {100 * interval.mean:.1f} +/- {half_width:.1f} %"]
+    # One seed has no interval: say so rather than print a half-width of 0.
+    spread = f"+/- {half_width:.1f} %" if interval.n > 1 else "% (n = 1)"
+    parts = [f"best: {best.model} {100 * interval.mean:.1f} {spread}"]
     tests = {frozenset((c.first, c.second)): c.adjusted_p_value for c in comparisons}
     untested = []
     for other in ranked[1:]:
