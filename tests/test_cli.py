@@ -299,3 +299,23 @@ def test_compare_on_torch_in_worker_processes(tmp_path: Path):
     # 8 units on 8 x 8 digits rows, BatchNormalization + Dense(10): the recurrent formulas of the contract test.
     assert runs["lru"]["params"] == 8 * (3 * 8 + 2 * 8 + 3) + 4 * 8 + 8 * 10 + 10
     assert runs["gru"]["params"] == 3 * 8 * (8 + 8 + 2) + 4 * 8 + 8 * 10 + 10
+
+
+def test_datasets_show_never_replaces_a_file_it_was_not_given(tmp_path, capsys):
+    assert main(["datasets", "show", "digits"]) == 0  # the tests work in tmp_path
+    drawn = (tmp_path / "view.png").read_bytes()
+    assert main(["datasets", "show", "digits", "--index", "5"]) == 2
+    assert "view.png exists already" in _one_line_error(capsys)
+    assert (tmp_path / "view.png").read_bytes() == drawn
+    assert main(["datasets", "show", "digits", "--index", "5", "--out", "view.png"]) == 0  # named: replaced
+    assert (tmp_path / "view.png").read_bytes() != drawn
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [("x.txt", "pictures are written as .png, .svg, .pdf"), ("file.png/inner.png", "is a file, not a folder")],
+)
+def test_datasets_show_refuses_a_picture_it_cannot_write_in_one_line(tmp_path, capsys, out, message):
+    (tmp_path / "file.png").write_bytes(b"")
+    assert main(["datasets", "show", "digits", "--out", out]) == 2
+    assert message in _one_line_error(capsys)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 EXECUTOR_NAMES = ("inline", "local", "ray")
 SAVE_MODELS = ("best", "all", "none")
 EXPORT_FORMATS = ("onnx", "tf_saved_model")
+VIEW_FORMATS = (".png", ".svg", ".pdf")
 
 POSITIVE = click.IntRange(min=1)
 
@@ -528,23 +529,36 @@ def datasets_info(name: str, image_size: str | None, color: str, offline: bool) 
 @click.option("--index", type=click.IntRange(min=0), default=0, show_default=True, help="Which training image.")
 @click.option("--view", default="rows", show_default=True, help="rows, columns, pixels, permuted or patches:K.")
 @click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("view.png"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The picture to write: .png, .svg or .pdf [default: view.png, never replaced unless named].",
+)
 @data_source_options
 def datasets_show(
     name: str,
     index: int,
     view: str,
     permutation_seed: int,
-    out: Path,
+    out: Path | None,
     image_size: str | None,
     color: str,
     offline: bool,
 ) -> None:
     """Draw one image and the order in which a view reads it, as a PNG."""
     from rnnbench.data import get_view, load_dataset
+    from rnnbench.output_paths import check_writable_folder
     from rnnbench.report.view_plot import draw_view
 
     reader = get_view(view, permutation_seed)
+    if out is None:
+        out = Path("view.png")
+        if out.exists():
+            raise RnnbenchError(f"{out} exists already; name it with --out to replace it, or give another --out")
+    if out.suffix.lower() not in VIEW_FORMATS:
+        raise RnnbenchError(f"--out {out}: pictures are written as {', '.join(VIEW_FORMATS)}; give such a file name")
+    check_writable_folder(out.parent, "--out", out)
     dataset = load_dataset(name, _image_size(image_size), color, _source(offline))
     if index >= len(dataset.y_train):
         raise RnnbenchError(f"--index {index} is out of range; {name} has {len(dataset.y_train)} training images")
