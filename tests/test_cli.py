@@ -319,3 +319,14 @@ def test_datasets_show_refuses_a_picture_it_cannot_write_in_one_line(tmp_path, c
     (tmp_path / "file.png").write_bytes(b"")
     assert main(["datasets", "show", "digits", "--out", out]) == 2
     assert message in _one_line_error(capsys)
+
+
+def test_datasets_info_on_a_set_not_cached_says_so_and_downloads_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RNNBENCH_DATA", str(tmp_path / "cache"))
+    # Any attempt to download would reach this closed port and fail; info must not try.
+    monkeypatch.setattr(builtin, "MNIST", replace(builtin.MNIST, mirrors=("http://127.0.0.1:9/m.npz",)))
+    assert main(["datasets", "info", "mnist"]) == 0
+    captured = capsys.readouterr()
+    assert "60,000 train / 10,000 test images of 28 x 28 x 1" in captured.out
+    assert "not cached" in captured.out and "rnnbench datasets fetch mnist" in captured.out
+    assert captured.err == "" and not any((tmp_path / "cache").rglob("*.npz"))

@@ -494,7 +494,7 @@ def datasets_fetch(name: str) -> None:
 @click.argument("name")
 @data_source_options
 def datasets_info(name: str, image_size: str | None, color: str, offline: bool) -> None:
-    """Shape, class balance, checksum status and location of a data set (built-in or a path)."""
+    """Shape, class balance, checksum status and location of a data set (built-in or a path); never downloads."""
     import numpy as np
 
     from rnnbench.data import load_dataset
@@ -502,8 +502,16 @@ def datasets_info(name: str, image_size: str | None, color: str, offline: bool) 
     from rnnbench.data.registry import dataset_info, is_registered
 
     source = _source(offline)
-    dataset = load_dataset(name, _image_size(image_size), color, source)
     console = make_console()
+    if is_registered(name) and (status := dataset_info(name).cache_status(source)) in ("not cached", "partly cached"):
+        info = dataset_info(name)
+        shape = " x ".join(map(str, info.image_shape))
+        console.print(f"[bold]{name}[/bold]: {info.description}; {info.train_size:,} train / {info.test_size:,} test "
+                      f"images of {shape}, {info.classes} classes", highlight=False)  # fmt: skip
+        console.print(f"{status} in {source.folder(name)}; 'rnnbench datasets fetch {name}' downloads and verifies it",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+        return
+    dataset = load_dataset(name, _image_size(image_size), color, source)
     height, width, channels = dataset.image_shape
     console.print(f"[bold]{name}[/bold]: {len(dataset.y_train):,} train / {len(dataset.y_test):,} test images of "
                   f"{height} x {width} x {channels}, {dataset.classes} classes", highlight=False)  # fmt: skip
