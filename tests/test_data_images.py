@@ -45,6 +45,17 @@ def test_train_and_test_folders_are_used_as_given(tmp_path):
     assert (len(dataset.y_train), len(dataset.y_test)) == (16, 4)
 
 
+def test_train_and_test_folders_with_other_classes_are_refused(tmp_path):
+    root = make_folder(tmp_path / "shapes", split=True)
+    draw(root / "test" / "triangle" / "0.png", "circle")
+    with pytest.raises(RnnbenchError, match="same class sub-folders; triangle only in test/"):
+        load_dataset(str(root))
+
+
+def test_class_names_are_the_sub_folders(tmp_path):
+    assert load_dataset(str(make_folder(tmp_path / "shapes"))).class_names == ("circle", "square")
+
+
 def test_rgb_and_resizing(tmp_path):
     root = make_folder(tmp_path / "shapes")
     draw(root / "circle" / "red.png", "circle", size=(12, 10), color=(255, 0, 0))

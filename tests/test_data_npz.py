@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,20 @@ def test_paths_resolve_through_load_dataset(tmp_path):
         load_dataset(str(tmp_path / "folder"))
     with pytest.raises(RnnbenchError, match="unknown data set 'nosuch'; known: mnist, .*, digits, or a path"):
         load_dataset("nosuch")
+
+
+@pytest.mark.parametrize(
+    ("y_train", "y_test", "message"),
+    [
+        ([0, 1, 2, 1000], [0, 1], "labels go up to 1000 but 997 of those 1001 classes have no training image (3, 4, 5"),
+        ([3, 3, 3, 3], [0, 1], "every training image has label 3"),
+        ([0, 1, 0, 1], [0, 2], "labels go up to 2 but 1 of those 3 classes have no training image (2)"),
+    ],
+    ids=["a-stray-label", "one-training-class", "a-test-only-class"],
+)
+def test_labels_that_do_not_fit_are_refused(tmp_path, y_train, y_test, message):
+    path = tmp_path / "labels.npz"
+    images = np.zeros((4, 8, 8), np.uint8)
+    np.savez(path, x_train=images, y_train=np.array(y_train), x_test=images[: len(y_test)], y_test=np.array(y_test))
+    with pytest.raises(RnnbenchError, match=re.escape(message)):
+        load_npz(path)

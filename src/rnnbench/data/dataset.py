@@ -57,6 +57,24 @@ def _labels(array: np.ndarray, what: str, source: str) -> np.ndarray:
     return array.astype(np.int32)
 
 
+def _check_training_classes(labels: np.ndarray, classes: int, source: str) -> None:
+    """Every class up to the largest label has training images: a label of 1000 among 0-9 would silently build a
+    1,001-class model, and one class alone trains nothing."""
+    present = np.unique(labels)
+    if len(present) == 1:
+        raise RnnbenchError(
+            f"{source}: every training image has label {present[0]}; a classifier needs training images of two or "
+            "more classes"
+        )
+    if len(present) < classes:
+        missing = sorted(set(range(classes)) - set(present.tolist()))
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise RnnbenchError(
+            f"{source}: labels go up to {classes - 1} but {len(missing)} of those {classes} classes have no training "
+            f"image ({shown}); labels must be 0, 1, ..., K-1, each with training images"
+        )
+
+
 def make_dataset(
     name: str,
     x_train: np.ndarray,
@@ -80,6 +98,7 @@ def make_dataset(
     classes = int(max(labels_train.max(), labels_test.max())) + 1
     if classes < 2:
         raise RnnbenchError(f"{source}: labels name a single class; a classifier needs at least two")
+    _check_training_classes(labels_train, classes, source)
     if class_names and len(class_names) < classes:
         raise RnnbenchError(f"{source}: labels go up to {classes - 1} but only {len(class_names)} classes are named")
     names = tuple(class_names[:classes]) if class_names else ()

@@ -74,7 +74,13 @@ def load_image_folder(folder: Path, image_size: tuple[int, int] | None = None, r
     mode = "RGB" if rgb else "L"
     first: list[tuple[int, int]] = []
     if (folder / "train").is_dir() and (folder / "test").is_dir():
-        classes = sorted({path.name for split in ("train", "test") for path in _class_folders(folder / split)})
+        train_classes = {path.name for path in _class_folders(folder / "train")}
+        test_classes = {path.name for path in _class_folders(folder / "test")}
+        if train_classes != test_classes:
+            differences = ((train_classes - test_classes, "train"), (test_classes - train_classes, "test"))
+            only = [f"{', '.join(sorted(names))} only in {split}/" for names, split in differences if names]
+            raise RnnbenchError(f"{folder}: train/ and test/ must have the same class sub-folders; {'; '.join(only)}")
+        classes = sorted(train_classes)
         x_train, y_train = _read_split(folder / "train", classes, mode, image_size, first)
         x_test, y_test = _read_split(folder / "test", classes, mode, image_size, first)
     else:
