@@ -80,3 +80,11 @@ def test_the_reference_widths_are_found_from_their_counts():
 
     for name, budget in (("simplernn", 6858), ("lstm", 24714), ("gru", 18954)):
         assert match_units(ModelSpec(name, 1), budget, 28, 28, 10).units == 64
+
+
+@pytest.mark.parametrize("budget", [10, 10**9])
+def test_a_budget_no_width_can_approach_is_refused(budget):
+    from rnnbench.models.matching import match_units
+
+    with pytest.raises(RnnbenchError, match=rf"--match-params {budget:,}: lstm has 1\d\d parameters at 1 unit and "):
+        match_units(ModelSpec("lstm"), budget, 28, 28, 10)

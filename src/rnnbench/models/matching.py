@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 
 from rnnbench.config import ModelSpec
+from rnnbench.errors import RnnbenchError
 from rnnbench.models.builder import build_model
 
 MAX_UNITS = 4096
@@ -66,6 +67,12 @@ def match_units(spec: ModelSpec, budget: int, steps: int, features: int, classes
     that width or the one below it.
     """
     count = _count_by_width(dataclasses.replace(spec, units=1, param_budget=None), steps, features, classes)
+    if count(1) > budget or count(MAX_UNITS) < budget:
+        smallest, largest = count(1), count(MAX_UNITS)
+        raise RnnbenchError(
+            f"--match-params {budget:,}: {spec.name} has {smallest:,} parameters at 1 unit and {largest:,} at "
+            f"{MAX_UNITS:,} on this data; give a budget between them"
+        )
     low, high = 1, MAX_UNITS
     while low < high:
         middle = (low + high) // 2
