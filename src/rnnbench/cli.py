@@ -84,8 +84,8 @@ def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
         (
             click.option("--image-size", default=None, metavar="HxW",
                          help="Image folders: resize every image to H x W (default: the first image's size)."),
-            click.option("--color", type=click.Choice(["gray", "rgb"]), default=DataSpec().color, show_default=True,
-                         help="Image folders: read images as grayscale or RGB."),
+            click.option("--color", type=click.Choice(["gray", "rgb"]), default=None,
+                         help=f"Image folders: read images as grayscale or RGB [default: {DataSpec().color}]."),
             click.option("--offline", is_flag=True,
                          help="Never touch the network (also RNNBENCH_OFFLINE=1); use cached or system copies."),
         )
@@ -265,9 +265,9 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
     show_default=True,
     help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K.",
 )
-@click.option("--permutation-seed", type=click.IntRange(min=0), default=_default(DataSpec(), "permutation_seed"),
-              show_default=True,
-              help="Pixel order of the permuted view (the same for train and test).")  # fmt: skip
+@click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
+              help=f"Pixel order of the permuted view (the same for train and test) [default: "
+                   f"{_default(DataSpec(), 'permutation_seed')}].")  # fmt: skip
 @data_source_options
 @click.option("--units", type=POSITIVE, default=None,
               help=f"Units of each recurrent layer (default: {ExperimentSpec().units[0]}).")  # fmt: skip
@@ -332,7 +332,7 @@ def compare(
     view: str | None,
     permutation_seed: int | None,
     image_size: str | None,
-    color: str,
+    color: str | None,
     offline: bool,
     units: int | None,
     match_params: int | None,
@@ -493,7 +493,7 @@ def datasets_fetch(name: str) -> None:
 @datasets.command("info")
 @click.argument("name")
 @data_source_options
-def datasets_info(name: str, image_size: str | None, color: str, offline: bool) -> None:
+def datasets_info(name: str, image_size: str | None, color: str | None, offline: bool) -> None:
     """Shape, class balance, checksum status and location of a data set (built-in or a path); never downloads."""
     import numpy as np
 
@@ -511,7 +511,7 @@ def datasets_info(name: str, image_size: str | None, color: str, offline: bool) 
         console.print(f"{status} in {source.folder(name)}; 'rnnbench datasets fetch {name}' downloads and verifies it",
                       highlight=False, soft_wrap=True)  # fmt: skip
         return
-    dataset = load_dataset(name, _image_size(image_size), color, source)
+    dataset = load_dataset(name, _image_size(image_size), color or DataSpec().color, source)
     height, width, channels = dataset.image_shape
     console.print(f"[bold]{name}[/bold]: {len(dataset.y_train):,} train / {len(dataset.y_test):,} test images of "
                   f"{height} x {width} x {channels}, {dataset.classes} classes", highlight=False)  # fmt: skip
@@ -551,7 +551,7 @@ def datasets_show(
     permutation_seed: int,
     out: Path | None,
     image_size: str | None,
-    color: str,
+    color: str | None,
     offline: bool,
 ) -> None:
     """Draw one image and the order in which a view reads it, as a PNG."""
@@ -567,7 +567,7 @@ def datasets_show(
     if out.suffix.lower() not in VIEW_FORMATS:
         raise RnnbenchError(f"--out {out}: pictures are written as {', '.join(VIEW_FORMATS)}; give such a file name")
     check_writable_folder(out.parent, "--out", out)
-    dataset = load_dataset(name, _image_size(image_size), color, _source(offline))
+    dataset = load_dataset(name, _image_size(image_size), color or DataSpec().color, _source(offline))
     if index >= len(dataset.y_train):
         raise RnnbenchError(f"--index {index} is out of range; {name} has {len(dataset.y_train)} training images")
     image = dataset.x_train[index]

@@ -23,6 +23,12 @@ DEFAULT_STORE = Path("rnnbench.db")
 DEFAULT_REPORT_DIR = Path("rnnbench-report")
 
 
+# Seeds seed NumPy's generators, which take 32-bit unsigned integers; a count above MAX_SEED_COUNT is a typo, not a
+# study.
+SEED_LIMIT = 2**32
+MAX_SEED_COUNT = 100_000
+
+
 def _require_positive(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise RnnbenchError(f"{name} must be a positive integer, got {value}")
@@ -193,8 +199,8 @@ class RunSpec:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise RnnbenchError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
-        if self.seed < 0:
-            raise RnnbenchError(f"seeds must be non-negative, got {self.seed}")
+        if not 0 <= self.seed < SEED_LIMIT:
+            raise RnnbenchError(f"seed {self.seed} is out of range; seeds are integers from 0 to {SEED_LIMIT - 1}")
 
     def to_dict(self) -> dict[str, Any]:
         """The spec, with the preset's recipe written out: a changed recipe is a different run."""
@@ -268,6 +274,9 @@ class ExperimentSpec:
                 raise RnnbenchError(f"the grid has no {axis}; give at least one")
             if len(set(values)) != len(values):
                 raise RnnbenchError(f"a {axis} is named twice in the grid")
+        for seed in self.seeds:
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+                raise RnnbenchError(f"seed {seed!r} is out of range; seeds are integers from 0 to {SEED_LIMIT - 1}")
         for units in self.units:
             _require_positive("units", units)
         for budget in self.match_params:
@@ -314,14 +323,18 @@ def parse_seeds(text: str) -> tuple[int, ...]:
                 raise RnnbenchError(
                     f"--seeds {text}: a count must be at least 1 (to train seed 0 alone write --seeds 1)"
                 )
+            if count > MAX_SEED_COUNT:
+                raise RnnbenchError(f"--seeds {text}: at most {MAX_SEED_COUNT:,} seeds; give a smaller count")
             return tuple(range(count))
         seeds = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise RnnbenchError(
             f"--seeds '{text}' is not a count or a list; write e.g. --seeds 3 (seeds 0-2) or --seeds 0,3,7"
         ) from None
-    if not seeds or min(seeds) < 0:
-        raise RnnbenchError(f"--seeds '{text}': seeds must be non-negative integers, e.g. --seeds 0,3,7")
+    if not seeds or min(seeds) < 0 or max(seeds) >= SEED_LIMIT:
+        raise RnnbenchError(
+            f"--seeds '{text}': seeds are integers from 0 to {SEED_LIMIT - 1}, e.g. --seeds 0,3,7"
+        )
     return seeds
 
 

@@ -7,6 +7,7 @@ back from the store like any later report, and covers every run of the grid, whe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from rnnbench.data.views import get_view
 from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.models.matching import match_units
+from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.models.registry import model_info
 from rnnbench.panels import Panel, PanelSet, Selection, gather
 from rnnbench.results import FINISHED, EpochMetrics, RunResult
@@ -188,6 +190,10 @@ def run_experiment(
     # Preparing every data set first rejects bad input (a missing file, a view that does not fit) before any training.
     prepared = {data: prepare_data(data, source=source) for data in spec.data}
     runs = spec.runs(_matcher(prepared))
+    if (executor or "") != "ray":  # a Ray cluster's nodes are not this machine
+        shapes = {data: (s.steps, s.features, s.classes) for data, s in prepared.items()}
+        distinct = dict.fromkeys(dataclasses.replace(run, seed=0) for run in runs)
+        check_fits_in_memory(((run, *shapes[run.data]) for run in distinct), physical_memory_bytes())
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
         for data_spec, sequences in prepared.items():

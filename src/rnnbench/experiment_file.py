@@ -119,9 +119,13 @@ def _line_of(text: str, table: str, key: str) -> int | None:
 def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
     """Read and check an experiment file; every problem is one :class:`RnnbenchError` naming the file (and line)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RnnbenchError(f"cannot read experiment file {path} ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise RnnbenchError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the "
+                            "experiment file as UTF-8") from None  # fmt: skip
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -33,6 +33,10 @@ def experiment_spec(settings: Mapping[str, Any]) -> ExperimentSpec:
     models = tuple(name.strip().lower() for name in grid.get("models", _GRID.models))
     seeds = grid.get("seeds", _GRID.seeds)
     image_size = data.get("image_size")
+    views = grid.get("views", [_DATA.view])
+    if "permutation_seed" in data and not any(str(view).strip().lower() == "permuted" for view in views):
+        raise RnnbenchError(f"the permutation seed applies to the permuted view only, and the views here are "
+                            f"{', '.join(map(str, views))}; leave it out or add the permuted view")  # fmt: skip
     data_specs = tuple(
         DataSpec(
             name=dataset,
@@ -46,7 +50,7 @@ def experiment_spec(settings: Mapping[str, Any]) -> ExperimentSpec:
             color=data.get("color", _DATA.color),
         )
         for dataset in grid.get("datasets", [_DATA.name])
-        for view in grid.get("views", [_DATA.view])
+        for view in views
     )
     train_specs = tuple(
         TrainSpec(

@@ -83,6 +83,15 @@ def dataset_info(name: str) -> DatasetInfo:
     return _REGISTRY[name]
 
 
+def _check_not_image_folder(name: str, kind: str, image_size: tuple[int, int] | None, color: str) -> None:
+    """Image size and colour apply to image folders only: given for another data set they would be ignored, yet
+    change the run key."""
+    given = [what for what, set_ in (("an image size", image_size is not None), ("colour rgb", color != "gray")) if set_]
+    if given:
+        raise RnnbenchError(f"{' and '.join(given)} (--image-size, --color) applies to image folders only, not to "
+                            f"{kind} {name}, whose images keep their own size and channels; leave it out")  # fmt: skip
+
+
 def looks_like_path(name: str) -> bool:
     return "/" in name or name.endswith(".npz") or Path(name).exists()
 
@@ -96,6 +105,7 @@ def load_dataset(
     sub-folder per class, read as grayscale or, with ``color='rgb'``, RGB, at ``image_size`` (H, W) if given.
     """
     if name in _REGISTRY:
+        _check_not_image_folder(name, "the built-in data set", image_size, color)
         return _REGISTRY[name].loader(source or DataSource.from_settings())
     if not looks_like_path(name):
         raise _unknown(name)
@@ -105,11 +115,13 @@ def load_dataset(
     if path.is_file() and path.suffix == ".npz":
         from rnnbench.data.npz import load_npz
 
+        _check_not_image_folder(name, "the .npz file", image_size, color)
         return load_npz(path)
     from rnnbench.data.idx import is_idx_folder, read_idx_folder
     from rnnbench.data.images import is_image_folder, load_image_folder
 
     if is_idx_folder(path):
+        _check_not_image_folder(name, "the idx folder", image_size, color)
         from rnnbench.data.dataset import make_dataset
 
         arrays = read_idx_folder(path)

@@ -60,6 +60,11 @@ def _count_by_width(spec: ModelSpec, steps: int, features: int, classes: int) ->
     return lambda units: parameter_count(dataclasses.replace(spec, units=units), steps, features, classes)
 
 
+def parameter_count_at_width(spec: ModelSpec, steps: int, features: int, classes: int) -> int:
+    """The parameter count of ``spec`` at its width, computed from narrow models (cheap at any width)."""
+    return _count_by_width(dataclasses.replace(spec, units=1, param_budget=None), steps, features, classes)(spec.units)
+
+
 def match_units(spec: ModelSpec, budget: int, steps: int, features: int, classes: int) -> ModelSpec:
     """``spec`` at the width (1 to MAX_UNITS) whose parameter count is closest to ``budget`` (the smaller on a tie).
 
