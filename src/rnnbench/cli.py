@@ -30,8 +30,9 @@ from rnnbench.config import (
     ModelSpec,
     TrainSpec,
 )
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import Interrupted, OutputClosed, RnnbenchError
 from rnnbench.report.console import make_console
+from rnnbench.terminal import silence_closed_stdout
 from rnnbench.version import __version__
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def _default(spec: Any, field: str) -> Any:
     return ",".join(map(str, value)) if isinstance(value, tuple) else value
 
 
-def data_source_options(command: Callable[..., None]) -> Callable[..., None]:
+def data_source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The flags that say how to read a local data set and whether the network may be used."""
     for option in reversed(
         (
@@ -109,7 +110,7 @@ def _jobs(text: str) -> int:
     return int(text)
 
 
-def execution_options(command: Callable[..., None]) -> Callable[..., None]:
+def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Where runs execute and where results go: shared by compare and sweep."""
     for option in reversed(
         (
@@ -210,8 +211,11 @@ def _check_outputs(spec: ExperimentSpec, execution: Execution) -> None:
         check_output_folder(execution.out, "--out", kept)
 
 
-def _execute(spec: ExperimentSpec, execution: Execution) -> None:
-    """Run the experiment with a progress display, print its tables and verdicts, then write its report."""
+def _execute(spec: ExperimentSpec, execution: Execution) -> int:
+    """Run the experiment with a progress display, print its tables and verdicts, then write its report.
+
+    Exit status 1 when runs failed (a diverged run is a result, not a failure): one line on stderr per failed run,
+    after the tables."""
     from rnnbench.experiment import check_names, run_experiment
     from rnnbench.report.progress import make_progress
     from rnnbench.report.summary import write_summary
@@ -247,6 +251,14 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> None:
         # The panels just printed, so the report and the terminal show the same numbers.
         written = write_report(result.records, execution.out)
         console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
+    for failed in result.failed:
+        model = failed.spec.model
+        click.echo(f"rnnbench: run {failed.run_key} ({model.name}, {model.units} units, seed {failed.spec.seed}, "
+                   f"{failed.spec.data.name}) failed: {failed.reason}", err=True)  # fmt: skip
+    if result.failed:
+        click.echo(f"rnnbench: {len(result.failed)} of {result.trained + result.reused} runs failed; rerunning the "
+                   "same command trains them again", err=True)  # fmt: skip
+    return 1 if result.failed else 0
 
 
 @cli.command()
@@ -352,7 +364,7 @@ def compare(
     limit_test: int | None,
     backend: str | None,
     **execution_flags: Any,
-) -> None:
+) -> int:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
     from rnnbench.specs import experiment_spec, parse_cell_options
 
@@ -392,18 +404,18 @@ def compare(
             color=color,
         ),  # fmt: skip
     )
-    _execute(experiment_spec(settings), Execution.from_flags(offline, execution_flags))
+    return _execute(experiment_spec(settings), Execution.from_flags(offline, execution_flags))
 
 
 @cli.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
 @execution_options
-def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flags: Any) -> None:
+def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flags: Any) -> int:
     """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
     from rnnbench.experiment_file import load_experiment
 
-    _execute(load_experiment(experiment, backend), Execution.from_flags(offline, execution_flags))
+    return _execute(load_experiment(experiment, backend), Execution.from_flags(offline, execution_flags))
 
 
 @cli.command()
@@ -814,9 +826,15 @@ def main(argv: list[str] | None = None) -> int:
     except RnnbenchError as error:
         click.echo(f"rnnbench: error: {error}", err=True)
         return 2
+    except Interrupted as interruption:
+        click.echo(f"rnnbench: {interruption}", err=True)
+        return 130
     except click.Abort:
         click.echo("rnnbench: interrupted", err=True)
         return 130
+    except (OutputClosed, BrokenPipeError):
+        silence_closed_stdout()
+        return 141  # as a process killed by SIGPIPE
     return status if isinstance(status, int) else 0
 
 

@@ -332,9 +332,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
             f"--seeds '{text}' is not a count or a list; write e.g. --seeds 3 (seeds 0-2) or --seeds 0,3,7"
         ) from None
     if not seeds or min(seeds) < 0 or max(seeds) >= SEED_LIMIT:
-        raise RnnbenchError(
-            f"--seeds '{text}': seeds are integers from 0 to {SEED_LIMIT - 1}, e.g. --seeds 0,3,7"
-        )
+        raise RnnbenchError(f"--seeds '{text}': seeds are integers from 0 to {SEED_LIMIT - 1}, e.g. --seeds 0,3,7")
     return seeds
 
 

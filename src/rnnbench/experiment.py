@@ -21,6 +21,7 @@ from rnnbench.config import DEFAULT_STORE, DataSpec, ExperimentSpec, ModelSpec, 
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
+from rnnbench.errors import Interrupted
 from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.models.matching import match_units
@@ -28,7 +29,7 @@ from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.models.registry import model_info
 from rnnbench.panels import Panel, PanelSet, Selection, gather
 from rnnbench.results import FINISHED, EpochMetrics, RunResult
-from rnnbench.store import DONE, Store
+from rnnbench.store import DONE, FAILED, Store, StoredRun
 from rnnbench.version import __version__
 
 SAVE_MODELS = ("none", "best", "all")
@@ -61,6 +62,11 @@ class ExperimentResult:
     @property
     def results(self) -> tuple[RunResult, ...]:
         return tuple(result for panel in self.panels for result in panel.results)
+
+    @property
+    def failed(self) -> tuple[StoredRun, ...]:
+        """Runs of the grid that failed (out of memory, a crash, a lost worker); a diverged run is a result."""
+        return tuple(run for panel in self.panels for run in panel.unfinished if run.status == FAILED)
 
     def summary_fields(self) -> dict[str, Any]:
         """The summary JSON's fields about this call (its panels come from :mod:`rnnbench.report.summary`)."""
@@ -207,7 +213,13 @@ def run_experiment(
         context = ExecutionContext(
             jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions(), save_models != "none"
         )
-        make_executor(chosen, context).run(todo, recorder)
+        try:
+            make_executor(chosen, context).run(todo, recorder)
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted_text(store, runs, todo)) from None
+        except BaseException:  # a closed output, or rnnbench's own fault: no run stays marked running
+            store.interrupt_runs(run.key() for run in todo)
+            raise
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
         if save_models == "best":
             _keep_best_models(store, records, recorder.models_saved)
@@ -223,6 +235,14 @@ def run_experiment(
         models_kept=kept,
         models_not_kept=not_kept,
     )
+
+
+def _interrupted_text(store: Store, runs: list[RunSpec], todo: list[RunSpec]) -> str:
+    """Marks the runs in flight as interrupted and says what is kept and how to go on."""
+    stopped = store.interrupt_runs(run.key() for run in todo)
+    done = sum(store.status(run.key()) in DONE for run in runs)
+    return (f"interrupted; {done} of {len(runs)} runs are finished and kept in {store.path}, and the {stopped} stopped "
+            "mid-run resume from their last finished epoch when the same command runs again")  # fmt: skip
 
 
 def _keep_best_models(store: Store, records: PanelSet, written: set[str]) -> None:

@@ -14,7 +14,7 @@ import io
 import json
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +29,8 @@ from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
 
 RUNNING = "running"
 FAILED = "failed"
+# Stopped by the user or a closed output; trained again (from its last checkpoint) by the next call.
+INTERRUPTED = "interrupted"
 DONE = (FINISHED, DIVERGED)
 
 # Each entry upgrades the schema from the previous version; the database's user_version says where it stands.
@@ -293,6 +295,16 @@ class Store:
                 "UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE run_key = ?",
                 (FAILED, reason, _now(), spec.key()),
             )
+
+    def interrupt_runs(self, run_keys: Iterable[str]) -> int:
+        """Mark those of ``run_keys`` still running as interrupted; returns how many were."""
+        keys = list(run_keys)
+        with self.connection:
+            cursor = self.connection.executemany(
+                "UPDATE runs SET status = ?, ended_at = ? WHERE run_key = ? AND status = ?",
+                [(INTERRUPTED, _now(), key, RUNNING) for key in keys],
+            )
+        return cursor.rowcount
 
     def result(self, spec: RunSpec) -> RunResult | None:
         """The stored result of a finished or diverged run, else None."""

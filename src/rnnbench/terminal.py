@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from rnnbench.errors import OutputClosed
 from rnnbench.settings import read_settings
 
 
@@ -30,3 +31,33 @@ def stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+class StopWhenReaderCloses:
+    """A text stream whose reader may go away (``rnnbench compare | head -1``): writing then stops the command with
+    :class:`OutputClosed` rather than a BrokenPipeError that a failing run's handler might take for the run's own."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def silence_closed_stdout() -> None:
+    """After the reader of stdout went away: send what is still buffered nowhere, so that exiting says nothing."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)

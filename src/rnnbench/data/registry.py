@@ -86,7 +86,8 @@ def dataset_info(name: str) -> DatasetInfo:
 def _check_not_image_folder(name: str, kind: str, image_size: tuple[int, int] | None, color: str) -> None:
     """Image size and colour apply to image folders only: given for another data set they would be ignored, yet
     change the run key."""
-    given = [what for what, set_ in (("an image size", image_size is not None), ("colour rgb", color != "gray")) if set_]
+    settings = (("an image size", image_size is not None), ("colour rgb", color != "gray"))
+    given = [what for what, is_set in settings if is_set]
     if given:
         raise RnnbenchError(f"{' and '.join(given)} (--image-size, --color) applies to image folders only, not to "
                             f"{kind} {name}, whose images keep their own size and channels; leave it out")  # fmt: skip

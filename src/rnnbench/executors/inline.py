@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rnnbench.config import RunSpec
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import failure_reason
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path
 from rnnbench.training import train
 
@@ -23,7 +23,5 @@ class InlineExecutor:
             try:
                 train(spec, self.context.prepared(spec.data), observer,
                       checkpoint_path(self.context.checkpoint_dir, spec), self.context.keep_models)  # fmt: skip
-            except RnnbenchError as error:
-                observer.run_failed(spec, str(error))
             except Exception as error:  # noqa: BLE001 (one failing run must not end the sweep)
-                observer.run_failed(spec, f"{type(error).__name__}: {error}")
+                observer.run_failed(spec, failure_reason(error))

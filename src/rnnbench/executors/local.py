@@ -119,6 +119,12 @@ def _run_workers(runs: Sequence[RunSpec], execution: ExecutionContext, observer:
                 alive = worker.connection not in ready or receive(worker)
                 if not alive or not worker.process.is_alive():
                     replace_dead(index, worker)
+    except BaseException:
+        # Interrupted: stop at once rather than wait for runs to end; each keeps its last epoch's checkpoint, which
+        # is replaced atomically, so nothing on disk is half written.
+        for worker in workers:
+            worker.process.kill()
+        raise
     finally:
         for worker in workers:
             with suppress(OSError):

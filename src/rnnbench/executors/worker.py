@@ -98,12 +98,10 @@ def train_and_report(
 ) -> None:
     """Train ``spec`` on ``data()`` (and send its model file with ``keep_model``); a failure (bad data, a crash in
     training) is sent as a ``run_failed`` event."""
-    from rnnbench.errors import RnnbenchError
+    from rnnbench.errors import failure_reason
     from rnnbench.training import train
 
     try:
         train(spec, data(), forwarder, checkpoint, keep_model)
-    except RnnbenchError as error:
-        forwarder.send(("run_failed", spec, str(error)))
     except Exception as error:  # noqa: BLE001 (reported to the driver, which goes on)
-        forwarder.send(("run_failed", spec, f"{type(error).__name__}: {error}"))
+        forwarder.send(("run_failed", spec, failure_reason(error)))
