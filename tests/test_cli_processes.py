@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from unprivileged import unprivileged_prefix
+
 # Long enough that no run ends before the test acts on it.
 LONG = ["--dataset", "digits", "--epochs", "400", "--models", "gru,lstm", "--seeds", "1", "--no-report"]
 
@@ -118,3 +120,28 @@ def test_a_killed_worker_fails_its_run_exit_status_1_with_one_line_on_stderr(tmp
     assert lines[1] == "rnnbench: 1 of 2 runs failed; rerunning the same command trains them again"
     # The table and the verdict came first, on stdout, for the run that finished.
     assert "verdict:" in stdout
+
+
+def test_report_reads_a_store_in_a_read_only_folder_and_writes_nothing_there(tmp_path):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    store = shelf / "r.db"
+    subprocess.run([sys.executable, "-m", "rnnbench", "compare", "--dataset", "digits", "--models", "gru", "--units",
+                    "8", "--epochs", "1", "--no-report", "--quiet", "--store", str(store)],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    shelf.chmod(0o555)
+    before = sorted(path.name for path in shelf.iterdir())
+    commands = (["report", "--store", str(store), "--out", str(tmp_path / "report")],
+                ["models", "saved", "--store", str(store)])  # fmt: skip
+    for command in commands:
+        process = subprocess.run([*unprivileged_prefix(), sys.executable, "-m", "rnnbench", *command],
+                                 capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert process.returncode == 0 and process.stderr == "", process.stderr
+    assert (tmp_path / "report" / "report.html").is_file()
+    assert sorted(path.name for path in shelf.iterdir()) == before
+    # Writing there is refused before anything is done, in one line.
+    command = [*unprivileged_prefix(), sys.executable, "-m", "rnnbench", "compare", "--dataset", "digits", "--store"]
+    process = subprocess.run([*command, str(store)], capture_output=True, text=True, timeout=300)
+    assert process.returncode == 2
+    expected = f"--store {store}: the folder {shelf} is not writable; give a path in a writable one"
+    assert process.stderr == f"rnnbench: error: {expected}\n"

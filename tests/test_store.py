@@ -68,8 +68,13 @@ def test_foreign_and_newer_files_are_refused(tmp_path):
     connection = sqlite3.connect(newer)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     connection.commit()
-    with pytest.raises(RnnbenchError, match="written by a newer rnnbench"), Store.open(newer):
-        pass
+    before = newer.read_bytes()
+    for opening in (Store.open, Store.read):
+        expected = (rf"written by a newer rnnbench \(store schema {SCHEMA_VERSION + 1}\); this is rnnbench .*, which "
+                    rf"reads schemas up to {SCHEMA_VERSION} and never changes a newer")  # fmt: skip
+        with pytest.raises(RnnbenchError, match=expected), opening(newer):
+            pass
+    assert newer.read_bytes() == before
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"definitely not sqlite" * 100)
     with pytest.raises(RnnbenchError, match="not a usable results store"), Store.open(garbage):
@@ -105,3 +110,30 @@ def test_a_store_from_before_data_set_records_still_reads(tmp_path):
     connection.close()
     with Store.read(tmp_path / "old.db") as store:
         assert store.datasets() == {} and store.runs() == []
+
+
+def test_a_newer_store_names_the_version_that_wrote_it(tmp_path):
+    path = tmp_path / "newer.db"
+    with Store.open(path) as store:
+        store.start_run(SPEC, {"rnnbench_version": "9.1.0"})
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(RnnbenchError, match=r"written by rnnbench 9\.1\.0 \(store schema"), Store.open(path):
+        pass
+
+
+@pytest.mark.parametrize("change", ["delete", "replace"])
+def test_a_store_deleted_or_replaced_while_open_takes_no_more_results(tmp_path, change):
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        store.start_run(SPEC, {})
+        if change == "delete":
+            path.unlink()
+        else:
+            (tmp_path / "copy.db").write_bytes(path.read_bytes())
+            (tmp_path / "copy.db").replace(path)
+        assert not store.in_place()
+        with pytest.raises(RnnbenchError, match=f"store {path} was deleted or replaced while this command ran"):
+            store.record_epoch(SPEC.key(), EPOCHS[0])
+        with pytest.raises(RnnbenchError, match="runs resume from"):
+            store.finish_run(RESULT, None)

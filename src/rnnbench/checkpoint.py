@@ -9,15 +9,13 @@ leaves the previous one intact.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
+from rnnbench.files import replace_atomically
 from rnnbench.results import EpochMetrics
 
 
@@ -51,26 +49,6 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 def save_checkpoint_bytes(path: Path, data: bytes) -> None:
     """Keep a checkpoint that another machine wrote and sent as bytes (``--executor ray``)."""
     replace_atomically(path, lambda file: file.write(data))
-
-
-def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write ``path`` through a temporary file beside it, renamed into place: a kill leaves the previous one intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.chmod(name, 0o666 & ~_umask())  # as open() would have made it; mkstemp's files are private
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def load_checkpoint(path: Path) -> Checkpoint | None:

@@ -452,11 +452,13 @@ def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flag
                    "--filter dataset=digits.")  # fmt: skip
 def report(store: Path, formats: str, out: Path, experiment: str | None, filters: tuple[str, ...]) -> None:
     """Write a report of the runs in a store: comparison tables, verdicts, plots, settings."""
+    from rnnbench.output_paths import check_output_folder, store_files
     from rnnbench.panels import Selection, parse_filters
     from rnnbench.report.write import parse_formats, report_from_store
 
     chosen = parse_formats(formats)
     selection = Selection(experiment=experiment, filters=parse_filters(filters))
+    check_output_folder(out, "--out", store_files(store))
     written = report_from_store(store, out, chosen, selection)
     for name in chosen:
         click.echo(f"{name}: {written[name]}")
@@ -835,6 +837,13 @@ def main(argv: list[str] | None = None) -> int:
     except (OutputClosed, BrokenPipeError):
         silence_closed_stdout()
         return 141  # as a process killed by SIGPIPE
+    except OSError as error:
+        if error.filename is None:
+            raise
+        # The paths are checked before any work; what is left is the file system changing under the command (a
+        # folder made read-only, a full disk): still one line naming the path.
+        click.echo(f"rnnbench: error: {error.filename}: {error.strerror or error}", err=True)
+        return 2
     return status if isinstance(status, int) else 0
 
 

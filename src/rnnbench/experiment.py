@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.backend import device_kind, select_backend
-from rnnbench.checkpoint import replace_atomically
 from rnnbench.config import DEFAULT_STORE, DataSpec, ExperimentSpec, ModelSpec, RunSpec
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
@@ -24,6 +23,7 @@ from rnnbench.data.views import get_view
 from rnnbench.errors import Interrupted
 from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.executors.base import checkpoint_name
+from rnnbench.files import replace_atomically
 from rnnbench.models.matching import match_units
 from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.models.registry import model_info
@@ -216,9 +216,12 @@ def run_experiment(
         try:
             make_executor(chosen, context).run(todo, recorder)
         except KeyboardInterrupt:
+            if not store.in_place():
+                raise
             raise Interrupted(_interrupted_text(store, runs, todo)) from None
-        except BaseException:  # a closed output, or rnnbench's own fault: no run stays marked running
-            store.interrupt_runs(run.key() for run in todo)
+        except BaseException:  # a closed output, a store gone, rnnbench's own fault: no run stays marked running
+            if store.in_place():
+                store.interrupt_runs(run.key() for run in todo)
             raise
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
         if save_models == "best":

@@ -12,8 +12,10 @@ import fcntl
 import hashlib
 import io
 import json
+import os
 import socket
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ import numpy as np
 from rnnbench.config import DataSpec, RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.version import __version__
 
 RUNNING = "running"
 FAILED = "failed"
@@ -75,6 +78,10 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class StoreGone(RnnbenchError):
+    """The store's file was deleted or replaced while it was open for writing."""
+
+
 @dataclass(frozen=True)
 class StoredRun:
     """Everything the store holds of one run: its spec, state, where it ran, and its result if it has one."""
@@ -122,9 +129,30 @@ def _now() -> str:
 class Store:
     """A results store; use :meth:`open` (exclusive writer) or :meth:`read` (read-only)."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, identity: tuple[int, int] | None = None) -> None:
         self.connection = connection
         self.path = path
+        self.identity = identity  # (device, inode) of the file opened for writing
+
+    def in_place(self) -> bool:
+        """Whether ``path`` is still the file this store opened (not deleted, not replaced by another)."""
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return False
+        return self.identity is None or (status.st_dev, status.st_ino) == self.identity
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction, refused when the store's file was deleted or replaced since it was opened: results must
+        not go silently into a file that no one will ever read."""
+        if not self.in_place():
+            raise StoreGone(
+                f"store {self.path} was deleted or replaced while this command ran, so it stopped; run the same "
+                f"command again to train what the store lacks (runs resume from {self.checkpoint_dir})"
+            )
+        with self.connection:
+            yield
 
     @classmethod
     @contextmanager
@@ -141,7 +169,8 @@ class Store:
             connection = _connect(path)
             try:
                 _migrate(connection, path)
-                yield cls(connection, path)
+                status = os.stat(path)
+                yield cls(connection, path, (status.st_dev, status.st_ino))
             finally:
                 connection.close()
 
@@ -151,7 +180,7 @@ class Store:
         """The store at ``path`` for reading (reports); it must exist."""
         if not path.is_file():
             raise RnnbenchError(f"no results store at {path}; run 'rnnbench compare' or 'rnnbench sweep' first")
-        connection = _connect(path)
+        connection = _connect_read_only(path)
         try:
             if _check_version(connection, path) == 0:
                 raise RnnbenchError(
@@ -173,13 +202,13 @@ class Store:
     def save_model(self, run_key: str, path: Path) -> None:
         """Record the model file of a run; kept relative to the store's folder, so a moved folder keeps its models."""
         relative = path.relative_to(self.path.parent) if path.is_relative_to(self.path.parent) else path
-        with self.connection:
+        with self._writing():
             self.connection.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?)", (run_key, str(relative), _now()))
 
     def forget_model(self, run_key: str) -> Path | None:
         """Drop the record of a run's model file (it no longer matches the run); returns its path, if it had one."""
         path = self.models().get(run_key)
-        with self.connection:
+        with self._writing():
             self.connection.execute("DELETE FROM models WHERE run_key = ?", (run_key,))
         return path
 
@@ -191,7 +220,7 @@ class Store:
         return {key: self.path.parent / path for key, path in rows}
 
     def save_experiment(self, name: str, spec: dict[str, Any]) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute(
                 "INSERT INTO experiments (name, spec, created_at) VALUES (?, ?, ?)",
                 (name, json.dumps(spec, sort_keys=True), _now()),
@@ -203,7 +232,7 @@ class Store:
         """Record a prepared data set (reports draw its sequence view from ``example``, an (H, W, C) image)."""
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(example, dtype=np.float32), allow_pickle=False)
-        with self.connection:
+        with self._writing():
             self.connection.execute(
                 "INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, ?)",
                 (
@@ -227,7 +256,7 @@ class Store:
         """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
         its result, from its checkpoint). ``retries``: how often this run's worker or node was lost so far."""
         key = spec.key()
-        with self.connection:
+        with self._writing():
             self.connection.execute("DELETE FROM results WHERE run_key = ?", (key,))
             self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
             self.connection.execute(
@@ -249,11 +278,11 @@ class Store:
             )
 
     def record_resume(self, run_key: str, epoch: int) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute("UPDATE runs SET resumed_from_epoch = ? WHERE run_key = ?", (epoch, run_key))
 
     def record_epoch(self, run_key: str, metrics: EpochMetrics) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (run_key, *_epoch_row(metrics))
             )
@@ -261,7 +290,7 @@ class Store:
     def finish_run(self, result: RunResult, confusion: list[list[int]] | None) -> None:
         """Store a run's result and its complete epoch history in one transaction."""
         key = result.spec.key()
-        with self.connection:
+        with self._writing():
             self.connection.execute("DELETE FROM epochs WHERE run_key = ?", (key,))
             self.connection.executemany(
                 "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(key, *_epoch_row(e)) for e in result.epochs]
@@ -290,7 +319,7 @@ class Store:
             )
 
     def fail_run(self, spec: RunSpec, reason: str) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute(
                 "UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE run_key = ?",
                 (FAILED, reason, _now(), spec.key()),
@@ -299,7 +328,7 @@ class Store:
     def interrupt_runs(self, run_keys: Iterable[str]) -> int:
         """Mark those of ``run_keys`` still running as interrupted; returns how many were."""
         keys = list(run_keys)
-        with self.connection:
+        with self._writing():
             cursor = self.connection.executemany(
                 "UPDATE runs SET status = ?, ended_at = ? WHERE run_key = ? AND status = ?",
                 [(INTERRUPTED, _now(), key, RUNNING) for key in keys],
@@ -407,8 +436,23 @@ def _epoch_row(metrics: EpochMetrics) -> tuple[Any, ...]:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         connection = sqlite3.connect(path, timeout=30.0)
+        _check_version(connection, path)  # before anything is written: a newer store stays as it was
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as error:
+        raise RnnbenchError(f"{path} is not a usable results store ({error}); give another --store") from None
+    return connection
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """``path`` opened so that nothing is written, not even SQLite's shared-memory file where its folder is read-only
+    (there the file is read as immutable: no writer can be at work in a folder no one may write)."""
+    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    if not os.access(path.parent.absolute(), os.W_OK):
+        uri += "&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=30.0)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
         raise RnnbenchError(f"{path} is not a usable results store ({error}); give another --store") from None
     return connection
@@ -417,9 +461,14 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _check_version(connection: sqlite3.Connection, path: Path) -> int:
     version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
+        try:
+            row = connection.execute("SELECT rnnbench_version FROM runs ORDER BY rowid DESC LIMIT 1").fetchone()
+        except sqlite3.Error:
+            row = None
+        writer = f"rnnbench {row[0]}" if row and row[0] else "a newer rnnbench"
         raise RnnbenchError(
-            f"{path} was written by a newer rnnbench (schema {version}, this one knows {SCHEMA_VERSION}); "
-            "upgrade rnnbench"
+            f"{path} was written by {writer} (store schema {version}); this is rnnbench {__version__}, which reads "
+            f"schemas up to {SCHEMA_VERSION} and never changes a newer store: upgrade rnnbench or give another --store"
         )
     return version
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rnnbench.files import write_text
 from rnnbench.panels import PanelSet
 from rnnbench.report.tables import Row
 from rnnbench.version import __version__
@@ -45,19 +47,10 @@ def write_csv(tables: Mapping[str, list[Row]], folder: Path) -> list[Path]:
         for row in rows:
             columns.update(dict.fromkeys(row))
         path = folder / f"{name}.csv"
-        partial = path.with_name(path.name + ".part")
-        with partial.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns))
-            writer.writeheader()
-            writer.writerows({key: _csv_value(value) for key, value in row.items()} for row in rows)
-        partial.replace(path)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows({key: _csv_value(value) for key, value in row.items()} for row in rows)
+        write_text(path, text.getvalue())
         written.append(path)
     return written
-
-
-def write_text(path: Path, content: str) -> None:
-    """Write through a temporary file, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(content, encoding="utf-8")
-    partial.replace(path)

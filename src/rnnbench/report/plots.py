@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.data.views import get_view
+from rnnbench.files import replace_atomically
 from rnnbench.panels import Panel
 from rnnbench.report.tables import Row
 from rnnbench.report.view_plot import view_figure
@@ -305,6 +306,5 @@ def svg_text(figure: Figure, salt: str) -> str:
 
 
 def save_png(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, metadata={"Software": None})
+    replace_atomically(path, lambda file: figure.savefig(file, format="png", dpi=110, metadata={"Software": None}))
     return path

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rnnbench.files import write_text
 from rnnbench.panels import Panel, PanelSet
-from rnnbench.report.export import write_text
 
 
 def _protocol(panel: Panel) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnbench.data.views import View
+from rnnbench.files import replace_atomically
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,6 +53,5 @@ def view_figure(image: np.ndarray, view: View, title: str, size: tuple[float, fl
 def draw_view(image: np.ndarray, view: View, out: Path, title: str) -> Path:
     """Save a PNG: ``image`` (H, W, C) in [0, 1] beside its reading order under ``view``."""
     figure = view_figure(image, view, title)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=110)
+    replace_atomically(out, lambda file: figure.savefig(file, format=out.suffix.lstrip(".").lower(), dpi=110))
     return out

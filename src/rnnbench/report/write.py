@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnnbench.config import DEFAULT_REPORT_DIR
 from rnnbench.errors import RnnbenchError
+from rnnbench.files import write_text
 from rnnbench.panels import PanelSet, Selection, read_panels
 from rnnbench.report import export
 from rnnbench.report.html import render_html
@@ -47,10 +48,10 @@ def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) ->
     written: dict[str, Path] = {}
     if "html" in chosen:
         written["html"] = out / "report.html"
-        export.write_text(written["html"], render_html(data, tables, svgs))
+        write_text(written["html"], render_html(data, tables, svgs))
     if "md" in chosen:
         written["md"] = out / "report.md"
-        export.write_text(written["md"], render_markdown(data, tables, pngs))
+        write_text(written["md"], render_markdown(data, tables, pngs))
     if "json" in chosen:
         written["json"] = export.write_json(data, tables, out / "report.json")
     if "csv" in chosen:

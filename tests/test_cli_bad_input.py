@@ -1,0 +1,219 @@
+"""Bad invocations of the command line, each in a process of its own: exit status 2, one line on stderr naming the
+problem, no traceback, and the results store exactly as it was.
+
+The cases run a few at a time against copies of one small store, in folders where read-only means read-only
+(see unprivileged.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_npz
+from test_data_images import draw, make_folder
+from unprivileged import unprivileged_prefix
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    says: str  # what the one line on stderr must contain
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.args)
+
+
+def case(says: str, *args: str) -> Case:
+    return Case(args, says)
+
+
+DIGITS = ("compare", "--dataset", "digits")
+CASES = [
+    # names that are not registered
+    case("unknown model 'transformer'", *DIGITS, "--models", "transformer"),
+    case("unknown data set 'nosuch'", "compare", "--dataset", "nosuch"),
+    case("data set path 'missing.npz' does not exist", "compare", "--dataset", "missing.npz"),
+    case("view", *DIGITS, "--view", "diagonal"),
+    case("patches", *DIGITS, "--view", "patches:0"),
+    case("patches", *DIGITS, "--view", "patches:3"),
+    case("'fast' is not one of 'reference', 'tuned'", *DIGITS, "--preset", "fast"),
+    case("'nohead' is not one of 'batchnorm', 'dense'", *DIGITS, "--head", "nohead"),
+    case("'cluster' is not one of 'inline', 'local', 'ray'", *DIGITS, "--executor", "cluster"),
+    case("No such option '--nosuchflag'", *DIGITS, "--nosuchflag"),
+    case("No such command 'train'", "train"),
+    # numbers out of range
+    case("a count must be at least 1", *DIGITS, "--seeds", "0"),
+    case("seeds are integers from 0 to 4294967295", *DIGITS, "--seeds", "0,-1"),
+    case("seeds are integers from 0 to 4294967295", *DIGITS, "--seeds", "0,4294967296"),
+    case("at most 100,000 seeds", *DIGITS, "--seeds", "100001"),
+    case("is not a count or a list", *DIGITS, "--seeds", "two"),
+    case("a seed is named twice", *DIGITS, "--seeds", "3,3"),
+    case("--units", *DIGITS, "--units", "0"),
+    case("--epochs", *DIGITS, "--epochs", "0"),
+    case("--batch-size", *DIGITS, "--batch-size", "-4"),
+    case("--dropout", *DIGITS, "--dropout", "1"),
+    case("--val-fraction", *DIGITS, "--val-fraction", "1.5"),
+    case("--learning-rate", *DIGITS, "--learning-rate", "0"),
+    case("--limit-train", *DIGITS, "--limit-train", "0"),
+    case("--jobs 'many' is not auto or a positive integer", *DIGITS, "--jobs", "many"),
+    case("--jobs '0' is not auto or a positive integer", *DIGITS, "--jobs", "0"),
+    case("--image-size '0x5' is not a size", *DIGITS, "--image-size", "0x5"),
+    case("gru with 100,000 units needs at least", *DIGITS, "--models", "gru", "--units", "100000"),
+    case("--match-params 10: simplernn has", *DIGITS, "--match-params", "10"),
+    case("--units and --match-params exclude each other", *DIGITS, "--units", "8", "--match-params", "5000"),
+    # options that do not apply
+    case("applies to image folders only", *DIGITS, "--image-size", "8"),
+    case("applies to image folders only", *DIGITS, "--color", "rgb"),
+    case("the permutation seed applies to the permuted view only", *DIGITS, "--permutation-seed", "3"),
+    case("--cpus-per-run is for --executor ray only", *DIGITS, "--cpus-per-run", "2"),
+    case("--address is for --executor ray only", *DIGITS, "--address", "auto"),
+    case("is not KEY=VALUE", *DIGITS, "--cell-option", "dt"),
+    case("no model compared here has the option 'depth'", *DIGITS, "--cell-option", "depth=3"),
+    case("names model 'cornn', which is not compared here", *DIGITS, "--cell-option", "cornn.dt=0.1"),
+    # outputs that would replace what rnnbench keeps, or cannot be written
+    case("--json rnnbench.db would replace rnnbench.db", *DIGITS, "--json", "rnnbench.db"),
+    case("is inside rnnbench.db-checkpoints", *DIGITS, "--json", "rnnbench.db-checkpoints/s.json"),
+    case("--json data/labels1000.npz is a zip archive", *DIGITS, "--json", "data/labels1000.npz"),
+    case("Invalid value for '--json': File 'data' is a directory", *DIGITS, "--json", "data"),
+    case("is a file, not a folder", *DIGITS, "--json", "notes.txt/summary.json"),
+    case("Invalid value for '--out': Directory 'notes.txt' is a file", *DIGITS, "--out", "notes.txt"),
+    case("--out rnnbench.db-models would replace", *DIGITS, "--out", "rnnbench.db-models"),
+    case("is a file, not a folder", *DIGITS, "--store", "notes.txt/r.db"),
+    case("the folder", *DIGITS, "--store", "readonly/r.db"),
+    case("the folder", *DIGITS, "--json", "readonly/s.json"),
+    case("the folder", *DIGITS, "--out", "readonly/report"),
+    # stores that are not ours to write
+    case("notes.txt is not a usable results store", *DIGITS, "--models", "gru", "--store", "notes.txt"),
+    case("is an SQLite file but not a results store", *DIGITS, "--models", "gru", "--store", "foreign.db"),
+    case("(store schema 99); this is rnnbench", *DIGITS, "--models", "gru", "--store", "newer.db"),
+    # data that does not fit
+    case("label", "compare", "--dataset", "data/labels1000.npz"),
+    case("every training image has label 3", "compare", "--dataset", "data/oneclass.npz"),
+    case("same class sub-folders", "compare", "--dataset", "data/mismatched"),
+    case("is not a data set", "compare", "--dataset", "data/empty"),
+    case("data/broken.npz", "compare", "--dataset", "data/broken.npz"),
+    # experiment files
+    case("cannot read experiment file missing.toml", "sweep", "missing.toml"),
+    case("experiments/latin1.toml:3: not UTF-8 text", "sweep", "experiments/latin1.toml"),
+    case("not valid TOML", "sweep", "experiments/broken.toml"),
+    case("experiments/unknown.toml:3: [train] speed is not a known key", "sweep", "experiments/unknown.toml"),
+    case("experiments/wrongtype.toml:3: [train] epochs must be", "sweep", "experiments/wrongtype.toml"),
+    # reports
+    case("no results store at missing.db", "report", "--store", "missing.db"),
+    case("--format 'pdf'", "report", "--format", "pdf"),
+    case("Invalid value for '--out': Directory 'notes.txt' is a file", "report", "--out", "notes.txt"),
+    case("the folder", "report", "--out", "readonly/report"),
+    case("notes.txt is not a usable results store", "report", "--store", "notes.txt"),
+    case("colour", "report", "--filter", "colour=red"),
+    # data sets, models, kept models
+    case("unknown data set 'nosuch'", "datasets", "info", "nosuch"),
+    case("unknown data set 'nosuch'", "datasets", "fetch", "nosuch"),
+    case("pictures are written as .png, .svg, .pdf", "datasets", "show", "digits", "--out", "view.txt"),
+    case("--index 99999 is out of range", "datasets", "show", "digits", "--index", "99999"),
+    case("the folder", "datasets", "show", "digits", "--out", "readonly/view.png"),
+    case("unknown model 'nosuch'", "models", "info", "nosuch"),
+    case("--input-shape '28' is not a shape", "models", "info", "lstm", "--input-shape", "28"),
+    case("nosuch.keras", "predict", "nosuch.keras", "notes.txt"),
+    case("notes.txt", "predict", "notes.txt", "notes.txt"),
+    case("nosuch.keras", "models", "export", "nosuch.keras"),
+    case("'pdf' is not one of 'onnx', 'tf_saved_model'", "models", "export", "x.keras", "--format", "pdf"),
+]
+
+
+def _rows(store: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(store) as connection:
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=repr) for table in tables}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    """Inputs every case can read: a store with one finished run, bad data sets, bad experiment files, a read-only
+    folder, a regular file where a folder is wanted."""
+    root = tmp_path_factory.mktemp("world")
+    environment = {**os.environ, "CI": "true"}
+    subprocess.run([sys.executable, "-m", "rnnbench", "compare", "--dataset", "digits", "--models", "gru", "--units",
+                    "8", "--epochs", "1", "--no-report", "--quiet", "--store", str(root / "rnnbench.db")],
+                   check=True, capture_output=True, env=environment, timeout=300)  # fmt: skip
+    data = root / "data"
+    data.mkdir()
+    labels = write_npz(data / "labels1000.npz", train=40, test=20, shape=(8, 8))
+    with np.load(labels) as arrays:
+        values = dict(arrays)
+    values["y_train"] = values["y_train"].astype(np.int64)
+    values["y_train"][0] = 1000
+    np.savez(labels, **values)
+    values["y_train"][:] = 3
+    np.savez(data / "oneclass.npz", **values)
+    mismatched = make_folder(data / "mismatched", per_class=5, split=True)
+    draw(mismatched / "test" / "triangle" / "0.png", "circle")
+    (data / "empty").mkdir()
+    (data / "broken.npz").write_text("not a zip archive")
+    experiments = root / "experiments"
+    experiments.mkdir()
+    (experiments / "latin1.toml").write_bytes(b'name = "x"\n[grid]\nmodels = ["gr\xe9"]\n')
+    (experiments / "broken.toml").write_text("[grid\nmodels = 1\n")
+    (experiments / "unknown.toml").write_text('name = "x"\n[train]\nspeed = 3\n')
+    (experiments / "wrongtype.toml").write_text('name = "x"\n[train]\nepochs = "ten"\n')
+    (root / "notes.txt").write_text("notes\n")
+    with sqlite3.connect(root / "foreign.db") as connection:
+        connection.execute("CREATE TABLE songs (title TEXT)")
+    with sqlite3.connect(root / "newer.db") as connection:
+        connection.execute("PRAGMA user_version = 99")
+        connection.execute("CREATE TABLE runs (rnnbench_version TEXT)")
+    readonly = root / "readonly"
+    readonly.mkdir()
+    readonly.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+    return root
+
+
+@pytest.fixture(scope="module")
+def outcomes(world, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess[str], bool]]:
+    """Each case run once, in a folder of its own holding links to the world and a copy of its store."""
+    prefix = unprivileged_prefix()
+    environment = {**os.environ, "CI": "true", "RNNBENCH_OFFLINE": "1"}
+
+    def run(index_case: tuple[int, Case]) -> tuple[str, tuple[subprocess.CompletedProcess[str], bool]]:
+        index, bad = index_case
+        folder = tmp_path_factory.mktemp(f"case{index}")
+        for entry in world.iterdir():
+            if entry.name.startswith("rnnbench.db"):
+                if entry.is_file():
+                    shutil.copy2(entry, folder / entry.name)
+            else:
+                (folder / entry.name).symlink_to(entry)
+        before = _rows(folder / "rnnbench.db")
+        process = subprocess.run([*prefix, sys.executable, "-m", "rnnbench", *bad.args], cwd=folder,
+                                 capture_output=True, text=True, env=environment, timeout=300)  # fmt: skip
+        return bad.name, (process, _rows(folder / "rnnbench.db") == before)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(pool.map(run, enumerate(CASES)))
+
+
+def test_there_are_at_least_60_cases():
+    assert len(CASES) >= 60
+    assert len({bad.name for bad in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[bad.name for bad in CASES])
+def test_a_bad_invocation_is_one_line_exit_2_and_the_store_is_untouched(outcomes, bad):
+    process, store_unchanged = outcomes[bad.name]
+    lines = process.stderr.strip().splitlines()
+    assert "Traceback" not in process.stderr, process.stderr
+    assert len(lines) == 1, process.stderr
+    assert lines[0].startswith("rnnbench: error: ") and bad.says in lines[0], lines[0]
+    assert process.returncode == 2
+    assert store_unchanged
