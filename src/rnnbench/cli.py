@@ -498,7 +498,7 @@ def datasets_fetch(name: str) -> None:
     info = dataset_info(name)
     source = _source(offline=False)
     for resource in info.resources:
-        path = fetch(resource, source.folder(name))
+        path = fetch(resource, source.folder(name), offline=source.offline)
         click.echo(f"{resource.filename}: verified, {path}")
     if not info.resources:
         click.echo(f"{name} is bundled; nothing to fetch")

@@ -104,6 +104,8 @@ def _download(url: str, resource: Resource, directory: Path, timeout: float) -> 
     partial = Path(name)
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            # Said once the server answers: an unreachable network is the one line of the error alone.
+            print(f"downloading {resource.filename} from {url}", file=sys.stderr)
             length = response.headers.get("Content-Length")
             with _download_bar(int(length) if length and length.isdigit() else None, resource.filename) as advance:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
@@ -137,7 +139,6 @@ def fetch(resource: Resource, directory: Path, timeout: float = 60.0, offline: b
     directory.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in resource.mirrors:
-        print(f"downloading {resource.filename} from {url}", file=sys.stderr)
         try:
             partial = _download(url, resource, directory, timeout)
         except (OSError, ValueError, urllib.error.URLError) as error:
