@@ -69,7 +69,8 @@ def panel_table(panel: Panel, rows: list[tables.Row], width: int | None = None) 
     the columns that fit in it. Returns the table and the names of the columns left out."""
     seeds = len({run.spec.seed for run in panel.runs})
     note = " (accuracy: mean ± 95% CI half-width)" if seeds > 1 else ""
-    table, left_out, narrow = text.comparison_table(rows), (), False
+    table, narrow = text.comparison_table(rows), False
+    left_out: tuple[str, ...] = ()
     if width is not None:
         table, left_out, narrow = fit_width(table, width)
     return rich_table(table, title=panel.title + note, caption=text.panel_facts(panel), narrow=narrow), left_out
