@@ -73,9 +73,9 @@ def test_summary_json_has_the_documented_fields(digits_comparison):
         assert run["status"] == "finished" and run["units"] == 8
         assert set(run) >= {
             "params", "trainable_params", "best_epoch", "best_val_accuracy", "test_accuracy",
-            "test_accuracy_at_best", "train_seconds", "latency_ms", "images_per_second",
+            "test_accuracy_at_best", "train_seconds", "setup_seconds", "latency_ms", "images_per_second",
         }  # fmt: skip
-        assert run["latency_ms"] > 0 and run["images_per_second"] > 0
+        assert run["latency_ms"] > 0 and run["images_per_second"] > 0 and run["setup_seconds"] > 0
         assert [epoch["epoch"] for epoch in run["epochs"]] == [1, 2]
         assert set(run["epochs"][0]) == {
             "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds", "test_accuracy",

@@ -86,3 +86,30 @@ def test_several_batches_per_call_train_exactly_as_one_per_call(monkeypatch):
     assert progress == list(range(1, 25)) and progress_now == [10, 20, 23, 24]
     for expected, got in zip(weights, weights_now, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_programs_compiled_ahead_train_the_same_and_are_not_compiled_again():
+    import jax
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, SAMPLES)
+    order = rng.permutation(SAMPLES)
+    lazily, ahead = compiled_model(), compiled_model()
+    lazy_epochs, ahead_epochs = CompiledEpochs(lazily, x, y, BATCH), CompiledEpochs(ahead, x, y, BATCH)
+    ahead_epochs.compile()
+    compilations: list[str] = []
+
+    def count(event: str, *args: object, **kwargs: object) -> None:
+        if "backend_compile" in event:  # XLA compiling a program (tracing alone is cheap)
+            compilations.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(count)
+    try:
+        ahead_metrics = ahead_epochs.train_epoch(order, lambda done: None)
+        ahead_logits = ahead_epochs.evaluate(x, y)[2]
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert compilations == []
+    assert ahead_metrics == lazy_epochs.train_epoch(order, lambda done: None)
+    np.testing.assert_array_equal(ahead_logits, lazy_epochs.evaluate(x, y)[2])

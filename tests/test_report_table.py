@@ -30,7 +30,7 @@ def test_the_terminal_and_the_report_show_the_same_numbers(tmp_path, capsys):
     terminal = _terminal_rows(capsys.readouterr().out)
     assert main(["report", "--store", str(store), "--format", "md", "--out", str(later)]) == 0
     header = "| model | runs | units | params | best val acc % | best epoch | test acc % | test acc % at best | " \
-             "s/epoch | samples/s | latency ms | images/s |"  # fmt: skip
+             "s/epoch | samples/s | setup s | latency ms | images/s |"  # fmt: skip
     report = _markdown_rows((later / "report.md").read_text(), header)
     assert [row[0] for row in terminal] == ["simplernn", "gru"]
     assert terminal == report
@@ -44,7 +44,7 @@ def test_a_narrow_terminal_leaves_out_columns_and_never_cuts_a_figure(tmp_path, 
             str(store)]  # fmt: skip
     assert main(args) == 0
     wide = _terminal_rows(capsys.readouterr().out)
-    assert len(wide[0]) == 12
+    assert len(wide[0]) == 13
     report = (tmp_path / "md").as_posix()
     assert main(["report", "--store", str(store), "--format", "md", "--out", report]) == 0
     capsys.readouterr()
@@ -56,7 +56,7 @@ def test_a_narrow_terminal_leaves_out_columns_and_never_cuts_a_figure(tmp_path, 
         narrow = _terminal_rows(out)
         left_out = re.search(rf"\(left out to fit {columns} columns: (.*?);", " ".join(out.split()))
         assert left_out is not None, out
-        kept = 12 - len(left_out.group(1).split(", "))
+        kept = 13 - len(left_out.group(1).split(", "))
         assert all(len(row) == kept for row in narrow), (columns, narrow, wide)
         # Every figure shown is whole: each row's cells are a subsequence of the full row's.
         for short, full in zip(narrow, wide, strict=True):

@@ -75,6 +75,27 @@ class CompiledEpochs:
 
         self._steps = jax.jit(steps, donate_argnums=(0, 1), static_argnames="size")
         self._evaluate = jax.jit(evaluate)
+        self._compiled: dict[int, Any] = {}  # training programs by batch size, compiled ahead of the first epoch
+        self._compiled_evaluate: Any = None
+
+    def _batch_sizes(self) -> tuple[int, ...]:
+        """The batch sizes an epoch trains with: whole batches, and the short last one if there is one."""
+        whole, short = divmod(len(self.x_train), self.batch_size)
+        return tuple(size for size, count in ((self.batch_size, whole), (short, short)) if count)
+
+    def compile(self) -> None:
+        """Compile the training and evaluation programs now, so that the first epoch's time is training alone (the
+        compilation is the run's fixed cost, measured apart)."""
+        import jax.numpy as jnp
+
+        totals = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
+        order = jnp.zeros(len(self.x_train), jnp.int32)
+        for size in self._batch_sizes():
+            lowered = self._steps.lower(self._state, totals, self.x_train, self.y_train, order, 0, 1, size=size)
+            self._compiled[size] = lowered.compile()
+        batch = jnp.zeros((EVAL_BATCH_SIZE, *self.x_train.shape[1:]), self.x_train.dtype)
+        labels, weights = jnp.zeros(EVAL_BATCH_SIZE, jnp.int32), jnp.zeros(EVAL_BATCH_SIZE, jnp.float32)
+        self._compiled_evaluate = self._evaluate.lower(self._state, batch, labels, weights).compile()
 
     def _read_state(self) -> None:
         import jax.numpy as jnp
@@ -118,9 +139,14 @@ class CompiledEpochs:
             calls.append((whole * batch_size, 1, short))
         done = 0
         for start, count, samples in calls:
-            self._state, totals = self._steps(
-                self._state, totals, self.x_train, self.y_train, device_order, start, count, size=samples
-            )
+            if samples in self._compiled:
+                program = self._compiled[samples]
+                self._state, totals = program(self._state, totals, self.x_train, self.y_train, device_order, start,
+                                              count)  # fmt: skip
+            else:
+                self._state, totals = self._steps(
+                    self._state, totals, self.x_train, self.y_train, device_order, start, count, size=samples
+                )
             done += count
             batches_done(done)
         return float(totals[0]) / size, float(totals[1]) / size
@@ -139,8 +165,12 @@ class CompiledEpochs:
             if pad:
                 xb = np.concatenate([xb, np.zeros((pad, *xb.shape[1:]), dtype=xb.dtype)])
                 yb = np.concatenate([yb, np.zeros(pad, dtype=yb.dtype)])
-            loss, correct, batch_logits = self._evaluate(
-                self._state, jnp.asarray(xb), jnp.asarray(yb, dtype=jnp.int32), jnp.asarray(weight)
+            evaluate = self._compiled_evaluate or self._evaluate
+            loss, correct, batch_logits = evaluate(
+                self._state,
+                jnp.asarray(xb, dtype=self.x_train.dtype),
+                jnp.asarray(yb, dtype=jnp.int32),
+                jnp.asarray(weight),
             )
             loss_total += float(loss)
             correct_total += float(correct)

@@ -48,10 +48,13 @@ class RunResult:
     epochs: tuple[EpochMetrics, ...]
     latency_ms: float | None = None
     images_per_second: float | None = None
+    # Building the model and compiling its programs, before the first epoch and apart from train_seconds (None for
+    # runs stored before it was measured).
+    setup_seconds: float | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
-        """Median epoch time: robust to the first epoch, which includes compilation."""
+        """Median epoch time: robust to a first epoch that includes compilation (on backends other than JAX)."""
         times = sorted(epoch.seconds for epoch in self.epochs)
         if not times:
             return 0.0
@@ -73,6 +76,7 @@ class RunResult:
             "test_accuracy": self.test_accuracy,
             "test_accuracy_at_best": self.test_accuracy_at_best,
             "train_seconds": self.train_seconds,
+            "setup_seconds": self.setup_seconds,
             "seconds_per_epoch": self.seconds_per_epoch,
             "latency_ms": self.latency_ms,
             "images_per_second": self.images_per_second,

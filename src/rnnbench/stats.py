@@ -53,6 +53,7 @@ class ModelSummary:
     # Serving cost of the finished runs (medians); None where no run has it measured.
     latency_ms: float | None = None
     images_per_second: float | None = None
+    setup_seconds: float | None = None  # median fixed cost of a run (building and compiling), apart from epochs
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of the summary JSON's ``summary`` list."""
@@ -72,6 +73,7 @@ class ModelSummary:
             "seconds_per_epoch": self.seconds_per_epoch,
             "latency_ms": self.latency_ms,
             "images_per_second": self.images_per_second,
+            "setup_seconds": self.setup_seconds,
         }
 
 
@@ -137,6 +139,7 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
                 seconds_per_epoch=statistics.median(run.seconds_per_epoch for run in runs),
                 latency_ms=_median_or_none([run.latency_ms for run in finished]),
                 images_per_second=_median_or_none([run.images_per_second for run in finished]),
+                setup_seconds=_median_or_none([run.setup_seconds for run in runs]),
             )
         )
     return summaries

@@ -74,6 +74,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE results ADD COLUMN images_per_second REAL;
     CREATE TABLE models (run_key TEXT PRIMARY KEY, path TEXT NOT NULL, saved_at TEXT NOT NULL);
     """,
+    # A run's fixed cost, apart from its training time: building its model and compiling its programs.
+    "ALTER TABLE results ADD COLUMN setup_seconds REAL;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -297,8 +299,8 @@ class Store:
             )
             self.connection.execute(
                 "INSERT OR REPLACE INTO results (run_key, params, trainable_params, best_epoch, best_val_accuracy, "
-                "test_accuracy, test_accuracy_at_best, train_seconds, confusion, latency_ms, images_per_second) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "test_accuracy, test_accuracy_at_best, train_seconds, confusion, latency_ms, images_per_second, "
+                "setup_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     result.params,
@@ -311,6 +313,7 @@ class Store:
                     json.dumps(confusion) if confusion is not None else None,
                     result.latency_ms,
                     result.images_per_second,
+                    result.setup_seconds,
                 ),
             )
             self.connection.execute(
@@ -340,8 +343,8 @@ class Store:
         key = spec.key()
         row = self.connection.execute(
             "SELECT r.status, s.params, s.trainable_params, s.best_epoch, s.best_val_accuracy, s.test_accuracy, "
-            "s.test_accuracy_at_best, s.train_seconds, s.latency_ms, s.images_per_second FROM runs r "
-            "JOIN results s USING (run_key) WHERE run_key = ?",
+            "s.test_accuracy_at_best, s.train_seconds, s.latency_ms, s.images_per_second, s.setup_seconds "
+            "FROM runs r JOIN results s USING (run_key) WHERE run_key = ?",
             (key,),
         ).fetchone()
         if row is None or row[0] not in DONE:
@@ -352,7 +355,7 @@ class Store:
             (key,),
         ).fetchall()
         return RunResult(spec, row[1], row[2], row[0], row[3], row[4], row[5], row[6], row[7],
-                         tuple(EpochMetrics(*epoch) for epoch in epochs), row[8], row[9])  # fmt: skip
+                         tuple(EpochMetrics(*epoch) for epoch in epochs), row[8], row[9], row[10])  # fmt: skip
 
     def failure(self, spec: RunSpec) -> str | None:
         row = self.connection.execute(
@@ -392,7 +395,7 @@ class Store:
         )
         serving = ", ".join(
             f"s.{column}" if self._has_column("results", column) else "NULL"
-            for column in ("latency_ms", "images_per_second")
+            for column in ("latency_ms", "images_per_second", "setup_seconds")
         )
         rows = self.connection.execute(
             f"SELECT r.run_key, r.spec, r.status, r.reason, {columns}, s.params, s.trainable_params, s.best_epoch, "
@@ -415,7 +418,7 @@ class Store:
             result = None
             if values[-1] and status in DONE:
                 result = RunResult(spec, values[0], values[1], status, values[2], values[3], values[4], values[5],
-                                   values[6], tuple(epochs.get(key, ())), values[8], values[9])  # fmt: skip
+                                   values[6], tuple(epochs.get(key, ())), values[8], values[9], values[10])  # fmt: skip
             confusion = json.loads(values[7]) if values[7] else None
             stored.append(StoredRun(key, spec, status, reason, environment, result, confusion))
         return stored

@@ -10,7 +10,7 @@ from rich.console import Console
 from rnnbench.settings import read_settings
 from rnnbench.terminal import StopWhenReaderCloses
 
-PLAIN_WIDTH = 160
+PLAIN_WIDTH = 200
 
 
 def make_console(stream: IO[str] | None = None) -> Console:

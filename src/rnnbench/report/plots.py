@@ -132,7 +132,8 @@ def accuracy_vs_params(panel: Panel, tables: Tables) -> Figure | None:
 
 
 def accuracy_vs_time(panel: Panel, tables: Tables) -> Figure | None:
-    return _scatter_against(panel, tables, "train_seconds", "training time (s)", log_x=False)
+    return _scatter_against(panel, tables, "train_seconds", "training time (s; building and compiling apart)",
+                            log_x=False)  # fmt: skip
 
 
 def epoch_times(panel: Panel, tables: Tables) -> Figure | None:

@@ -31,11 +31,12 @@ def _epoch_text(metrics: EpochMetrics) -> str:
 
 
 def _result_text(result: RunResult) -> str:
+    setup = f" (+ {result.setup_seconds:.1f} s to build and compile)" if result.setup_seconds is not None else ""
     if result.test_accuracy is None:
-        return f"{result.status} at epoch {len(result.epochs)} after {result.train_seconds:.1f} s"
+        return f"{result.status} at epoch {len(result.epochs)} after {result.train_seconds:.1f} s{setup}"
     return (
         f"{result.status}: test accuracy {result.test_accuracy:.4f} ({result.test_accuracy_at_best:.4f} at best "
-        f"epoch {result.best_epoch}) in {result.train_seconds:.1f} s"
+        f"epoch {result.best_epoch}) in {result.train_seconds:.1f} s{setup}"
     )
 
 

@@ -12,8 +12,8 @@ from rnnbench.panels import Panel, PanelSet
 from rnnbench.report import tables, text
 
 # On a terminal too narrow for every column, columns are left out in this order; a figure is never cut or wrapped.
-LEAVE_OUT_FIRST = ("samples/s", "images/s", "test acc % at best", "latency ms", "units", "runs", "best epoch",
-                   "s/epoch", "params", "best val acc %")  # fmt: skip
+LEAVE_OUT_FIRST = ("samples/s", "setup s", "images/s", "test acc % at best", "latency ms", "units", "runs",
+                   "best epoch", "s/epoch", "params", "best val acc %")  # fmt: skip
 # What a column of a Rich table takes besides its text: a space each side and its share of the borders.
 COLUMN_FRAME = 3
 

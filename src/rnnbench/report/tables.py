@@ -76,6 +76,7 @@ def comparison(data: PanelSet) -> list[Row]:
                     "samples_per_second": samples / summary.seconds_per_epoch
                     if samples and summary.seconds_per_epoch
                     else None,
+                    "setup_seconds": summary.setup_seconds,
                     "latency_ms": summary.latency_ms,
                     "images_per_second": summary.images_per_second,
                 }
@@ -112,6 +113,7 @@ def runs(data: PanelSet) -> list[Row]:
                     "test_accuracy": result.test_accuracy if result else None,
                     "test_accuracy_at_best": result.test_accuracy_at_best if result else None,
                     "train_seconds": result.train_seconds if result else None,
+                    "setup_seconds": result.setup_seconds if result else None,
                     "seconds_per_epoch": result.seconds_per_epoch if result else None,
                     "latency_ms": result.latency_ms if result else None,
                     "images_per_second": result.images_per_second if result else None,

@@ -55,7 +55,7 @@ def _seconds(value: float) -> str:
 def comparison_table(rows: list[Row]) -> TextTable:
     """One row per model of a panel: the comparison every output (terminal, HTML, Markdown) shows."""
     header = ("model", "runs", "units", "params", "best val acc %", "best epoch", "test acc %", "test acc % at best",
-              "s/epoch", "samples/s", "latency ms", "images/s")  # fmt: skip
+              "s/epoch", "samples/s", "setup s", "latency ms", "images/s")  # fmt: skip
     cells = []
     for row in rows:
         runs = str(row["finished"])
@@ -64,10 +64,11 @@ def comparison_table(rows: list[Row]) -> TextTable:
         cells.append((
             row["model"], runs, str(row["units"]), _integer(row["params"]), accuracy_cell(row, "best_val_accuracy"),
             _best_epoch(row), accuracy_cell(row), accuracy_cell(row, "test_accuracy_at_best"),
-            _seconds(row["seconds_per_epoch"]), _integer(row["samples_per_second"]), _milliseconds(row["latency_ms"]),
+            _seconds(row["seconds_per_epoch"]), _integer(row["samples_per_second"]),
+            "-" if row["setup_seconds"] is None else f"{row['setup_seconds']:.2f}", _milliseconds(row["latency_ms"]),
             _integer(row["images_per_second"]),
         ))  # fmt: skip
-    return TextTable(header, tuple(cells), (False,) + (True,) * 11)
+    return TextTable(header, tuple(cells), (False,) + (True,) * (len(header) - 1))
 
 
 def panel_facts(panel: Panel) -> str:
@@ -95,9 +96,10 @@ def unfinished_lines(panel: Panel) -> list[str]:
 ACCURACY_NOTE = (
     "Accuracy: mean ± half-width of the 95 % Student-t confidence interval over seeds (the mean alone for one run); "
     "test acc: final weights; at best: the weights of the epoch of highest validation accuracy. Best epoch: median "
-    "[range] over seeds. Time: median epoch, validation included; samples/s: training. Serving cost of the model at "
-    "its best epoch, median over seeds, measured where it trained (a worker process computes on one thread): latency "
-    "ms for one image, images/s in batches of 1,024."
+    "[range] over seeds. Time: median epoch, validation included; samples/s: training; setup s: a run's fixed cost "
+    "before its first epoch (building the model, compiling its programs), median over seeds. Serving cost of the "
+    "model at its best epoch, median over seeds, measured where it trained (a worker process computes on one thread): "
+    "latency ms for one image, images/s in batches of 1,024."
 )
 
 
