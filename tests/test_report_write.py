@@ -21,7 +21,8 @@ def test_report_writes_the_formats_asked_for(tiny_sweep, tmp_path, capsys):
     out = tmp_path / "only-html"
     assert main(["report", "--store", str(tiny_sweep.store), "--out", str(out), "--format", "html,json"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"html: {out}/report.html", f"json: {out}/report.json"]
-    assert sorted(path.name for path in out.iterdir()) == ["report.html", "report.json"]
+    # .figures: the drawn figures, kept so that a report written again redraws only what changed
+    assert sorted(path.name for path in out.iterdir()) == [".figures", "report.html", "report.json"]
 
 
 def test_the_store_is_only_read(tiny_sweep, tmp_path):
@@ -35,7 +36,7 @@ def test_the_store_is_only_read(tiny_sweep, tmp_path):
 def test_a_sweep_writes_its_report_and_prints_the_path(tiny_sweep):
     assert f"report written to {tiny_sweep.report}/report.html" in tiny_sweep.stdout
     assert {path.name for path in tiny_sweep.report.iterdir()} == {"report.html", "report.md", "report.json",
-                                                                   "figures", "csv"}  # fmt: skip
+                                                                   "figures", "csv", ".figures"}  # fmt: skip
 
 
 def test_formats_are_checked():

@@ -266,10 +266,12 @@ PLOTS = (
     Plot("accuracy_vs_params", "Test accuracy against parameters",
          "Small points: runs; diamonds: the mean over seeds.", accuracy_vs_params),
     Plot("accuracy_vs_time", "Test accuracy against training time",
-         "Training time of each run (all epochs, validation included); diamonds: the mean over seeds.",
+         "Training time of each run (all epochs, validation included; building the model and compiling its programs "
+         "apart); diamonds: the mean over seeds.",
          accuracy_vs_time),
     Plot("epoch_times", "Time per epoch",
-         "Seconds per epoch, mean over seeds; the first epoch includes compilation.", epoch_times),
+         "Seconds per epoch, mean over seeds (on JAX the programs are compiled before the first epoch; on other "
+         "backends the first epoch includes compilation).", epoch_times),
     Plot("confusion", "Confusion matrices",
          "Each model's best run (highest validation accuracy), final weights, on the test set; cells: counts, "
          "colour: share of the true class.", confusion_matrices),

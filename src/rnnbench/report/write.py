@@ -10,9 +10,9 @@ from rnnbench.errors import RnnbenchError
 from rnnbench.files import write_text
 from rnnbench.panels import PanelSet, Selection, read_panels
 from rnnbench.report import export
+from rnnbench.report.figures import render_figures
 from rnnbench.report.html import render_html
 from rnnbench.report.markdown import render_markdown
-from rnnbench.report.plots import PLOTS, save_png, svg_text
 from rnnbench.report.tables import all_tables
 
 FORMATS = ("html", "md", "json", "csv")
@@ -32,19 +32,9 @@ def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) ->
     chosen = tuple(formats)
     tables = all_tables(data)
     out.mkdir(parents=True, exist_ok=True)
-    svgs: dict[int, dict[str, list[str]]] = {}
-    pngs: dict[int, dict[str, list[str]]] = {}
-    if "html" in chosen or "md" in chosen:
-        for panel in data.panels:
-            for plot in PLOTS:
-                for index, figure in enumerate(plot.figures(panel, tables), start=1):
-                    name = f"panel{panel.number}-{plot.name}-{index}"
-                    if "html" in chosen:
-                        svgs.setdefault(panel.number, {}).setdefault(plot.name, []).append(svg_text(figure, name))
-                    if "md" in chosen:
-                        relative = f"figures/{name}.png"
-                        save_png(figure, out / relative)
-                        pngs.setdefault(panel.number, {}).setdefault(plot.name, []).append(relative)
+    drawn = render_figures(data.panels, tables, out, svg="html" in chosen, png="md" in chosen)
+    svgs = {figures.number: figures.svgs for figures in drawn}
+    pngs = {figures.number: figures.pngs for figures in drawn}
     written: dict[str, Path] = {}
     if "html" in chosen:
         written["html"] = out / "report.html"
