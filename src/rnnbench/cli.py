@@ -235,7 +235,9 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> int:
     console = make_console()
     run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
                             executor=execution.executor, source=execution.source,
-                            cluster=execution.cluster, save_models=execution.save_models)  # fmt: skip
+                            cluster=execution.cluster, save_models=execution.save_models,
+                            announce=None if execution.quiet else functools.partial(console.print, highlight=False,
+                                                                                    soft_wrap=True))  # fmt: skip
     if execution.quiet:
         result = run()
     else:

@@ -21,6 +21,7 @@ from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
 from rnnbench.errors import Interrupted
+from rnnbench.estimate import ANNOUNCED_FROM, plan_text
 from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.files import replace_atomically
@@ -178,6 +179,7 @@ def run_experiment(
     source: DataSource | None = None,
     cluster: ClusterOptions | None = None,
     save_models: str = "none",
+    announce: Callable[[str], None] | None = None,
 ) -> ExperimentResult:
     """Train every run of ``spec`` that ``store_path`` does not hold yet (all of them with ``force``) and summarise.
 
@@ -185,7 +187,8 @@ def run_experiment(
     ``jobs`` > 1 and there is more than one run, else in this process. ``source`` says where data sets are found
     (default: the environment's cache); ``cluster`` the Ray cluster and each run's resources there. ``save_models``:
     which trained models to keep as files beside the store, ``none``, ``best`` (per model of each panel, chosen on
-    validation accuracy) or ``all``.
+    validation accuracy) or ``all``. ``announce`` is given, before training, how long a large grid is expected to
+    take (:mod:`rnnbench.estimate`).
     """
     started = time.perf_counter()
     if save_models not in SAVE_MODELS:
@@ -208,6 +211,9 @@ def run_experiment(
         if force:
             for run in todo:
                 (store.checkpoint_dir / checkpoint_name(run)).unlink(missing_ok=True)
+        if announce is not None and len(todo) >= ANNOUNCED_FROM:
+            history = [run.result for run in store.runs() if run.result is not None]
+            announce(plan_text(history, todo, jobs, store.path))
         recorder = StoreRecorder(store, display or NullDisplay())
         chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
         context = ExecutionContext(
