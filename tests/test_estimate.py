@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from report_stores import PERFECT, fill, result, spec
 
+from report_stores import PERFECT, fill, result, spec
 from rnnbench.config import ExperimentSpec, ModelSpec, TrainSpec
 from rnnbench.estimate import duration_text, estimate_grid
 from rnnbench.executors.base import estimated_cost
@@ -66,4 +66,5 @@ def test_a_large_grid_says_how_long_before_anything_trains(tmp_path):
                           structure=ModelSpec("gru", 8))  # fmt: skip
     with pytest.raises(Stop):
         run_experiment(grid, store, jobs=3, announce=announce)
-    assert said == ["60 runs to train, 3 at a time: about 70 s (from 4 similar runs in the store)"]  # 20 x (0.5 + 2 x 1.5)
+    # 20 runs per worker x (0.5 s fixed + 2 epochs x 1.5 s)
+    assert said == ["60 runs to train, 3 at a time: about 70 s (from 4 similar runs in the store)"]
