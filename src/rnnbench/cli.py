@@ -1,6 +1,8 @@
 """The command line: parses flags into specs, calls the library, renders the output.
 
-Exit status: 0 success; 2 bad usage or bad input (one line on stderr, no traceback); 1 an unexpected failure.
+Exit status: 0 success (a diverged run is a result); 2 bad usage or bad input (one line on stderr, no traceback, said
+before anything trains); 1 runs failed (one line each on stderr after the tables) or an unexpected failure; 130
+interrupted; 141 stdout closed by its reader.
 """
 
 from __future__ import annotations
