@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
@@ -118,3 +120,21 @@ def test_welch_with_one_side_tied_agrees_with_scipy_and_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # scipy's "Precision loss occurred in moment calculation" would fail here
         assert welch_p_value(tied, spread) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_model_best_at_its_last_epoch_on_most_seeds_is_still_improving():
+    # Three epochs each: lstm is best at epoch 3 for two seeds of three, gru for one of three.
+    results = [_result("lstm", seed, 0.8, best_epoch=epoch) for seed, epoch in enumerate((3, 3, 2))]
+    results += [_result("gru", seed, 0.9, best_epoch=epoch) for seed, epoch in enumerate((3, 1, 2))]
+    summaries = {summary.model: summary for summary in summarize(results)}
+    assert (summaries["lstm"].best_at_last_epoch, summaries["lstm"].with_validation) == (2, 3)
+    assert summaries["lstm"].still_improving and not summaries["gru"].still_improving
+    line = verdict(list(summaries.values()), pairwise(results))
+    assert line.endswith("; still improving at the last epoch: lstm (2 of 3 seeds); their accuracy reflects the "
+                         "epochs and recipe given, not the cell: train longer or tune them")  # fmt: skip
+
+
+def test_without_validation_the_last_epoch_is_best_by_rule_not_improvement():
+    results = [replace(_result("lstm", seed, 0.8, best_epoch=3), best_val_accuracy=None) for seed in range(3)]
+    [summary] = summarize(results)
+    assert summary.with_validation == 0 and not summary.still_improving

@@ -54,6 +54,14 @@ class ModelSummary:
     latency_ms: float | None = None
     images_per_second: float | None = None
     setup_seconds: float | None = None  # median fixed cost of a run (building and compiling), apart from epochs
+    # Runs (with validation) whose best epoch was their last: more than half of them means the model is still
+    # improving when training stops, and its accuracy says more about the budget than about the model.
+    best_at_last_epoch: int = 0
+    with_validation: int = 0
+
+    @property
+    def still_improving(self) -> bool:
+        return self.with_validation > 0 and 2 * self.best_at_last_epoch > self.with_validation
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of the summary JSON's ``summary`` list."""
@@ -74,6 +82,7 @@ class ModelSummary:
             "latency_ms": self.latency_ms,
             "images_per_second": self.images_per_second,
             "setup_seconds": self.setup_seconds,
+            "still_improving": self.still_improving,
         }
 
 
@@ -126,6 +135,7 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
     summaries = []
     for label, runs in _grouped(results).items():
         finished = [run for run in runs if run.status == FINISHED]
+        validated = [run for run in finished if run.best_val_accuracy is not None and len(run.epochs) > 1]
         summaries.append(
             ModelSummary(
                 model=label,
@@ -140,6 +150,8 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
                 latency_ms=_median_or_none([run.latency_ms for run in finished]),
                 images_per_second=_median_or_none([run.images_per_second for run in finished]),
                 setup_seconds=_median_or_none([run.setup_seconds for run in runs]),
+                best_at_last_epoch=sum(run.best_epoch == len(run.epochs) for run in validated),
+                with_validation=len(validated),
             )
         )
     return summaries
@@ -225,4 +237,9 @@ def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison]
             parts.append(f"{other.model} not distinguishable ({_p_text(p)})")
     if untested:
         parts.append(f"not tested against it (a test needs 2+ finished seeds per model): {', '.join(untested)}")
+    improving = [f"{summary.model} ({summary.best_at_last_epoch} of {summary.with_validation} seeds)"
+                 for summary in ranked if summary.still_improving]  # fmt: skip
+    if improving:
+        parts.append(f"still improving at the last epoch: {', '.join(improving)}; their accuracy reflects the epochs "
+                     "and recipe given, not the cell: train longer or tune them")  # fmt: skip
     return "; ".join(parts)

@@ -72,6 +72,7 @@ def comparison(data: PanelSet) -> list[Row]:
                     "best_epoch_median": statistics.median(epochs) if epochs else None,
                     "best_epoch_min": min(epochs) if epochs else None,
                     "best_epoch_max": max(epochs) if epochs else None,
+                    "still_improving": summary.still_improving,
                     "seconds_per_epoch": summary.seconds_per_epoch,
                     "samples_per_second": samples / summary.seconds_per_epoch
                     if samples and summary.seconds_per_epoch

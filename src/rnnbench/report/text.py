@@ -32,12 +32,17 @@ def accuracy_cell(row: Row, measure: str = "test_accuracy") -> str:
     return f"{100 * mean:.2f} ± {100 * (row[f'{measure}_ci95_high'] - mean):.2f}"
 
 
+# After the best epoch of a model that is still improving when training stops (see ModelSummary.still_improving).
+STILL_IMPROVING = "↑"
+
+
 def _best_epoch(row: Row) -> str:
     if row["best_epoch_median"] is None:
         return "-"
+    marker = f" {STILL_IMPROVING}" if row.get("still_improving") else ""
     if row["best_epoch_min"] == row["best_epoch_max"]:
-        return str(row["best_epoch_min"])
-    return f"{row['best_epoch_median']:g} [{row['best_epoch_min']}-{row['best_epoch_max']}]"
+        return f"{row['best_epoch_min']}{marker}"
+    return f"{row['best_epoch_median']:g} [{row['best_epoch_min']}-{row['best_epoch_max']}]{marker}"
 
 
 def _integer(value: float | None) -> str:
@@ -96,10 +101,11 @@ def unfinished_lines(panel: Panel) -> list[str]:
 ACCURACY_NOTE = (
     "Accuracy: mean ± half-width of the 95 % Student-t confidence interval over seeds (the mean alone for one run); "
     "test acc: final weights; at best: the weights of the epoch of highest validation accuracy. Best epoch: median "
-    "[range] over seeds. Time: median epoch, validation included; samples/s: training; setup s: a run's fixed cost "
-    "before its first epoch (building the model, compiling its programs), median over seeds. Serving cost of the "
-    "model at its best epoch, median over seeds, measured where it trained (a worker process computes on one thread): "
-    "latency ms for one image, images/s in batches of 1,024."
+    "[range] over seeds; ↑: still improving, most seeds were best at their last epoch. Time: median epoch, "
+    "validation included; samples/s: training; setup s: a run's fixed cost before its first epoch (building the "
+    "model, compiling its programs), median over seeds. Serving cost of the model at its best epoch, median over "
+    "seeds, measured where it trained (a worker process computes on one thread): latency ms for one image, images/s "
+    "in batches of 1,024."
 )
 
 
