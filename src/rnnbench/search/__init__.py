@@ -1,0 +1,1 @@
+"""Equal-budget hyperparameter search per architecture: the space, the search, and the tuned comparison."""
