@@ -24,7 +24,9 @@ class CompiledEpochs:
     """Trains and evaluates a compiled Keras model on the JAX backend; the model's variables are the source of truth
     between epochs (call :meth:`write_back` before reading them)."""
 
-    def __init__(self, model: Any, x_train: np.ndarray, y_train: np.ndarray, batch_size: int) -> None:
+    def __init__(
+        self, model: Any, x_train: np.ndarray, y_train: np.ndarray, batch_size: int, label_smoothing: float = 0.0
+    ) -> None:
         import jax
         import jax.numpy as jnp
         import keras
@@ -38,8 +40,13 @@ class CompiledEpochs:
         self._read_state()
 
         def losses(y: Any, logits: Any) -> Any:
-            # The loss training.train compiles the model with, per sample.
-            return keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+            # The loss training.train compiles the model with, per sample; with label smoothing, the true class's
+            # target is 1 - s + s / classes and every other class's s / classes.
+            plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+            if not label_smoothing:
+                return plain
+            uniform = -jnp.mean(jax.nn.log_softmax(logits, axis=-1), axis=-1)
+            return (1.0 - label_smoothing) * plain + label_smoothing * uniform
 
         def loss_and_updates(trainable: Any, non_trainable: Any, x: Any, y: Any) -> Any:
             logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)

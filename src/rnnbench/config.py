@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,10 @@ class Preset:
     clipnorm: float | None = None
     weight_decay: float = 0.0
     model_learning_rates: tuple[tuple[str, float], ...] = ()
+    # SGD's momentum (Nesterov's with ``nesterov``) and the loss's label smoothing; recipes chosen by a search use them.
+    momentum: float = 0.0
+    nesterov: bool = False
+    label_smoothing: float = 0.0
 
     def learning_rate_for(self, model: str) -> float:
         """The peak learning rate for ``model``: its own where the recipe names one, else the recipe's."""
@@ -127,6 +131,25 @@ class Preset:
             raise ValueError(f"optimizer must be sgd, adam or adamw, got {self.optimizer}")
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"schedule must be constant or cosine, got {self.schedule}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as stored with a run; fields added since runs were first stored are left out at their
+        defaults, so those runs keep their keys."""
+        values = dataclasses.asdict(self)
+        for name in ("momentum", "nesterov", "label_smoothing"):
+            if values[name] == getattr(Preset, name):
+                del values[name]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Preset:
+        values = dict(values)
+        values["model_learning_rates"] = tuple(tuple(pair) for pair in values.get("model_learning_rates", ()))
+        return cls(**values)
+
+
+# The preset name of a recipe chosen by a search (TrainSpec.custom holds it).
+SEARCHED = "searched"
 
 
 PRESETS: dict[str, Preset] = {
@@ -158,19 +181,40 @@ class TrainSpec:
     # Also evaluate the test set after every epoch (a learning curve, as the reference experiment shows); the best
     # epoch is still chosen on validation alone.
     test_each_epoch: bool = False
+    # A recipe chosen by a search (preset SEARCHED), and the search that chose it: its runs form one comparison panel.
+    custom: Preset | None = None
+    search: str | None = None
+    # A search's trial: train only up to ``stop_epoch`` (continued later from its checkpoint) and never evaluate the
+    # test set.
+    stop_epoch: int | None = None
+    validation_only: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "preset", PRESET_ALIASES.get(self.preset, self.preset))
-        if self.preset not in PRESETS:
+        if self.custom is not None and self.preset != SEARCHED:
+            raise RnnbenchError(f"a recipe of its own goes with preset '{SEARCHED}', not '{self.preset}'")
+        if self.preset not in PRESETS and not (self.preset == SEARCHED and self.custom is not None):
             raise RnnbenchError(f"unknown preset '{self.preset}'; known: {', '.join(sorted(PRESETS))}")
         _require_positive("epochs", self.epochs)
         _require_positive("batch_size", self.batch_size)
         if self.learning_rate_override is not None and not self.learning_rate_override > 0:
             raise RnnbenchError(f"learning rate must be positive, got {self.learning_rate_override}")
+        if self.stop_epoch is not None and not 1 <= self.stop_epoch < self.epochs:
+            raise ValueError(f"stop_epoch must be from 1 to below epochs ({self.epochs}), got {self.stop_epoch}")
 
     @property
     def recipe(self) -> Preset:
-        return PRESETS[self.preset]
+        return self.custom if self.custom is not None else PRESETS[self.preset]
+
+    @property
+    def last_epoch(self) -> int:
+        """The epoch this run trains up to: ``stop_epoch`` for a search's trial stopped early, else ``epochs``."""
+        return self.stop_epoch or self.epochs
+
+    def panel_key(self) -> Hashable:
+        """What the runs of one comparison panel share: the whole spec, except that the models tuned by one search
+        share a panel whatever recipe it chose for each."""
+        return self if self.search is None else (SEARCHED, self.search, self.epochs, self.validation_only)
 
     @property
     def optimizer(self) -> str:
@@ -205,10 +249,13 @@ class RunSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec, with the preset's recipe written out: a changed recipe is a different run."""
         values = dataclasses.asdict(self)
-        values["train"]["recipe"] = dataclasses.asdict(self.train.recipe)
+        values["train"]["recipe"] = self.train.recipe.to_dict()
         # Keys of runs stored before these fields existed stay the same: a field at its old meaning is left out.
-        if not self.train.test_each_epoch:
-            del values["train"]["test_each_epoch"]
+        for name in ("test_each_epoch", "custom", "search", "stop_epoch", "validation_only"):
+            if not values["train"][name]:
+                del values["train"][name]
+        if self.train.custom is not None:
+            values["train"]["custom"] = self.train.custom.to_dict()
         if not self.model.options:
             del values["model"]["options"]
         return values
@@ -217,6 +264,8 @@ class RunSpec:
     def from_dict(cls, values: dict[str, Any]) -> RunSpec:
         """The inverse of :meth:`to_dict` (JSON turns tuples into lists; they are restored)."""
         train = {key: value for key, value in values["train"].items() if key != "recipe"}
+        if train.get("custom") is not None:
+            train["custom"] = Preset.from_dict(train["custom"])
         data = dict(values["data"])
         if data.get("image_size") is not None:
             data["image_size"] = tuple(data["image_size"])
@@ -229,6 +278,11 @@ class RunSpec:
             seed=values["seed"],
             backend=values["backend"],
         )
+
+    def checkpoint_key(self) -> str:
+        """The key of the run's checkpoint: a trial stopped at one epoch and continued to a later one is one training,
+        so its stop epoch is not part of it."""
+        return dataclasses.replace(self, train=dataclasses.replace(self.train, stop_epoch=None)).key()
 
     def key(self) -> str:
         """A stable hash of the complete spec: equal specs, equal keys, on every machine.

@@ -146,7 +146,8 @@ class StoreRecorder:
 
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None:
         self.store.finish_run(result, confusion)
-        (self.store.checkpoint_dir / checkpoint_name(result.spec)).unlink(missing_ok=True)
+        if result.spec.train.stop_epoch is None:  # a trial stopped early goes on from its checkpoint later
+            (self.store.checkpoint_dir / checkpoint_name(result.spec)).unlink(missing_ok=True)
         self.display.run_ended(result, confusion)
 
     def run_failed(self, spec: RunSpec, reason: str) -> None:

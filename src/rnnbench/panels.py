@@ -8,13 +8,13 @@ report format show what comes from here, and everything here comes from the stor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rnnbench.config import HEAD_ALIASES, PRESET_ALIASES, DataSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.config import HEAD_ALIASES, PRESET_ALIASES, DataSpec, ModelSpec, Preset, RunSpec, TrainSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.results import FINISHED, RunResult
 from rnnbench.stats import Comparison, ModelKey, ModelSummary, model_key, model_labels, pairwise, summarize, verdict
@@ -140,7 +140,10 @@ class Panel:
             described = self.dataset.description
             shape = f"{described['steps']} steps x {described['features']} features"
             reading = f"{described['name']} read by {data.view} ({shape})"
-        parts = [reading, f"preset {train.preset}", epochs]
+        recipe = f"preset {train.preset}"
+        if train.search is not None:
+            recipe = f"recipes tuned per model by search {train.search}"
+        parts = [reading, recipe, epochs]
         structure = self.structure
         if structure.layers > 1:
             parts.append(f"{structure.layers} layers")
@@ -242,8 +245,11 @@ def _data_spec(stored: dict[str, Any]) -> DataSpec | None:
 
 
 def _train_spec(stored: dict[str, Any]) -> TrainSpec | None:
+    values = dict(stored)
     try:
-        return TrainSpec(**stored)
+        if values.get("custom") is not None:
+            values["custom"] = Preset.from_dict(values["custom"])
+        return TrainSpec(**values)
     except (TypeError, RnnbenchError):
         return None
 
@@ -253,6 +259,8 @@ def _selected(store: Store, selection: Selection, runs: Sequence[StoredRun]) -> 
     if selection.run_keys is not None:
         wanted = set(selection.run_keys)
         chosen = [run for run in chosen if run.run_key in wanted]
+    else:  # a search's trials are not comparisons: reports show the tuned runs they led to
+        chosen = [run for run in chosen if not run.spec.train.validation_only]
     if selection.experiment is not None:
         experiments = [e.spec for e in store.experiments() if e.name == selection.experiment]
         if not experiments:
@@ -297,11 +305,13 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
         chosen.sort(key=lambda run: position[run.run_key])
     datasets = store.datasets()
     every_experiment = store.experiments()
-    groups: dict[tuple[DataSpec, TrainSpec, ModelSpec, str], list[StoredRun]] = {}
+    groups: dict[tuple[DataSpec, Hashable, ModelSpec, str], list[StoredRun]] = {}
     for run in chosen:
-        groups.setdefault((run.spec.data, run.spec.train, _structure(run.spec), run.spec.backend), []).append(run)
+        key = (run.spec.data, run.spec.train.panel_key(), _structure(run.spec), run.spec.backend)
+        groups.setdefault(key, []).append(run)
     panels = []
-    for number, ((data, train, structure, backend), runs) in enumerate(groups.items(), start=1):
+    for number, ((data, _, structure, backend), runs) in enumerate(groups.items(), start=1):
+        train = runs[0].spec.train  # for a searched panel: its first model's recipe
         ordered = _panel_order(runs, every_experiment)
         results = [run.result for run in ordered if run.result is not None]
         summary = summarize(results)

@@ -22,6 +22,7 @@ from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
 from rnnbench.config import RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData
+from rnnbench.errors import RnnbenchError
 from rnnbench.inference_cost import measure_inference
 from rnnbench.models.builder import build_model
 from rnnbench.results import DIVERGED, FINISHED, EpochMetrics, RunResult
@@ -64,7 +65,7 @@ def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int) -> Any:
         )
     common = {"learning_rate": learning_rate, "global_clipnorm": recipe.clipnorm}
     if recipe.optimizer == "sgd":
-        return keras.optimizers.SGD(**common)
+        return keras.optimizers.SGD(momentum=recipe.momentum, nesterov=recipe.nesterov, **common)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(**common)
     return keras.optimizers.AdamW(weight_decay=recipe.weight_decay, **common)
@@ -172,8 +173,13 @@ def train(
     if restored is not None and observer is not None:
         observer.run_resumed(spec, restored.epoch)
     recorder = EpochRecorder(spec, model, observer, checkpoint_path, restored)
+    smoothing = spec.train.recipe.label_smoothing
+    if smoothing and spec.backend != "jax":
+        raise RnnbenchError(f"label smoothing is applied on the JAX backend only, not {spec.backend}; leave it at 0")
     compiled = (
-        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size) if spec.backend == "jax" else None
+        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size, smoothing)
+        if spec.backend == "jax"
+        else None
     )
     if compiled is not None:
         compiled.compile()
@@ -183,9 +189,11 @@ def train(
     started = time.perf_counter()
     _train_epochs(spec, data, model, compiled, recorder)
     train_seconds = recorder.earlier_seconds + time.perf_counter() - started
-    evaluation = _evaluate(model, compiled, data, recorder)
+    # A search's trial never sees the test set, and is not served: it is scored on validation accuracy alone.
+    trial = spec.train.validation_only
+    evaluation = _evaluate(model, compiled, data, recorder) if not trial else _validated(recorder)
     # The model now holds the best epoch's weights: what is timed and kept is what the result reports.
-    cost = None if recorder.diverged else measure_inference(model, data.steps, data.features)
+    cost = None if recorder.diverged or trial else measure_inference(model, data.steps, data.features)
     result = RunResult(
         spec=spec,
         params=int(model.count_params()),
@@ -202,7 +210,7 @@ def train(
         images_per_second=cost.images_per_second if cost else None,
     )
     if observer is not None:
-        if keep_model and not recorder.diverged:
+        if keep_model and not recorder.diverged and not trial:
             observer.model_saved(spec, model_file_bytes(model, card_for_run(result, data)))
         observer.run_ended(result, evaluation.confusion)
     return result
@@ -242,7 +250,7 @@ def _train_epochs(
 ) -> None:
     """The epochs not done yet, each in the order drawn from (seed, epoch): a resumed run sees the same batches."""
     test_accuracy = _test_accuracy(model, compiled, data) if spec.train.test_each_epoch else None
-    for epoch in range(len(recorder.epochs), spec.train.epochs):
+    for epoch in range(len(recorder.epochs), spec.train.last_epoch):
         order = epoch_order(spec.seed, epoch, len(data.x_train))
         if compiled is not None:
             _compiled_epoch(compiled, epoch, order, data, recorder, test_accuracy)
@@ -266,6 +274,12 @@ def _evaluate(model: Any, compiled: CompiledEpochs | None, data: SequenceData, r
     model.set_weights(recorder.best_weights)
     at_best = float(np.mean(_predict(model, compiled, data) == data.y_test))
     return Evaluation(recorder.best_epoch, test_accuracy, at_best, confusion)
+
+
+def _validated(recorder: EpochRecorder) -> Evaluation:
+    """A trial's outcome without the test set: its best epoch on validation (its last without validation)."""
+    best = recorder.best_epoch if recorder.best_weights is not None else len(recorder.epochs)
+    return Evaluation(best, None, None, None)
 
 
 def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:

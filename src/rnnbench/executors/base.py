@@ -70,4 +70,5 @@ def checkpoint_path(directory: Path | None, spec: RunSpec) -> Path | None:
 
 
 def checkpoint_name(spec: RunSpec) -> str:
-    return f"{spec.key()}.npz"
+    """A search's trial continued to a later epoch resumes from the checkpoint of its earlier stop."""
+    return f"{spec.checkpoint_key()}.npz"
