@@ -17,7 +17,7 @@ def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path):
         assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in store.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"experiments", "runs", "epochs", "results", "datasets", "models"}
+        assert tables == {"experiments", "runs", "epochs", "results", "datasets", "models", "trials"}
 
 
 def test_a_run_goes_from_running_to_finished_and_reads_back(tmp_path):

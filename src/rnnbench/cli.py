@@ -265,56 +265,46 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> int:
     return 1 if result.failed else 0
 
 
+def grid_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What is compared and on what: models, data set and view, width, structure; shared by compare and tune."""
+    for option in reversed(
+        (
+            click.option("--models", default=_default(ExperimentSpec(), "models"), show_default=True,
+                         help="Comma-separated registered models (rnnbench models list)."),
+            click.option("--dataset", default=_default(DataSpec(), "name"), show_default=True,
+                         help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a "
+                              "folder of MNIST idx files, or a folder of images with one sub-folder per class."),
+            click.option("--view", default=_default(DataSpec(), "view"), show_default=True,
+                         help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K."),
+            click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
+                         help=f"Pixel order of the permuted view (the same for train and test) [default: "
+                              f"{_default(DataSpec(), 'permutation_seed')}]."),
+            data_source_options,
+            click.option("--units", type=POSITIVE, default=None,
+                         help=f"Units of each recurrent layer (default: {ExperimentSpec().units[0]})."),
+            click.option("--match-params", type=POSITIVE, default=None, metavar="N",
+                         help="Instead of --units: give each model the width whose parameter count is closest to N."),
+            click.option("--layers", type=POSITIVE, default=_default(ModelSpec(), "layers"), show_default=True,
+                         help="Stacked recurrent layers."),
+            click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional)."),
+            click.option("--dropout", type=click.FloatRange(0.0, 1.0, max_open=True),
+                         default=_default(ModelSpec(), "dropout"), show_default=True,
+                         help="Dropout on the output of every recurrent layer."),
+            click.option("--head", type=click.Choice([*HEADS, *HEAD_ALIASES]), default=_default(ModelSpec(), "head"),
+                         show_default=True,
+                         help="batchnorm: BatchNormalization + Dense (the reference experiment); dense: Dense alone. "
+                              "'seed' is a deprecated spelling of batchnorm."),
+            click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
+                         help="A cell's own setting, e.g. dt=0.1 (every compared model that has it) or cornn.dt=0.1 "
+                              "(one model); repeat for several. 'rnnbench models info NAME' lists a cell's options."),
+        )
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.option("--models", default=_default(ExperimentSpec(), "models"), show_default=True,
-              help="Comma-separated registered models (rnnbench models list).")  # fmt: skip
-@click.option(
-    "--dataset",
-    default=_default(DataSpec(), "name"),
-    show_default=True,
-    help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a folder of MNIST "
-    "idx files, or a folder of images with one sub-folder per class.",
-)
-@click.option(
-    "--view",
-    default=_default(DataSpec(), "view"),
-    show_default=True,
-    help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K.",
-)
-@click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
-              help=f"Pixel order of the permuted view (the same for train and test) [default: "
-                   f"{_default(DataSpec(), 'permutation_seed')}].")  # fmt: skip
-@data_source_options
-@click.option("--units", type=POSITIVE, default=None,
-              help=f"Units of each recurrent layer (default: {ExperimentSpec().units[0]}).")  # fmt: skip
-@click.option(
-    "--match-params",
-    type=POSITIVE,
-    default=None,
-    metavar="N",
-    help="Instead of --units: give each model the width whose parameter count is closest to N.",
-)
-@click.option("--layers", type=POSITIVE, default=_default(ModelSpec(), "layers"), show_default=True,
-              help="Stacked recurrent layers.")  # fmt: skip
-@click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional).")
-@click.option(
-    "--dropout",
-    type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=_default(ModelSpec(), "dropout"),
-    show_default=True,
-    help="Dropout on the output of every recurrent layer.",
-)
-@click.option(
-    "--head",
-    type=click.Choice([*HEADS, *HEAD_ALIASES]),
-    default=_default(ModelSpec(), "head"),
-    show_default=True,
-    help="batchnorm: BatchNormalization + Dense (the reference experiment); dense: Dense alone. "
-    "'seed' is a deprecated spelling of batchnorm.",
-)
-@click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
-              help="A cell's own setting, e.g. dt=0.1 (every compared model that has it) or cornn.dt=0.1 (one "
-                   "model); repeat for several. 'rnnbench models info NAME' lists a cell's options.")  # fmt: skip
+@grid_options
 @click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]),
               default=_default(TrainSpec(), "preset"),
               show_default=True,
@@ -343,20 +333,6 @@ def _execute(spec: ExperimentSpec, execution: Execution) -> int:
 @click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
 @execution_options
 def compare(
-    models: str | None,
-    dataset: str | None,
-    view: str | None,
-    permutation_seed: int | None,
-    image_size: str | None,
-    color: str | None,
-    offline: bool,
-    units: int | None,
-    match_params: int | None,
-    layers: int | None,
-    bidirectional: bool,
-    dropout: float | None,
-    head: str | None,
-    cell_options: tuple[str, ...],
     preset: str | None,
     learning_rate: float | None,
     epochs: int | None,
@@ -366,49 +342,164 @@ def compare(
     test_each_epoch: bool,
     limit_train: int | None,
     limit_test: int | None,
+    offline: bool,
     backend: str | None,
-    **execution_flags: Any,
+    **flags: Any,
 ) -> int:
     """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
-    from rnnbench.specs import experiment_spec, parse_cell_options
+    from rnnbench.specs import experiment_spec
 
-    if units is not None and match_params is not None:
+    settings = _grid_settings("compare", backend, flags, limit_train, limit_test)
+    settings["grid"].update(_given(seeds=seeds))
+    settings["train"] = _given(preset=preset, epochs=epochs, batch_size=batch_size, val_fraction=val_fraction,
+                               learning_rate=learning_rate, test_each_epoch=test_each_epoch)  # fmt: skip
+    return _execute(experiment_spec(settings), Execution.from_flags(offline, flags))
+
+
+@cli.command()
+@grid_options
+@click.option(
+    "--epochs",
+    type=POSITIVE,
+    default=30,
+    show_default=True,
+    help="Epochs of every trial and of the final runs (the budget of a trial that is not pruned).",
+)
+@click.option(
+    "--trials",
+    type=POSITIVE,
+    default=20,
+    show_default=True,
+    help="Trials per architecture, the same for every architecture.",
+)
+@click.option(
+    "--search-seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the sampler (Optuna's TPE); the same seed gives the same search.",
+)
+@click.option(
+    "--space",
+    "space_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE.toml",
+    help="Search space: the dimensions to change from the default (see README).",
+)
+@click.option(
+    "--pruner",
+    type=click.Choice(["asha", "none"]),
+    default="asha",
+    show_default=True,
+    help="asha: stop poor trials early (successive halving on validation accuracy at epochs 1, 3, 9, "
+    "27, ...; the same rule for every architecture); none: train every trial to the end.",
+)
+@click.option(
+    "--final-seeds",
+    type=POSITIVE,
+    default=3,
+    show_default=True,
+    help="Fresh seeds on which each architecture's best configuration is trained and tested.",
+)
+@click.option(
+    "--val-fraction",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=_default(DataSpec(), "val_fraction"),
+    show_default=True,
+    help="Stratified validation split of the training data: trials are scored on it alone.",
+)
+@click.option("--limit-train", type=POSITIVE, default=None, help="Use only N training images (before the split).")
+@click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
+@execution_options
+def tune(
+    epochs: int,
+    trials: int,
+    search_seed: int,
+    space_file: Path | None,
+    pruner: str,
+    final_seeds: int,
+    val_fraction: float,
+    limit_train: int | None,
+    limit_test: int | None,
+    offline: bool,
+    backend: str | None,
+    **flags: Any,
+) -> int:
+    """Tune every architecture with the same budget on validation data, then compare their best configurations.
+
+    Each model gets its own search over the training recipe (optimizer, learning rate, batch size, weight decay,
+    clipping, schedule, label smoothing); its size stays fixed. The best configuration of each, chosen on validation
+    accuracy, is trained on fresh seeds and tested as in compare. Trials are runs in the store: run the same command
+    again after an interruption and the search goes on where it stopped.
+    """
+    from rnnbench.search.space import DEFAULT_SPACE, load_space
+    from rnnbench.search.tune import SearchOptions
+    from rnnbench.specs import experiment_spec
+
+    settings = _grid_settings("tune", backend, flags, limit_train, limit_test)
+    settings["train"] = {"epochs": epochs, "val_fraction": val_fraction}
+    spec = experiment_spec(settings)
+    space = load_space(space_file) if space_file is not None else DEFAULT_SPACE
+    options = SearchOptions(trials, search_seed, space, pruner, final_seeds)
+    return _search(spec, options, Execution.from_flags(offline, flags))
+
+
+def _search(spec: ExperimentSpec, options: Any, execution: Execution) -> int:
+    """Run a search with a line per decided trial, print its tables and the tuned comparison, write its report."""
+    from rnnbench.experiment import check_names
+    from rnnbench.report.search import search_table
+    from rnnbench.report.summary import write_summary
+    from rnnbench.report.table import print_panels
+    from rnnbench.report.write import write_report
+    from rnnbench.search.tune import run_search
+
+    workers = _jobs(execution.jobs)
+    check_names(spec)
+    _check_outputs(spec, execution)
+    console = make_console()
+    say = None if execution.quiet else functools.partial(console.print, highlight=False, soft_wrap=True)
+    result = run_search(spec, options, execution.store, workers, executor=execution.executor, source=execution.source,
+                        cluster=execution.cluster, say=say, save_models=execution.save_models)  # fmt: skip
+    console.print(search_table(result))
+    print_panels(console, result.records)
+    console.print(f"{result.trained} runs trained now; {result.wall_seconds:.1f} s in all; search {result.name} in "
+                  f"{execution.store}", highlight=False)  # fmt: skip
+    if execution.json_path is not None:
+        write_summary(result.records, result.summary_fields(), execution.json_path)
+    if execution.report:
+        written = write_report(result.records, execution.out)
+        console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
+    return 0
+
+
+GRID_FLAGS = ("models", "dataset", "view", "permutation_seed", "image_size", "color", "units", "match_params",
+              "layers", "bidirectional", "dropout", "head", "cell_options")  # fmt: skip
+
+
+def _grid_settings(
+    name: str, backend: str | None, flags: dict[str, Any], limit_train: int | None, limit_test: int | None
+) -> dict[str, Any]:
+    """The settings (see :mod:`rnnbench.specs`) of :func:`grid_options`' flags, taken out of ``flags``."""
+    from rnnbench.specs import parse_cell_options
+
+    grid = {key: flags.pop(key) for key in GRID_FLAGS}
+    if grid["units"] is not None and grid["match_params"] is not None:
         raise RnnbenchError("--units and --match-params exclude each other; give one")
-    settings = _given(
-        name="compare",
-        backend=backend,
-        grid=_given(
-            models=_split_models(models) if models is not None else None,
-            datasets=[dataset] if dataset is not None else None,
-            views=[view] if view is not None else None,
-            units=[units] if units is not None else None,
-            match_params=[match_params] if match_params is not None else None,
-            seeds=seeds,
+    return {
+        **_given(name=name, backend=backend),
+        "grid": _given(
+            models=_split_models(grid["models"]) if grid["models"] is not None else None,
+            datasets=[grid["dataset"]] if grid["dataset"] is not None else None,
+            views=[grid["view"]] if grid["view"] is not None else None,
+            units=[grid["units"]] if grid["units"] is not None else None,
+            match_params=[grid["match_params"]] if grid["match_params"] is not None else None,
         ),
-        train=_given(
-            preset=preset,
-            epochs=epochs,
-            batch_size=batch_size,
-            val_fraction=val_fraction,
-            learning_rate=learning_rate,
-            test_each_epoch=test_each_epoch,
-        ),  # fmt: skip
-        model=_given(
-            layers=layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            head=head,
-            options=parse_cell_options(cell_options) or None,
-        ),  # fmt: skip
-        data=_given(
-            limit_train=limit_train,
-            limit_test=limit_test,
-            permutation_seed=permutation_seed,
-            image_size=_image_size(image_size),
-            color=color,
-        ),  # fmt: skip
-    )
-    return _execute(experiment_spec(settings), Execution.from_flags(offline, execution_flags))
+        "model": _given(layers=grid["layers"], bidirectional=grid["bidirectional"], dropout=grid["dropout"],
+                        head=grid["head"], options=parse_cell_options(grid["cell_options"]) or None),
+        "data": _given(limit_train=limit_train, limit_test=limit_test, permutation_seed=grid["permutation_seed"],
+                       image_size=_image_size(grid["image_size"]), color=grid["color"]),
+    }  # fmt: skip
 
 
 @cli.command()

@@ -207,7 +207,7 @@ def run_experiment(
     with Store.open(store_path) as store:
         store.save_experiment(spec.name, spec.to_dict())
         for data_spec, sequences in prepared.items():
-            _save_dataset(store, data_spec, sequences)
+            save_dataset(store, data_spec, sequences)
         todo = [run for run in runs if force or store.status(run.key()) not in DONE]
         if force:
             for run in todo:
@@ -216,23 +216,13 @@ def run_experiment(
             history = [run.result for run in store.runs() if run.result is not None]
             announce(plan_text(history, todo, jobs, store.path))
         recorder = StoreRecorder(store, display or NullDisplay())
-        chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
         context = ExecutionContext(
             jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions(), save_models != "none"
         )
-        try:
-            make_executor(chosen, context).run(todo, recorder)
-        except KeyboardInterrupt:
-            if not store.in_place():
-                raise
-            raise Interrupted(_interrupted_text(store, runs, todo)) from None
-        except BaseException:  # a closed output, a store gone, rnnbench's own fault: no run stays marked running
-            if store.in_place():
-                store.interrupt_runs(run.key() for run in todo)
-            raise
+        train_into_store(store, runs, todo, recorder, context, executor)
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
         if save_models == "best":
-            _keep_best_models(store, records, recorder.models_saved)
+            keep_best_models(store, records, recorder.models_saved)
         kept, not_kept = _kept_models(store, records, save_models)
     devices = records.environments("device")
     return ExperimentResult(
@@ -247,6 +237,30 @@ def run_experiment(
     )
 
 
+def train_into_store(
+    store: Store,
+    runs: list[RunSpec],
+    todo: list[RunSpec],
+    recorder: StoreRecorder,
+    context: ExecutionContext,
+    executor: str | None = None,
+) -> None:
+    """Train ``todo`` (those of ``runs`` the store lacks) through ``executor`` (by default in worker processes with
+    more than one job and one run), every event written to the store; an interruption leaves no run marked running
+    and says what was kept."""
+    chosen = executor or ("local" if context.jobs > 1 and len(todo) > 1 else "inline")
+    try:
+        make_executor(chosen, context).run(todo, recorder)
+    except KeyboardInterrupt:
+        if not store.in_place():
+            raise
+        raise Interrupted(_interrupted_text(store, runs, todo)) from None
+    except BaseException:  # a closed output, a store gone, rnnbench's own fault: no run stays marked running
+        if store.in_place():
+            store.interrupt_runs(run.key() for run in todo)
+        raise
+
+
 def _interrupted_text(store: Store, runs: list[RunSpec], todo: list[RunSpec]) -> str:
     """Marks the runs in flight as interrupted and says what is kept and how to go on."""
     stopped = store.interrupt_runs(run.key() for run in todo)
@@ -255,7 +269,7 @@ def _interrupted_text(store: Store, runs: list[RunSpec], todo: list[RunSpec]) ->
             "mid-run resume from their last finished epoch when the same command runs again")  # fmt: skip
 
 
-def _keep_best_models(store: Store, records: PanelSet, written: set[str]) -> None:
+def keep_best_models(store: Store, records: PanelSet, written: set[str]) -> None:
     """Of the model files this call wrote, keep per model of each panel the one of its best run among those with a
     file (chosen on validation accuracy, as the report's best run); files kept by earlier calls stay."""
     kept = store.models()
@@ -283,7 +297,7 @@ def _kept_models(store: Store, records: PanelSet, save_models: str) -> tuple[tup
     return tuple(paths), missing
 
 
-def _save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:
+def save_dataset(store: Store, spec: DataSpec, sequences: SequenceData) -> None:
     """Record what reports show of a data set: its description and its first training image (the view inverted)."""
     view = get_view(spec.view, spec.permutation_seed)
     example = view.invert(sequences.x_train[:1], sequences.image_shape)[0]

@@ -76,6 +76,14 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # A run's fixed cost, apart from its training time: building its model and compiling its programs.
     "ALTER TABLE results ADD COLUMN setup_seconds REAL;",
+    # The trials of hyperparameter searches (rnnbench tune): each trial's recipe, fate and last run.
+    """
+    CREATE TABLE trials (
+        search TEXT NOT NULL, model TEXT NOT NULL, number INTEGER NOT NULL, params TEXT NOT NULL,
+        state TEXT NOT NULL, value REAL, epochs INTEGER NOT NULL, seconds REAL NOT NULL, run_key TEXT,
+        PRIMARY KEY (search, model, number)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -105,6 +113,22 @@ class StoredDataset:
     description: dict[str, Any]
     example: np.ndarray | None
     example_label: int | None
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """One trial of a search: its recipe, its state (running, pruned, complete, failed), its best validation accuracy,
+    the epochs it trained, the seconds its runs took, and its last run."""
+
+    search: str
+    model: str
+    number: int
+    params: dict[str, Any]
+    state: str
+    value: float | None
+    epochs: int
+    seconds: float
+    run_key: str | None
 
 
 @dataclass(frozen=True)
@@ -220,6 +244,23 @@ class Store:
             return {}
         rows = self.connection.execute("SELECT run_key, path FROM models ORDER BY rowid").fetchall()
         return {key: self.path.parent / path for key, path in rows}
+
+    def save_trial(self, trial: StoredTrial) -> None:
+        with self._writing():
+            self.connection.execute(
+                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (trial.search, trial.model, trial.number, json.dumps(trial.params, sort_keys=True), trial.state,
+                 trial.value, trial.epochs, trial.seconds, trial.run_key),
+            )  # fmt: skip
+
+    def trials(self, search: str | None = None) -> list[StoredTrial]:
+        """The trials of ``search`` (default: of every search), by search, model and number."""
+        if not self._has_table("trials"):
+            return []
+        query = "SELECT * FROM trials" + (" WHERE search = ?" if search is not None else "")
+        rows = self.connection.execute(query + " ORDER BY search, model, number", (search,) if search else ())
+        return [StoredTrial(s, m, n, json.loads(p), state, v, e, sec, key)
+                for s, m, n, p, state, v, e, sec, key in rows]  # fmt: skip
 
     def save_experiment(self, name: str, spec: dict[str, Any]) -> None:
         with self._writing():

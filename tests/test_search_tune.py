@@ -1,0 +1,142 @@
+"""Equal-budget searches: trials are validation-only runs in the store, the best configuration of each architecture is
+retrained on fresh seeds, and a search killed mid-way ends as an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnbench import training
+from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec
+from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs
+from rnnbench.store import Store
+
+TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_test=200),), (TrainSpec(epochs=3),),
+                      ("simplernn", "gru"), (16,), (0,))  # fmt: skip
+
+
+def test_rungs_are_powers_of_three_below_the_epochs_then_the_epochs():
+    assert rungs(30, "asha") == (1, 3, 9, 27, 30)
+    assert rungs(10, "asha") == (1, 3, 9, 10)
+    assert rungs(3, "asha") == (1, 3)
+    assert rungs(30, "none") == (30,)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    store = tmp_path_factory.mktemp("search") / "s.db"
+    lines: list[str] = []
+    result = run_search(TINY, SearchOptions(trials=4), store, jobs=2, say=lines.append)
+    return result, store, lines
+
+
+def test_every_trial_is_stored_with_its_recipe_and_fate(searched):
+    result, store, lines = searched
+    with Store.read(store) as opened:
+        trials = opened.trials(result.name)
+        runs = {run.run_key: run for run in opened.runs()}
+    assert [(trial.model, trial.number) for trial in trials] == [
+        (model, number) for model in ("gru", "simplernn") for number in range(4)
+    ]
+    assert {trial.state for trial in trials} <= {"complete", "pruned"}
+    for trial in trials:
+        run = runs[trial.run_key]
+        assert run.spec.train.custom == recipe(trial.params)[0] and run.spec.seed == trial.number
+        assert trial.epochs == (3 if trial.state == "complete" else 1)
+        assert trial.value == max(epoch.val_accuracy for epoch in run.result.epochs)
+    assert len(lines) == 8 and all(" trial " in line for line in lines)
+    for search in result.searches:
+        assert search.finished + search.pruned == 4
+        assert search.best is not None and search.best.value == max(
+            t.value for t in search.trials if t.state == "complete"
+        )
+        assert set(search.importance) <= set(search.best.params)
+
+
+def test_no_trial_ever_saw_the_test_set(searched):
+    _, store, _ = searched
+    with Store.read(store) as opened:
+        trials = [run for run in opened.runs() if run.spec.train.validation_only]
+    assert trials
+    for run in trials:
+        assert run.result.test_accuracy is None and run.result.test_accuracy_at_best is None
+        assert run.confusion is None and run.result.latency_ms is None  # no test predictions, no serving
+
+
+def test_the_best_configurations_are_tested_on_fresh_seeds_in_one_panel(searched):
+    result, _, _ = searched
+    [panel] = result.records.panels
+    bests = {search.model: search.best for search in result.searches}
+    assert sorted({run.spec.seed for run in panel.runs}) == [FINAL_SEED_BASE + i for i in range(3)]
+    for run in panel.runs:
+        assert run.spec.train.custom == recipe(bests[run.spec.model.name].params)[0]
+        assert run.spec.train.search == result.name and not run.spec.train.validation_only
+        assert run.result.test_accuracy is not None
+    assert "recipes tuned per model by search" in panel.title
+
+
+def test_a_trial_never_evaluates_on_the_test_set_in_process(monkeypatch, tmp_path):
+    calls: list[str] = []
+    evaluate = training._evaluate
+
+    def counted(model, compiled, data, recorder):
+        calls.append(recorder.spec.key())
+        return evaluate(model, compiled, data, recorder)
+
+    monkeypatch.setattr(training, "_evaluate", counted)
+    result = run_search(TINY, SearchOptions(trials=1, final_seeds=1, pruner="none"), tmp_path / "s.db", jobs=1)
+    finals = {run.run_key for panel in result.records.panels for run in panel.runs}
+    assert set(calls) == finals  # only the final runs were tested
+
+
+def _tune(store: Path, *extra: str) -> subprocess.Popen[str]:
+    args = ["tune", "--dataset", "digits", "--limit-train", "600", "--limit-test", "200", "--models", "simplernn,gru",
+            "--units", "16", "--epochs", "9", "--trials", "8", "--final-seeds", "2", "--jobs", "1", "--no-report",
+            "--store", str(store), *extra]  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "rnnbench", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "CI": "true"})  # fmt: skip
+
+
+def _trials(store: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(store) as connection:
+        return connection.execute(
+            "SELECT model, number, params, state, value, epochs FROM trials ORDER BY model, number"
+        ).fetchall()
+
+
+def _run_keys(store: Path) -> list[str]:
+    with sqlite3.connect(store) as connection:
+        return sorted(key for (key,) in connection.execute("SELECT run_key FROM runs"))
+
+
+def test_a_search_killed_mid_way_ends_as_an_uninterrupted_one(tmp_path):
+    whole = _tune(tmp_path / "whole.db")
+    out, err = whole.communicate(timeout=600)
+    assert whole.returncode == 0, err
+    killed = _tune(tmp_path / "killed.db")
+    assert killed.stdout is not None
+    decided = 0
+    while decided < 5:  # some trials decided, the rest of the round still training
+        line = killed.stdout.readline()
+        assert line, killed.stderr.read() if killed.stderr else ""
+        decided += " trial " in line
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    again = _tune(tmp_path / "killed.db")
+    out_again, err_again = again.communicate(timeout=600)
+    assert again.returncode == 0, err_again
+    # No trial lost or repeated, each with the same recipe, fate and validation accuracy; the same runs in the store;
+    # the same best configurations, tested on the same seeds.
+    assert _trials(tmp_path / "killed.db") == _trials(tmp_path / "whole.db")
+    assert _run_keys(tmp_path / "killed.db") == _run_keys(tmp_path / "whole.db")
+
+    def search_rows(text: str) -> list[str]:  # all but the seconds spent, which are the clock's
+        return [line.rsplit("│", 2)[0] for line in text.splitlines() if line.startswith("│")][:2]
+
+    assert search_rows(out_again) == search_rows(out)
