@@ -112,6 +112,23 @@ CASES = [
     case("not valid TOML", "sweep", "experiments/broken.toml"),
     case("experiments/unknown.toml:3: [train] speed is not a known key", "sweep", "experiments/unknown.toml"),
     case("experiments/wrongtype.toml:3: [train] epochs must be", "sweep", "experiments/wrongtype.toml"),
+    # searches
+    case(
+        "experiments/space.toml:2: momentum is not a dimension of the search space",
+        "tune",
+        "--dataset",
+        "digits",
+        "--space",
+        "experiments/space.toml",
+    ),
+    case("cannot read search space missing.toml", "tune", "--dataset", "digits", "--space", "missing.toml"),
+    case("'grid' is not one of 'asha', 'none'", "tune", "--dataset", "digits", "--pruner", "grid"),
+    case("--trials", "tune", "--dataset", "digits", "--trials", "0"),
+    case("--final-seeds", "tune", "--dataset", "digits", "--final-seeds", "0"),
+    case("--val-fraction", "tune", "--dataset", "digits", "--val-fraction", "0"),
+    case("--search-seed", "tune", "--dataset", "digits", "--search-seed", "-1"),
+    case("--json rnnbench.db would replace rnnbench.db", "tune", "--dataset", "digits", "--json", "rnnbench.db"),
+    case("unknown model 'transformer'", "tune", "--dataset", "digits", "--models", "transformer"),
     # reports
     case("no results store at missing.db", "report", "--store", "missing.db"),
     case("--format 'pdf'", "report", "--format", "pdf"),
@@ -169,6 +186,7 @@ def world(tmp_path_factory) -> Path:
     (experiments / "broken.toml").write_text("[grid\nmodels = 1\n")
     (experiments / "unknown.toml").write_text('name = "x"\n[train]\nspeed = 3\n')
     (experiments / "wrongtype.toml").write_text('name = "x"\n[train]\nepochs = "ten"\n')
+    (experiments / "space.toml").write_text('optimizer = ["adam"]\nmomentum = 0.9\n')
     (root / "notes.txt").write_text("notes\n")
     with sqlite3.connect(root / "foreign.db") as connection:
         connection.execute("CREATE TABLE songs (title TEXT)")

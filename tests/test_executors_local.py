@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from contextlib import closing
 
 import pytest
 
@@ -68,13 +69,27 @@ def test_executors_are_chosen_by_name():
 def test_workers_give_the_numbers_of_inline_training():
     runs = _runs("simplernn", "gru")
     parallel, inline = Collect(), Collect()
-    _executor("local", jobs=2).run(runs, parallel)
+    with closing(_executor("local", jobs=2)) as executor:
+        executor.run(runs, parallel)
     _executor("inline").run(runs, inline)
     assert not parallel.failures and set(parallel.results) == {"simplernn", "gru"}
     for name, result in inline.results.items():
         other = parallel.results[name]
         assert [e.train_loss for e in other.epochs] == [e.train_loss for e in result.epochs]
         assert (other.test_accuracy, other.best_epoch) == (result.test_accuracy, result.best_epoch)
+
+
+def test_workers_serve_every_call_until_closed():
+    executor = _executor("local", jobs=2)
+    first, second = Collect(), Collect()
+    executor.run(_runs("simplernn", "gru", epochs=1), first)
+    pids = sorted(worker.process.pid for worker in executor.workers)
+    executor.run(_runs("lstm", "simplernn", epochs=1), second)
+    assert sorted(worker.process.pid for worker in executor.workers) == pids  # no new processes
+    assert set(first.results) == {"simplernn", "gru"} and set(second.results) == {"lstm", "simplernn"}
+    processes = [worker.process for worker in executor.workers]
+    executor.close()
+    assert executor.workers == [] and not any(process.is_alive() for process in processes)
 
 
 def test_a_killed_worker_fails_its_run_and_the_others_go_on():
@@ -84,7 +99,8 @@ def test_a_killed_worker_fails_its_run_and_the_others_go_on():
                 os.kill(child.pid, signal.SIGKILL)
 
     observer = Collect(on_epoch=kill_workers)
-    _executor("local", jobs=1).run(_runs("lstm", "simplernn", "gru", epochs=3), observer)
+    with closing(_executor("local", jobs=1)) as executor:
+        executor.run(_runs("lstm", "simplernn", "gru", epochs=3), observer)
     assert observer.failures == {"lstm": "worker process killed by SIGKILL"}
     assert set(observer.results) == {"simplernn", "gru"}
     assert all(result.status == "finished" for result in observer.results.values())

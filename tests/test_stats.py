@@ -130,8 +130,10 @@ def test_a_model_best_at_its_last_epoch_on_most_seeds_is_still_improving():
     assert (summaries["lstm"].best_at_last_epoch, summaries["lstm"].with_validation) == (2, 3)
     assert summaries["lstm"].still_improving and not summaries["gru"].still_improving
     line = verdict(list(summaries.values()), pairwise(results))
-    assert line.endswith("; still improving at the last epoch: lstm (2 of 3 seeds); their accuracy reflects the "
-                         "epochs and recipe given, not the cell: train longer or tune them")  # fmt: skip
+    assert line.endswith(
+        "; still improving at the last epoch: lstm (2 of 3 seeds); their accuracy reflects the "
+        "epochs and recipe given, not the cell: train longer or tune them (rnnbench tune)"
+    )
 
 
 def test_without_validation_the_last_epoch_is_best_by_rule_not_improvement():

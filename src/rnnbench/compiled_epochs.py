@@ -68,7 +68,9 @@ class CompiledEpochs:
             trainable, non_trainable, _ = state
             logits, _ = model.stateless_call(trainable, non_trainable, x, training=False)
             correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
-            return jnp.sum(losses(y, logits) * weight), jnp.sum(correct * weight), logits
+            # Plain cross-entropy: validation losses compare across label smoothings.
+            plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+            return jnp.sum(plain * weight), jnp.sum(correct * weight), logits
 
         def steps(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, count: Any, size: int) -> Any:
             """``count`` batches of ``size`` one after another from ``order[start:]``, in one call (``count`` is a

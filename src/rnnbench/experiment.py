@@ -7,6 +7,7 @@ back from the store like any later report, and covers every run of the grid, whe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import time
@@ -22,7 +23,7 @@ from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
 from rnnbench.errors import Interrupted
 from rnnbench.estimate import ANNOUNCED_FROM, plan_text
-from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
+from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, Executor, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.files import replace_atomically
 from rnnbench.models.matching import match_units
@@ -219,7 +220,9 @@ def run_experiment(
         context = ExecutionContext(
             jobs, store.checkpoint_dir, source, prepared.__getitem__, cluster or ClusterOptions(), save_models != "none"
         )
-        train_into_store(store, runs, todo, recorder, context, executor)
+        chosen = executor or ("local" if jobs > 1 and len(todo) > 1 else "inline")
+        with contextlib.closing(make_executor(chosen, context)) as runner:
+            train_into_store(store, runs, todo, recorder, runner)
         records = gather(store, Selection(run_keys=tuple(run.key() for run in runs)))
         if save_models == "best":
             keep_best_models(store, records, recorder.models_saved)
@@ -238,19 +241,12 @@ def run_experiment(
 
 
 def train_into_store(
-    store: Store,
-    runs: list[RunSpec],
-    todo: list[RunSpec],
-    recorder: StoreRecorder,
-    context: ExecutionContext,
-    executor: str | None = None,
+    store: Store, runs: list[RunSpec], todo: list[RunSpec], recorder: StoreRecorder, runner: Executor
 ) -> None:
-    """Train ``todo`` (those of ``runs`` the store lacks) through ``executor`` (by default in worker processes with
-    more than one job and one run), every event written to the store; an interruption leaves no run marked running
-    and says what was kept."""
-    chosen = executor or ("local" if context.jobs > 1 and len(todo) > 1 else "inline")
+    """Train ``todo`` (those of ``runs`` the store lacks) on ``runner``, every event written to the store; an
+    interruption leaves no run marked running and says what was kept."""
     try:
-        make_executor(chosen, context).run(todo, recorder)
+        runner.run(todo, recorder)
     except KeyboardInterrupt:
         if not store.in_place():
             raise

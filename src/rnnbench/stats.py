@@ -241,5 +241,5 @@ def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison]
                  for summary in ranked if summary.still_improving]  # fmt: skip
     if improving:
         parts.append(f"still improving at the last epoch: {', '.join(improving)}; their accuracy reflects the epochs "
-                     "and recipe given, not the cell: train longer or tune them")  # fmt: skip
+                     "and recipe given, not the cell: train longer or tune them (rnnbench tune)")  # fmt: skip
     return "; ".join(parts)

@@ -80,7 +80,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE trials (
         search TEXT NOT NULL, model TEXT NOT NULL, number INTEGER NOT NULL, params TEXT NOT NULL,
-        state TEXT NOT NULL, value REAL, epochs INTEGER NOT NULL, seconds REAL NOT NULL, run_key TEXT,
+        state TEXT NOT NULL, value REAL, loss REAL, epochs INTEGER NOT NULL, seconds REAL NOT NULL, run_key TEXT,
         PRIMARY KEY (search, model, number)
     );
     """,
@@ -126,6 +126,7 @@ class StoredTrial:
     params: dict[str, Any]
     state: str
     value: float | None
+    loss: float | None  # the validation loss at the epoch of ``value``: what breaks ties between trials
     epochs: int
     seconds: float
     run_key: str | None
@@ -248,9 +249,9 @@ class Store:
     def save_trial(self, trial: StoredTrial) -> None:
         with self._writing():
             self.connection.execute(
-                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (trial.search, trial.model, trial.number, json.dumps(trial.params, sort_keys=True), trial.state,
-                 trial.value, trial.epochs, trial.seconds, trial.run_key),
+                 trial.value, trial.loss, trial.epochs, trial.seconds, trial.run_key),
             )  # fmt: skip
 
     def trials(self, search: str | None = None) -> list[StoredTrial]:
@@ -259,8 +260,8 @@ class Store:
             return []
         query = "SELECT * FROM trials" + (" WHERE search = ?" if search is not None else "")
         rows = self.connection.execute(query + " ORDER BY search, model, number", (search,) if search else ())
-        return [StoredTrial(s, m, n, json.loads(p), state, v, e, sec, key)
-                for s, m, n, p, state, v, e, sec, key in rows]  # fmt: skip
+        return [StoredTrial(s, m, n, json.loads(p), state, v, loss, e, sec, key)
+                for s, m, n, p, state, v, loss, e, sec, key in rows]  # fmt: skip
 
     def save_experiment(self, name: str, spec: dict[str, Any]) -> None:
         with self._writing():

@@ -34,6 +34,9 @@ class Executor(Protocol):
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         """Train every run of ``runs``; a run that fails is reported through ``observer.run_failed``, never raised."""
 
+    def close(self) -> None:
+        """Release what :meth:`run` kept for later calls (worker processes)."""
+
 
 @dataclass(frozen=True)
 class ExecutionContext:

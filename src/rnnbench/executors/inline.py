@@ -18,6 +18,9 @@ class InlineExecutor:
     def __init__(self, context: ExecutionContext) -> None:
         self.context = context
 
+    def close(self) -> None:
+        return None
+
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         for spec in runs:
             try:

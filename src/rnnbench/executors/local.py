@@ -60,24 +60,38 @@ def _exit_reason(process: BaseProcess) -> str:
 
 
 class LocalExecutor:
-    """Trains runs on ``context.jobs`` worker processes, longest first."""
+    """Trains runs on ``context.jobs`` worker processes, longest first. The workers stay up between calls of
+    :meth:`run` (a search trains many small batches of runs) until :meth:`close`."""
 
     name = "local"
 
     def __init__(self, context: ExecutionContext) -> None:
         self.context = context
+        self.workers: list[_Worker] = []
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if runs:
-            _run_workers(runs, self.context, observer)
+            _run_workers(runs, self.context, observer, self.workers)
+
+    def close(self) -> None:
+        """Let the workers finish and exit (they owe nothing: every event is in their pipes)."""
+        for worker in self.workers:
+            with suppress(OSError):
+                worker.connection.send(None)
+        for worker in self.workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+        self.workers.clear()
 
 
-def _run_workers(runs: Sequence[RunSpec], execution: ExecutionContext, observer: ExecutionObserver) -> None:
+def _run_workers(
+    runs: Sequence[RunSpec], execution: ExecutionContext, observer: ExecutionObserver, workers: list[_Worker]
+) -> None:
     jobs, checkpoint_dir, source = execution.jobs, execution.checkpoint_dir, execution.source
     context = multiprocessing.get_context("spawn")
     backend = runs[0].backend
     pending = deque(longest_first(runs))
-    workers: list[_Worker] = []
 
     def start_worker() -> _Worker:
         ours, theirs = context.Pipe()
@@ -107,7 +121,7 @@ def _run_workers(runs: Sequence[RunSpec], execution: ExecutionContext, observer:
         workers[index] = start_worker()
 
     try:
-        workers.extend(start_worker() for _ in range(min(jobs, len(runs))))
+        workers.extend(start_worker() for _ in range(min(jobs, len(runs)) - len(workers)))
         while pending or any(worker.run is not None for worker in workers):
             for worker in workers:
                 if worker.run is None and pending:
@@ -124,12 +138,5 @@ def _run_workers(runs: Sequence[RunSpec], execution: ExecutionContext, observer:
         # is replaced atomically, so nothing on disk is half written.
         for worker in workers:
             worker.process.kill()
+        workers.clear()
         raise
-    finally:
-        for worker in workers:
-            with suppress(OSError):
-                worker.connection.send(None)
-        for worker in workers:
-            worker.process.join(timeout=5)
-            if worker.process.is_alive():
-                worker.process.kill()

@@ -211,6 +211,9 @@ class RayExecutor:
     def __init__(self, context: ExecutionContext) -> None:
         self.context = context
 
+    def close(self) -> None:
+        return None
+
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if not runs:
             return

@@ -1,9 +1,10 @@
 """An equal-budget hyperparameter search per architecture, then the tuned comparison (``rnnbench tune``).
 
 Each architecture gets its own Optuna study with the same budget: a seeded TPE sampler over the search space and,
-with the ``asha`` pruner, Optuna's successive halving on validation accuracy at epochs 1, 3, 9, 27, ... (the same rule
-for every architecture). Trials go in rounds of ROUND_SIZE per architecture through rnnbench's executors: a round
-trains its trials to the next rung together, then each study decides, in trial order, which of them go on.
+with the ``asha`` pruner, Optuna's Hyperband pruner (asynchronous successive halving in several brackets) on validation
+accuracy at epochs r, 3r, 9r, ... with r a tenth of the epochs (the same rule for every architecture). Trials go in rounds of ROUND_SIZE per architecture through
+rnnbench's executors: a round trains its trials to the next rung together, then each study decides, in trial order,
+which of them go on.
 
 Every rung of a trial is a run in the store: its recipe, its seed (the trial number), trained up to that epoch and
 continued from the previous rung's checkpoint. The search is a deterministic function of what the store holds: run
@@ -14,9 +15,11 @@ architecture (on validation accuracy) is then trained on fresh seeds and tested 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,7 +32,7 @@ from rnnbench.config import DEFAULT_STORE, SEARCHED, SEED_LIMIT, ExperimentSpec,
 from rnnbench.data.prepare import prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.errors import RnnbenchError
-from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver
+from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.experiment import (
     NullDisplay,
     StoreRecorder,
@@ -81,10 +84,17 @@ class SearchOptions:
                 "pruner": self.pruner, "final_seeds": self.final_seeds}  # fmt: skip
 
 
+def first_rung(epochs: int) -> int:
+    """The first epoch at which trials are compared: a tenth of the budget (at least one epoch), so that a cell that
+    starts slowly (a warm-up, a small learning rate) is not judged on its first steps."""
+    return max(1, epochs // 10)
+
+
 def rungs(epochs: int, pruner: str) -> tuple[int, ...]:
-    """The epochs at which trials stop to be compared: 1, 3, 9, ... below ``epochs``, then ``epochs``."""
+    """The epochs at which trials stop to be compared: r, 3r, 9r, ... below ``epochs`` (r: :func:`first_rung`), then
+    ``epochs``."""
     stops = []
-    rung = 1
+    rung = first_rung(epochs)
     while pruner == "asha" and rung < epochs:
         stops.append(rung)
         rung *= REDUCTION
@@ -146,6 +156,7 @@ class _Trial:
     params: dict[str, Any]
     state: str = RUNNING
     value: float | None = None
+    loss: float | None = None
     epochs: int = 0
     seconds: float = 0.0
     run_key: str | None = None
@@ -251,22 +262,28 @@ def run_search(
     name = search_name(spec, options)
     epochs = spec.train[0].epochs
     tell = say or (lambda text: None)
-    with Store.open(store_path) as store:
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(Store.open(store_path))
         store.save_experiment(spec.name, {**spec.to_dict(), "search": options.to_dict(), "search_name": name})
         save_dataset(store, data, sequences)
         recorder = StoreRecorder(store, display or NullDisplay())
-        context = ExecutionContext(jobs, store.checkpoint_dir, source, lambda _: sequences, cluster or ClusterOptions())
+        # Trials never keep their models (nor see the test set); the final runs do as save_models says.
+        context = ExecutionContext(jobs, store.checkpoint_dir, source, lambda _: sequences, cluster or ClusterOptions(),
+                                   keep_models=save_models != "none")  # fmt: skip
+        # One executor for the whole search: its worker processes serve every round.
+        runner = stack.enter_context(
+            contextlib.closing(make_executor(executor or ("local" if jobs > 1 else "inline"), context))
+        )
         trained = 0
 
-        def train(runs: list[RunSpec], keep_models: bool = False) -> dict[str, RunResult | None]:
+        def train(runs: list[RunSpec]) -> dict[str, RunResult | None]:
             nonlocal trained
             todo = [run for run in runs if store.status(run.key()) not in DONE]
             trained += len(todo)
-            train_into_store(store, runs, todo, recorder, dataclasses.replace(context, keep_models=keep_models),
-                             executor)  # fmt: skip
+            train_into_store(store, runs, todo, recorder, runner)
             return {run.key(): store.result(run) for run in runs}
 
-        studies = {label: _study(options) for label in bases}
+        studies = {label: _study(f"{name}-{label}", options, epochs) for label in bases}
         for start in range(0, options.trials, ROUND_SIZE):
             batch = [
                 _Trial(label, number, handle, _sample(handle, options.space))
@@ -291,7 +308,7 @@ def run_search(
                   for seed in range(FINAL_SEED_BASE, FINAL_SEED_BASE + options.final_seeds)]  # fmt: skip
         if not finals:
             raise RnnbenchError("no trial of any model finished; see the failed runs with 'rnnbench report'")
-        train(finals, keep_models=save_models != "none")
+        train(finals)
         records = gather(store, Selection(run_keys=tuple(run.key() for run in finals)))
         if save_models == "best":
             keep_best_models(store, records, recorder.models_saved)
@@ -308,17 +325,21 @@ def _base_runs(spec: ExperimentSpec, sequences: Any) -> dict[str, RunSpec]:
     return {run.model.name: run for run in one_seed.runs(match)}
 
 
-def _study(options: SearchOptions) -> optuna.Study:
+def _study(name: str, options: SearchOptions, epochs: int) -> optuna.Study:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner: optuna.pruners.BasePruner = optuna.pruners.NopPruner()
     if options.pruner == "asha":
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=REDUCTION)
+        pruner = optuna.pruners.HyperbandPruner(min_resource=first_rung(epochs), max_resource=epochs,
+                                                reduction_factor=REDUCTION)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=options.search_seed)
-    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+        # Multivariate: learning rate, batch size and optimizer work together. A constant liar: the trials of a round
+        # are asked before any of them is told, and should not all land on one spot.
+        sampler = optuna.samplers.TPESampler(seed=options.search_seed, multivariate=True, constant_liar=True)
+    # Hyperband puts each trial in a bracket by a hash of the study's name: a fixed name keeps the search the same.
+    return optuna.create_study(study_name=name, direction="maximize", sampler=sampler, pruner=pruner)
 
 
 def _trial_run(base: RunSpec, trial: _Trial, stop: int) -> RunSpec:
@@ -344,16 +365,16 @@ def _decide(study: optuna.Study, trial: _Trial, run: RunSpec, result: RunResult 
         trial.state = FAILED
         study.tell(trial.handle, state=TrialState.FAIL)
         return
-    best = None
+    best, loss = None, None
     for metrics in result.epochs:
-        if metrics.val_accuracy is not None:
-            best = metrics.val_accuracy if best is None else max(best, metrics.val_accuracy)
+        if metrics.val_accuracy is not None and (best is None or metrics.val_accuracy > best):
+            best, loss = metrics.val_accuracy, metrics.val_loss
         if metrics.epoch > trial.reported and best is not None:
             trial.handle.report(best, metrics.epoch)  # best so far: robust to a noisy epoch
     trial.reported = len(result.epochs)
     # This rung's cost: its fixed cost and the epochs it trained (a resumed run's history includes earlier rungs').
     trial.seconds += (result.setup_seconds or 0.0) + sum(e.seconds for e in result.epochs if e.epoch > trial.epochs)
-    trial.value, trial.epochs = best, len(result.epochs)
+    trial.value, trial.loss, trial.epochs = best, loss, len(result.epochs)
     if best is None:
         raise RnnbenchError("a search needs a validation split to score its trials; give --val-fraction above 0")
     if result.status == DIVERGED or stop >= epochs:
@@ -365,8 +386,8 @@ def _decide(study: optuna.Study, trial: _Trial, run: RunSpec, result: RunResult 
 
 
 def _stored(search: str, trial: _Trial) -> StoredTrial:
-    return StoredTrial(search, trial.model, trial.number, trial.params, trial.state, trial.value, trial.epochs,
-                       trial.seconds, trial.run_key)  # fmt: skip
+    return StoredTrial(search, trial.model, trial.number, trial.params, trial.state, trial.value, trial.loss,
+                       trial.epochs, trial.seconds, trial.run_key)  # fmt: skip
 
 
 def _decision_text(trial: _Trial) -> str:
@@ -382,8 +403,10 @@ def _summary(
 ) -> ArchitectureSearch:
     trials = tuple(trial for trial in stored if trial.model == model)
     finished = [trial for trial in trials if trial.state == COMPLETE and trial.value is not None]
-    # The best on validation accuracy; ties: the earlier trial.
-    best = max(finished, key=lambda trial: (trial.value, -trial.number)) if finished else None
+    # The best on validation accuracy; ties (a validation set of a few hundred images has few distinct accuracies):
+    # the lower validation loss at that epoch, then the earlier trial.
+    best = min(finished, key=lambda t: (-(t.value or 0.0), t.loss if t.loss is not None else math.inf, t.number),
+               default=None)  # fmt: skip
     return ArchitectureSearch(model, trials, best, _importance(study, options))
 
 
