@@ -392,8 +392,9 @@ def compare(
     type=click.Choice(["asha", "none"]),
     default="asha",
     show_default=True,
-    help="asha: stop poor trials early (successive halving on validation accuracy at epochs 1, 3, 9, "
-    "27, ...; the same rule for every architecture); none: train every trial to the end.",
+    help="asha: stop poor trials early (Optuna's Hyperband: successive halving on validation accuracy at epochs r, "
+    "3r, 9r, ..., r a tenth of the epochs; the same rule for every architecture); none: train every trial to the "
+    "end.",
 )
 @click.option(
     "--final-seeds",

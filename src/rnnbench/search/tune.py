@@ -1,10 +1,10 @@
 """An equal-budget hyperparameter search per architecture, then the tuned comparison (``rnnbench tune``).
 
 Each architecture gets its own Optuna study with the same budget: a seeded TPE sampler over the search space and,
-with the ``asha`` pruner, Optuna's Hyperband pruner (asynchronous successive halving in several brackets) on validation
-accuracy at epochs r, 3r, 9r, ... with r a tenth of the epochs (the same rule for every architecture). Trials go in rounds of ROUND_SIZE per architecture through
-rnnbench's executors: a round trains its trials to the next rung together, then each study decides, in trial order,
-which of them go on.
+with the ``asha`` pruner, Optuna's Hyperband pruner (asynchronous successive halving in several brackets) on
+validation accuracy at epochs r, 3r, 9r, ... with r a tenth of the epochs (the same rule for every architecture).
+Trials go in rounds of ROUND_SIZE per architecture through rnnbench's executors: a round trains its trials to the next
+rung together, then each study decides, in trial order, which of them go on.
 
 Every rung of a trial is a run in the store: its recipe, its seed (the trial number), trained up to that epoch and
 continued from the previous rung's checkpoint. The search is a deterministic function of what the store holds: run
