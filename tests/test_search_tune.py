@@ -140,3 +140,25 @@ def test_a_search_killed_mid_way_ends_as_an_uninterrupted_one(tmp_path):
         return [line.rsplit("│", 2)[0] for line in text.splitlines() if line.startswith("│")][:2]
 
     assert search_rows(out_again) == search_rows(out)
+
+
+def test_the_report_shows_sensitivity_progress_and_importance_per_architecture(searched, tmp_path):
+    import csv
+
+    from rnnbench.report.write import report_from_store
+
+    result, store, _ = searched
+    written = report_from_store(store, tmp_path / "report", ("html", "csv"))
+    html = written["html"].read_text()
+    for figure in ("search_sensitivity", "search_progress", "search_importance"):
+        assert f"panel1-{figure}-1" in html, figure
+    with (tmp_path / "report" / "csv" / "trials.csv").open() as file:
+        trials = list(csv.DictReader(file))
+    assert len(trials) == 8 and {row["model"] for row in trials} == {"simplernn", "gru"}
+    with (tmp_path / "report" / "csv" / "importance.csv").open() as file:
+        shares = list(csv.DictReader(file))
+    for search in result.searches:
+        reported = {row["hyperparameter"]: float(row["importance"]) for row in shares if row["model"] == search.model}
+        assert reported == pytest.approx(search.importance)
+    # The trials are not comparisons of their own: the report has the tuned comparison alone.
+    assert html.count("recipes tuned per model by search") >= 1 and "validation_only" not in html

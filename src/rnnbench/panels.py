@@ -18,7 +18,7 @@ from rnnbench.config import HEAD_ALIASES, PRESET_ALIASES, DataSpec, ModelSpec, P
 from rnnbench.errors import RnnbenchError
 from rnnbench.results import FINISHED, RunResult
 from rnnbench.stats import Comparison, ModelKey, ModelSummary, model_key, model_labels, pairwise, summarize, verdict
-from rnnbench.store import Store, StoredDataset, StoredExperiment, StoredRun, data_key
+from rnnbench.store import Store, StoredDataset, StoredExperiment, StoredRun, StoredTrial, data_key
 
 
 def _run_fields(spec: RunSpec) -> dict[str, str]:
@@ -95,6 +95,9 @@ class Panel:
     summary: tuple[ModelSummary, ...]
     comparisons: tuple[Comparison, ...]
     verdict: str
+    # For the models tuned by a search (train.search): the search's trials, and its space as stored.
+    trials: tuple[StoredTrial, ...] = ()
+    search_space: dict[str, Any] | None = None
 
     @property
     def results(self) -> tuple[RunResult, ...]:
@@ -328,6 +331,8 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
                 summary=tuple(summary),
                 comparisons=tuple(comparisons),
                 verdict=verdict(summary, comparisons),
+                trials=tuple(store.trials(train.search)) if train.search else (),
+                search_space=_search_space(every_experiment, train.search),
             )
         )
     experiments = [e for e in every_experiment if any(_in_experiment(run.spec, e.spec) for run in chosen)]
@@ -338,6 +343,14 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
         experiments=_distinct_names(experiments),
         panels=tuple(panels),
     )
+
+
+def _search_space(experiments: Sequence[StoredExperiment], search: str | None) -> dict[str, Any] | None:
+    """The space of ``search`` as its experiment record holds it (rnnbench tune writes it there)."""
+    for experiment in reversed(experiments):
+        if search is not None and experiment.spec.get("search_name") == search:
+            return dict(experiment.spec.get("search", {}).get("space", {})) or None
+    return None
 
 
 def _distinct_names(experiments: Sequence[StoredExperiment]) -> tuple[StoredExperiment, ...]:

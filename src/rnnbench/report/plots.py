@@ -240,6 +240,86 @@ def sequence_view(panel: Panel, tables: Tables) -> Figure | None:
     return view_figure(image, view, title, size=VIEW)
 
 
+def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
+    """Each trial's best validation accuracy against its peak learning rate, per model: how sensitive each cell is."""
+    rows = [row for row in _rows(tables, "trials", panel) if row["val_accuracy"] is not None]
+    if not rows:
+        return None
+    figure = _figure()
+    axis = figure.subplots()
+    for model, colour in _search_colours(panel).items():
+        for state, face in (("complete", colour), ("pruned", "none")):
+            points = [row for row in rows if row["model"] == model and row["state"] == state]
+            if points:
+                axis.scatter([row["learning_rate"] for row in points], [row["val_accuracy"] for row in points],
+                             s=36, facecolors=face, edgecolors=colour,
+                             label=model if state == "complete" else None)  # fmt: skip
+    axis.set_xscale("log")
+    axis.set_xlabel("peak learning rate")
+    axis.set_ylabel("best validation accuracy")
+    _percent_axis(axis)
+    axis.grid(alpha=0.3)
+    _legend(figure, axis)
+    return figure
+
+
+def search_progress(panel: Panel, tables: Tables) -> Figure | None:
+    """The best validation accuracy of the finished trials so far against the trial number, per model."""
+    rows = _rows(tables, "trials", panel)
+    if not rows:
+        return None
+    figure = _figure()
+    axis = figure.subplots()
+    for model, colour in _search_colours(panel).items():
+        best, xs, ys = None, [], []
+        for row in sorted((row for row in rows if row["model"] == model), key=lambda row: row["trial"]):
+            if row["state"] == "complete" and row["val_accuracy"] is not None:
+                best = row["val_accuracy"] if best is None else max(best, row["val_accuracy"])
+            if best is not None:
+                xs.append(row["trial"])
+                ys.append(best)
+        axis.step(xs, ys, where="post", color=colour, label=model)
+    axis.set_xlabel("trial")
+    axis.set_ylabel("best validation accuracy so far")
+    _percent_axis(axis)
+    axis.grid(alpha=0.3)
+    _legend(figure, axis)
+    return figure
+
+
+def search_importance(panel: Panel, tables: Tables) -> Figure | None:
+    """Each hyperparameter's importance (fANOVA) per model, as grouped bars."""
+    rows = _rows(tables, "importance", panel)
+    if not rows:
+        return None
+    models = list(_search_colours(panel))
+    names = sorted({row["hyperparameter"] for row in rows})
+    figure = _figure()
+    axis = figure.subplots()
+    width = 0.8 / max(1, len(models))
+    for index, (model, colour) in enumerate(_search_colours(panel).items()):
+        shares = {row["hyperparameter"]: row["importance"] for row in rows if row["model"] == model}
+        positions = np.arange(len(names)) + (index - (len(models) - 1) / 2) * width
+        axis.barh(positions, [shares.get(name, 0.0) for name in names], height=width, color=colour, label=model)
+    axis.set_yticks(np.arange(len(names)), [name.replace("_", " ") for name in names])
+    axis.set_xlabel("share of the variance explained")
+    axis.grid(alpha=0.3, axis="x")
+    _legend(figure, axis)
+    return figure
+
+
+def _search_colours(panel: Panel) -> dict[str, Any]:
+    """The panel's model colours, by the name its trials use (the model's registered name)."""
+    colours = _colours(panel)
+    by_name: dict[str, Any] = {}
+    for trial in panel.trials:
+        label = next((label for label in colours if label == trial.model or label.startswith(f"{trial.model} ")),
+                     None)  # fmt: skip
+        if label is not None:
+            by_name.setdefault(trial.model, colours[label])
+    return by_name
+
+
 @dataclass(frozen=True)
 class Plot:
     """A figure of the report: its file name, heading, what it shows, and how to draw it for a panel."""
@@ -279,6 +359,15 @@ PLOTS = (
          "Mean over finished runs; whiskers span the lowest to the highest seed.", per_class_accuracy),
     Plot("sequence_view", "The sequence view",
          "A training image and the time step at which the view reads each pixel.", sequence_view),
+    Plot("search_sensitivity", "Search: validation accuracy against learning rate",
+         "One point per trial of the search that tuned each model (filled: trained to the end; hollow: pruned, at "
+         "the epoch it stopped): how sensitive each cell is to its learning rate.", search_sensitivity),
+    Plot("search_progress", "Search: best validation accuracy so far",
+         "The best validation accuracy of the finished trials against the trial number, per model: whether the "
+         "budget was enough.", search_progress),
+    Plot("search_importance", "Search: hyperparameter importance",
+         "fANOVA over each model's finished trials: the share of the variance of validation accuracy that each "
+         "hyperparameter explains.", search_importance),
 )  # fmt: skip
 
 

@@ -279,6 +279,32 @@ def environment(data: PanelSet) -> list[Row]:
     return [{"field": field, "values": data.environments(field)} for field in fields]
 
 
+def trials(data: PanelSet) -> list[Row]:
+    """Every trial of the searches that tuned a panel's models: its recipe, fate and best validation accuracy."""
+    rows = []
+    for panel in data.panels:
+        for trial in panel.trials:
+            rows.append({**_panel_fields(panel), "model": trial.model, "trial": trial.number, "state": trial.state,
+                         "val_accuracy": trial.value, "val_loss": trial.loss, "epochs": trial.epochs,
+                         "seconds": trial.seconds, **trial.params})  # fmt: skip
+    return rows
+
+
+def importance(data: PanelSet) -> list[Row]:
+    """How much each hyperparameter explains a search's finished trials' validation accuracy, per model (fANOVA)."""
+    from rnnbench.search.importance import hyperparameter_importance
+
+    rows = []
+    for panel in data.panels:
+        if not panel.trials or panel.search_space is None:
+            continue
+        for model in dict.fromkeys(trial.model for trial in panel.trials):
+            chosen = [trial for trial in panel.trials if trial.model == model]
+            for name, share in hyperparameter_importance(chosen, panel.search_space).items():
+                rows.append({**_panel_fields(panel), "model": model, "hyperparameter": name, "importance": share})
+    return rows
+
+
 TABLES = {
     "panels": panels,
     "comparison": comparison,
@@ -291,6 +317,8 @@ TABLES = {
     "sequence_view": sequence_view,
     "settings": settings,
     "environment": environment,
+    "trials": trials,
+    "importance": importance,
 }
 
 

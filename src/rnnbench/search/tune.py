@@ -44,6 +44,7 @@ from rnnbench.experiment import (
 from rnnbench.models.matching import match_units
 from rnnbench.panels import PanelSet, Selection, gather
 from rnnbench.results import DIVERGED, RunResult
+from rnnbench.search.importance import hyperparameter_importance
 from rnnbench.search.space import DEFAULT_SPACE, SearchSpace
 from rnnbench.store import DONE, Store, StoredTrial
 
@@ -407,19 +408,4 @@ def _summary(
     # the lower validation loss at that epoch, then the earlier trial.
     best = min(finished, key=lambda t: (-(t.value or 0.0), t.loss if t.loss is not None else math.inf, t.number),
                default=None)  # fmt: skip
-    return ArchitectureSearch(model, trials, best, _importance(study, options))
-
-
-def _importance(study: optuna.Study, options: SearchOptions) -> dict[str, float]:
-    """How much each hyperparameter explains the trials' validation accuracy (fANOVA); empty with too few trials."""
-    import optuna
-
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if len(complete) < 2:
-        return {}
-    try:
-        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=options.search_seed)
-        importance = optuna.importance.get_param_importances(study, evaluator=evaluator)
-        return {name: float(value) for name, value in importance.items()}
-    except (RuntimeError, ValueError):  # every trial alike in its varying parameters
-        return {}
+    return ArchitectureSearch(model, trials, best, hyperparameter_importance(trials, options.space.to_dict()))
