@@ -129,6 +129,11 @@ CASES = [
     case("--search-seed", "tune", "--dataset", "digits", "--search-seed", "-1"),
     case("--json rnnbench.db would replace rnnbench.db", "tune", "--dataset", "digits", "--json", "rnnbench.db"),
     case("unknown model 'transformer'", "tune", "--dataset", "digits", "--models", "transformer"),
+    case(
+        "experiments/search.toml:3: label_smoothing must be { low = ..., high = ..., log = true|false }",
+        "sweep",
+        "experiments/search.toml",
+    ),
     # reports
     case("no results store at missing.db", "report", "--store", "missing.db"),
     case("--format 'pdf'", "report", "--format", "pdf"),
@@ -187,6 +192,7 @@ def world(tmp_path_factory) -> Path:
     (experiments / "unknown.toml").write_text('name = "x"\n[train]\nspeed = 3\n')
     (experiments / "wrongtype.toml").write_text('name = "x"\n[train]\nepochs = "ten"\n')
     (experiments / "space.toml").write_text('optimizer = ["adam"]\nmomentum = 0.9\n')
+    (experiments / "search.toml").write_text("[search]\n[search.space]\nlabel_smoothing = { low = 0.0 }\n")
     (root / "notes.txt").write_text("notes\n")
     with sqlite3.connect(root / "foreign.db") as connection:
         connection.execute("CREATE TABLE songs (title TEXT)")

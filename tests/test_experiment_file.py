@@ -90,3 +90,37 @@ def test_model_structure_and_parameter_budgets(tmp_path):
 def test_a_missing_file(tmp_path):
     with pytest.raises(RnnbenchError, match="cannot read experiment file"):
         load_experiment(tmp_path / "nope.toml")
+
+
+def test_a_search_table_gives_the_search_options(tmp_path):
+    from rnnbench.experiment_file import load_experiment_file
+
+    path = tmp_path / "tuned.toml"
+    path.write_text('[grid]\nmodels = ["gru"]\n[search]\ntrials = 7\nfinal_seeds = 2\n[search.space]\n'
+                    'optimizer = "adam"\nlearning_rate = { low = 1e-3, high = 1e-2, log = true }\n')  # fmt: skip
+    spec, search = load_experiment_file(path)
+    assert spec.models == ("gru",)
+    assert search is not None and (search.trials, search.final_seeds, search.pruner) == (7, 2, "asha")
+    assert search.space.dimension("optimizer").choices == ("adam",)
+    assert load_experiment_file(tmp_path / "tuned.toml")[0] == spec
+    plain = tmp_path / "plain.toml"
+    plain.write_text('[grid]\nmodels = ["gru"]\n')
+    assert load_experiment_file(plain)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[search]\ntrials = 0\n", "bad.toml:2: [search] trials is not accepted: --trials must be at least 1, got 0"),
+        ("[search]\nrounds = 3\n", "bad.toml:2: [search] rounds is not a known key; known: trials, search_seed"),
+        ("[search]\n[search.space]\nschedule = []\n", "bad.toml:3: schedule has no choices; give at least one"),
+    ],
+)
+def test_a_bad_search_table_names_its_line_and_key(tmp_path, text, message):
+    from rnnbench.experiment_file import load_experiment_file
+
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(RnnbenchError) as raised:
+        load_experiment_file(path)
+    assert str(raised.value).startswith(f"{tmp_path}/{message}")

@@ -447,7 +447,10 @@ def tune(
 
 
 def _search(spec: ExperimentSpec, options: Any, execution: Execution) -> int:
-    """Run a search with a line per decided trial, print its tables and the tuned comparison, write its report."""
+    """Run a search per data set, view and width of ``spec`` with a line per decided trial; print each search's table
+    and tuned comparison; write one report (and summary) of them all."""
+    import dataclasses
+
     from rnnbench.experiment import check_names
     from rnnbench.report.search import search_table
     from rnnbench.report.summary import write_summary
@@ -460,16 +463,30 @@ def _search(spec: ExperimentSpec, options: Any, execution: Execution) -> int:
     _check_outputs(spec, execution)
     console = make_console()
     say = None if execution.quiet else functools.partial(console.print, highlight=False, soft_wrap=True)
-    result = run_search(spec, options, execution.store, workers, executor=execution.executor, source=execution.source,
-                        cluster=execution.cluster, say=say, save_models=execution.save_models)  # fmt: skip
-    console.print(search_table(result))
-    print_panels(console, result.records)
-    console.print(f"{result.trained} runs trained now; {result.wall_seconds:.1f} s in all; search {result.name} in "
-                  f"{execution.store}", highlight=False)  # fmt: skip
+    # One search per data set and view and per width (a unit count or a parameter budget).
+    widths: list[tuple[tuple[int, ...], tuple[int, ...]]] = [((), (budget,)) for budget in spec.match_params]
+    widths = widths or [((units,), ()) for units in spec.units]
+    results = []
+    for data in spec.data:
+        for units, budget in widths:
+            one = dataclasses.replace(spec, data=(data,), units=units, match_params=budget)
+            result = run_search(one, options, execution.store, workers, executor=execution.executor,
+                                source=execution.source, cluster=execution.cluster, say=say,
+                                save_models=execution.save_models)  # fmt: skip
+            console.print(search_table(result))
+            print_panels(console, result.records)
+            console.print(f"{result.trained} runs trained now; {result.wall_seconds:.1f} s in all; search "
+                          f"{result.name} in {execution.store}", highlight=False)  # fmt: skip
+            results.append(result)
+    panels = [panel for result in results for panel in result.records.panels]
+    records = dataclasses.replace(results[0].records, panels=tuple(
+        dataclasses.replace(panel, number=number) for number, panel in enumerate(panels, start=1)))  # fmt: skip
     if execution.json_path is not None:
-        write_summary(result.records, result.summary_fields(), execution.json_path)
+        fields = results[0].summary_fields() if len(results) == 1 else {
+            "searches": [result.summary_fields() for result in results]}  # fmt: skip
+        write_summary(records, fields, execution.json_path)
     if execution.report:
-        written = write_report(result.records, execution.out)
+        written = write_report(records, execution.out)
         console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
     return 0
 
@@ -508,10 +525,15 @@ def _grid_settings(
 @click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
 @execution_options
 def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flags: Any) -> int:
-    """Run the grid of an experiment file (TOML); finished runs in the store are not trained again."""
-    from rnnbench.experiment_file import load_experiment
+    """Run the grid of an experiment file (TOML); finished runs in the store are not trained again. With a [search]
+    table, every model is tuned first, one search per data set, view and width of the grid (see rnnbench tune)."""
+    from rnnbench.experiment_file import load_experiment_file
 
-    return _execute(load_experiment(experiment, backend), Execution.from_flags(offline, execution_flags))
+    spec, search = load_experiment_file(experiment, backend)
+    execution = Execution.from_flags(offline, execution_flags)
+    if search is None:
+        return _execute(spec, execution)
+    return _search(spec, search, execution)
 
 
 @cli.command()

@@ -35,6 +35,15 @@
     image_size = [32, 32]
     color = "gray"
 
+    [search]                     # optional: tune every model first (rnnbench tune), one search per data set, view
+    trials = 20                  # and width of the grid; the grid's seeds and presets are then not used
+    search_seed = 0
+    pruner = "asha"
+    final_seeds = 3
+
+    [search.space]               # optional: dimensions to change from the default space (see README)
+    optimizer = ["adam", "adamw"]
+
 An unknown key or a value of the wrong type is an error naming the key and its line in the file. Values missing from
 the file take the spec dataclasses' defaults (:func:`rnnbench.specs.experiment_spec`).
 """
@@ -44,11 +53,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnnbench.config import ExperimentSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.specs import experiment_spec
+
+if TYPE_CHECKING:
+    from rnnbench.search.tune import SearchOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,6 +103,13 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "head": _STRING,
         "options": ("a table of option = value", lambda v: isinstance(v, dict)),
     },
+    "search": {
+        "trials": _INT,
+        "search_seed": _INT,
+        "pruner": _STRING,
+        "final_seeds": _INT,
+        "space": ("a table of dimensions", lambda v: isinstance(v, dict)),
+    },
     "data": {
         "limit_train": _INT,
         "limit_test": _INT,
@@ -118,6 +137,11 @@ def _line_of(text: str, table: str, key: str) -> int | None:
 
 def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
     """Read and check an experiment file; every problem is one :class:`RnnbenchError` naming the file (and line)."""
+    return load_experiment_file(path, backend)[0]
+
+
+def load_experiment_file(path: Path, backend: str | None = None) -> tuple[ExperimentSpec, SearchOptions | None]:
+    """The comparison an experiment file describes, and its search options if it has a ``[search]`` table."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -162,6 +186,27 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
     if backend is not None:
         settings["backend"] = backend
     try:
-        return experiment_spec(settings)
+        spec = experiment_spec(settings)
     except RnnbenchError as error:
         raise RnnbenchError(f"{path}: {error}") from None
+
+    def where(key: str) -> str:
+        line = _line_of(text, "search.space", key) or _line_of(text, "search", "space")
+        return f"{path}:{line}: " if line else f"{path}: "
+
+    return spec, _search_options(sections.get("search"), where, fail)
+
+
+def _search_options(values: dict[str, Any] | None, where: Any, fail: Any) -> SearchOptions | None:
+    from rnnbench.search.space import space_from_mapping
+    from rnnbench.search.tune import SearchOptions
+
+    if values is None:
+        return None
+    space = space_from_mapping(values.get("space", {}), where)
+    try:
+        return SearchOptions(values.get("trials", 20), values.get("search_seed", 0), space,
+                             values.get("pruner", "asha"), values.get("final_seeds", 3))  # fmt: skip
+    except RnnbenchError as error:
+        key = next((key for key in values if key in str(error).replace("-", "_")), "trials")
+        raise fail("search", key, f"is not accepted: {error}") from None
