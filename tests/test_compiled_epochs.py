@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from rnnbench.compiled_epochs import CompiledEpochs
+from rnnbench.compiled_epochs import CompiledEpochs, TrainingValues
 from rnnbench.config import ModelSpec
 from rnnbench.models.builder import build_model
 
@@ -113,3 +113,53 @@ def test_programs_compiled_ahead_train_the_same_and_are_not_compiled_again():
     assert compilations == []
     assert ahead_metrics == lazy_epochs.train_epoch(order, lambda done: None)
     np.testing.assert_array_equal(ahead_logits, lazy_epochs.evaluate(x, y)[2])
+
+
+def _values_model(optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelSpec(name="gru", units=8), STEPS, FEATURES, CLASSES)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])  # fmt: skip
+    return model
+
+
+def test_values_as_arguments_train_as_keras_adamw_with_its_schedule_and_clipping():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, SAMPLES)
+    orders = [rng.permutation(SAMPLES) for _ in range(2)]
+    total, warmup, peak = 20, 10, 0.02
+    schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total - warmup, warmup_target=peak,
+                                                      warmup_steps=warmup)  # fmt: skip
+    stock = _values_model(keras.optimizers.AdamW(learning_rate=schedule, weight_decay=0.01, global_clipnorm=0.5))
+    ours = _values_model(keras.optimizers.Adam(learning_rate=peak))
+    values = TrainingValues(peak, cosine=True, warmup_steps=warmup, total_steps=total, clipnorm=0.5, weight_decay=0.01,
+                            label_smoothing=0.05)  # fmt: skip
+    stock_epochs = CompiledEpochs(stock, x, y, BATCH, label_smoothing=0.05)
+    our_epochs = CompiledEpochs(ours, x, y, BATCH, values=values)
+    for order in orders:
+        expected, got = (
+            stock_epochs.train_epoch(order, lambda done: None),
+            our_epochs.train_epoch(order, lambda d: None),
+        )
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+    stock_epochs.write_back()
+    our_epochs.write_back()
+    for expected, got in zip(stock.get_weights(), ours.get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_recipes_that_differ_only_in_values_share_one_compiled_program():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, SAMPLES)
+    texts = []
+    other = TrainingValues(2e-2, cosine=True, warmup_steps=5, total_steps=30, clipnorm=1.0, weight_decay=1e-4,
+                           label_smoothing=0.1)  # fmt: skip
+    for values in (TrainingValues(1e-3), other):
+        epochs = CompiledEpochs(_values_model(keras.optimizers.Adam(learning_rate=values.learning_rate)), x, y, BATCH,
+                                values=values)  # fmt: skip
+        lowered = epochs._steps.lower(epochs._state, (np.float32(0), np.int32(0)), epochs.x_train, epochs.y_train,
+                                      epochs._values, np.zeros(SAMPLES, np.int32), 0, 1, size=BATCH)  # fmt: skip
+        texts.append(lowered.as_text())
+    assert texts[0] == texts[1]

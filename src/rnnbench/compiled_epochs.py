@@ -12,6 +12,7 @@ those that ``fit`` would use.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,42 @@ EVAL_BATCH_SIZE = 1024
 BATCHES_PER_CALL = 10  # training batches per compiled call, and between progress reports
 
 
+@dataclass(frozen=True)
+class TrainingValues:
+    """A recipe's numbers, passed to the compiled step as arguments rather than built into it: runs that differ only
+    in them (a search's trials) share one compiled program.
+
+    The step sets the optimizer's learning rate from the schedule (constant, or a linear warm-up over
+    ``warmup_steps`` then cosine decay to zero at ``total_steps``), clips the gradients' global norm to ``clipnorm``
+    (0: none), applies decoupled weight decay (``weight_decay`` x learning rate, before the update, as AdamW does) and
+    smooths the labels by ``label_smoothing``. The optimizer itself is plain SGD or Adam.
+    """
+
+    learning_rate: float
+    cosine: bool = False
+    warmup_steps: int = 0
+    total_steps: int = 1
+    clipnorm: float = 0.0
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+
+    def as_array(self) -> np.ndarray:
+        return np.array([self.learning_rate, float(self.cosine), self.warmup_steps, self.total_steps, self.clipnorm,
+                         self.weight_decay, self.label_smoothing], dtype=np.float32)  # fmt: skip
+
+
 class CompiledEpochs:
     """Trains and evaluates a compiled Keras model on the JAX backend; the model's variables are the source of truth
     between epochs (call :meth:`write_back` before reading them)."""
 
     def __init__(
-        self, model: Any, x_train: np.ndarray, y_train: np.ndarray, batch_size: int, label_smoothing: float = 0.0
+        self,
+        model: Any,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        batch_size: int,
+        label_smoothing: float = 0.0,
+        values: TrainingValues | None = None,
     ) -> None:
         import jax
         import jax.numpy as jnp
@@ -38,28 +69,52 @@ class CompiledEpochs:
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         self._read_state()
+        # With values, they are an argument of every call; without, a placeholder that the programs do not read.
+        self._values = jnp.asarray(values.as_array() if values is not None else np.zeros(7, np.float32))
+        given = values is not None
+        names = [variable.path.rsplit("/", 1)[-1] for variable in model.optimizer.variables]
+        rate_index = names.index("learning_rate") if given else -1
+        iteration_index = names.index("iteration") if given else -1
 
-        def losses(y: Any, logits: Any) -> Any:
+        def losses(y: Any, logits: Any, smoothing: Any) -> Any:
             # The loss training.train compiles the model with, per sample; with label smoothing, the true class's
             # target is 1 - s + s / classes and every other class's s / classes.
             plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-            if not label_smoothing:
+            if not given and not label_smoothing:
                 return plain
             uniform = -jnp.mean(jax.nn.log_softmax(logits, axis=-1), axis=-1)
-            return (1.0 - label_smoothing) * plain + label_smoothing * uniform
+            return (1.0 - smoothing) * plain + smoothing * uniform
 
-        def loss_and_updates(trainable: Any, non_trainable: Any, x: Any, y: Any) -> Any:
+        def loss_and_updates(trainable: Any, non_trainable: Any, x: Any, y: Any, smoothing: Any) -> Any:
             logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
-            return jnp.mean(losses(y, logits)), (logits, non_trainable)
+            return jnp.mean(losses(y, logits, smoothing)), (logits, non_trainable)
 
         gradient = jax.value_and_grad(loss_and_updates, has_aux=True)
 
-        def step(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, size: int) -> tuple[Any, Any]:
+        def scheduled_rate(step_number: Any, v: Any) -> Any:
+            peak, cosine, warmup, total = v[0], v[1], v[2], v[3]
+            warming = peak * step_number / jnp.maximum(warmup, 1.0)
+            decay_steps = jnp.maximum(total - warmup, 1.0)
+            decayed = (
+                peak * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(step_number - warmup, decay_steps) / decay_steps))
+            )
+            return jnp.where(cosine > 0, jnp.where(step_number < warmup, warming, decayed), peak)
+
+        def step(state: Any, totals: Any, x: Any, y: Any, v: Any, order: Any, start: Any, size: int) -> tuple[Any, Any]:
             """One batch: ``order[start:start + size]``; ``totals`` are the epoch's summed loss and correct count."""
             trainable, non_trainable, optimizer = state
             indices = jax.lax.dynamic_slice_in_dim(order, start, size)
             xb, yb = jnp.take(x, indices, axis=0), jnp.take(y, indices, axis=0)
-            (loss, (logits, non_trainable)), grads = gradient(trainable, non_trainable, xb, yb)
+            smoothing = v[6] if given else label_smoothing
+            (loss, (logits, non_trainable)), grads = gradient(trainable, non_trainable, xb, yb, smoothing)
+            if given:
+                rate = scheduled_rate(optimizer[iteration_index].astype(jnp.float32), v)
+                optimizer = [*optimizer[:rate_index], rate.astype(optimizer[rate_index].dtype),
+                             *optimizer[rate_index + 1 :]]  # fmt: skip
+                norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in grads))
+                scale = jnp.where(v[4] > 0, v[4] / jnp.maximum(norm, v[4]), 1.0)
+                grads = [g * scale for g in grads]
+                trainable = [w - w * v[5] * rate for w in trainable]
             trainable, optimizer = model.optimizer.stateless_apply(optimizer, grads, trainable)
             correct = jnp.sum(jnp.argmax(logits, axis=-1) == yb)
             return (trainable, non_trainable, optimizer), (totals[0] + loss * size, totals[1] + correct)
@@ -72,13 +127,15 @@ class CompiledEpochs:
             plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
             return jnp.sum(plain * weight), jnp.sum(correct * weight), logits
 
-        def steps(state: Any, totals: Any, x: Any, y: Any, order: Any, start: Any, count: Any, size: int) -> Any:
+        def steps(
+            state: Any, totals: Any, x: Any, y: Any, v: Any, order: Any, start: Any, count: Any, size: int
+        ) -> Any:
             """``count`` batches of ``size`` one after another from ``order[start:]``, in one call (``count`` is a
             traced value: one compiled program serves every count)."""
 
             def body(index: Any, carry: Any) -> Any:
                 state, totals = carry
-                return step(state, totals, x, y, order, start + index * size, size)
+                return step(state, totals, x, y, v, order, start + index * size, size)
 
             return jax.lax.fori_loop(0, count, body, (state, totals))
 
@@ -100,7 +157,8 @@ class CompiledEpochs:
         totals = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
         order = jnp.zeros(len(self.x_train), jnp.int32)
         for size in self._batch_sizes():
-            lowered = self._steps.lower(self._state, totals, self.x_train, self.y_train, order, 0, 1, size=size)
+            lowered = self._steps.lower(self._state, totals, self.x_train, self.y_train, self._values, order, 0, 1,
+                                        size=size)  # fmt: skip
             self._compiled[size] = lowered.compile()
         batch = jnp.zeros((EVAL_BATCH_SIZE, *self.x_train.shape[1:]), self.x_train.dtype)
         labels, weights = jnp.zeros(EVAL_BATCH_SIZE, jnp.int32), jnp.zeros(EVAL_BATCH_SIZE, jnp.float32)
@@ -150,11 +208,19 @@ class CompiledEpochs:
         for start, count, samples in calls:
             if samples in self._compiled:
                 program = self._compiled[samples]
-                self._state, totals = program(self._state, totals, self.x_train, self.y_train, device_order, start,
-                                              count)  # fmt: skip
+                self._state, totals = program(self._state, totals, self.x_train, self.y_train, self._values,
+                                              device_order, start, count)  # fmt: skip
             else:
                 self._state, totals = self._steps(
-                    self._state, totals, self.x_train, self.y_train, device_order, start, count, size=samples
+                    self._state,
+                    totals,
+                    self.x_train,
+                    self.y_train,
+                    self._values,
+                    device_order,
+                    start,
+                    count,
+                    size=samples,
                 )
             done += count
             batches_done(done)

@@ -19,7 +19,7 @@ import numpy as np
 
 from rnnbench.backend import seed_everything, training_environment
 from rnnbench.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs
+from rnnbench.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs, TrainingValues
 from rnnbench.config import RunSpec, TrainSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.errors import RnnbenchError
@@ -47,11 +47,37 @@ class TrainingObserver(Protocol):
     def run_ended(self, result: RunResult, confusion: list[list[int]] | None) -> None: ...
 
 
-def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int) -> Any:
-    """The preset's optimizer for ``model``, with its learning-rate schedule (per step) and gradient clipping."""
+def training_values(spec: RunSpec, steps_per_epoch: int) -> TrainingValues | None:
+    """A searched recipe's numbers as arguments of the compiled step (JAX only): trials that differ only in them share
+    one compiled program. None for the presets, whose runs keep Keras' own schedule, clipping and weight decay."""
+    recipe = spec.train.recipe
+    if spec.train.custom is None or spec.backend != "jax":
+        return None
+    total = spec.train.epochs * steps_per_epoch
+    warmup = min(int(recipe.warmup_epochs * steps_per_epoch), total - 1) if recipe.schedule == "cosine" else 0
+    return TrainingValues(
+        learning_rate=spec.train.learning_rate_for(spec.model.name),
+        cosine=recipe.schedule == "cosine",
+        warmup_steps=warmup,
+        total_steps=total,
+        clipnorm=recipe.clipnorm or 0.0,
+        weight_decay=recipe.weight_decay if recipe.optimizer == "adamw" else 0.0,
+        label_smoothing=recipe.label_smoothing,
+    )
+
+
+def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int, plain: bool = False) -> Any:
+    """The preset's optimizer for ``model``, with its learning-rate schedule (per step) and gradient clipping. With
+    ``plain``, only the update rule (SGD or Adam at the peak learning rate): the compiled step applies the rest
+    (:class:`TrainingValues`)."""
     import keras
 
     recipe = train.recipe
+    if plain:
+        peak = train.learning_rate_for(model)
+        if recipe.optimizer == "sgd":
+            return keras.optimizers.SGD(learning_rate=peak, momentum=recipe.momentum, nesterov=recipe.nesterov)
+        return keras.optimizers.Adam(learning_rate=peak)
     peak = train.learning_rate_for(model)
     learning_rate: Any = peak
     if recipe.schedule == "cosine":
@@ -176,8 +202,9 @@ def train(
     smoothing = spec.train.recipe.label_smoothing
     if smoothing and spec.backend != "jax":
         raise RnnbenchError(f"label smoothing is applied on the JAX backend only, not {spec.backend}; leave it at 0")
+    values = training_values(spec, batches)
     compiled = (
-        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size, smoothing)
+        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size, smoothing, values)
         if spec.backend == "jax"
         else None
     )
@@ -226,7 +253,9 @@ def _compiled_model(spec: RunSpec, data: SequenceData) -> Any:
     model = build_model(spec.model, data.steps, data.features, data.classes, seed=spec.seed)
     batches = math.ceil(len(data.x_train) / spec.train.batch_size)
     model.compile(
-        optimizer=make_optimizer(spec.train, spec.model.name, batches),
+        optimizer=make_optimizer(
+            spec.train, spec.model.name, batches, plain=training_values(spec, batches) is not None
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
