@@ -26,6 +26,8 @@ def test_every_plot_draws(drawn):
     assert {name: len(figures) for name, figures in drawn.items()} == {
         "learning_curves": 1, "accuracy_vs_params": 1, "accuracy_vs_time": 1, "epoch_times": 1,
         "confusion": 2, "per_class_accuracy": 1, "sequence_view": 1,
+        # a comparison no search tuned has no search figures (tests/test_search_tune.py draws them)
+        "search_sensitivity": 0, "search_progress": 0, "search_importance": 0,
     }  # fmt: skip
 
 
