@@ -129,6 +129,7 @@ CASES = [
     case("--search-seed", "tune", "--dataset", "digits", "--search-seed", "-1"),
     case("--json rnnbench.db would replace rnnbench.db", "tune", "--dataset", "digits", "--json", "rnnbench.db"),
     case("unknown model 'transformer'", "tune", "--dataset", "digits", "--models", "transformer"),
+    case("needs at least", "tune", "--dataset", "digits", "--models", "gru", "--units", "100000"),
     case(
         "experiments/search.toml:3: label_smoothing must be { low = ..., high = ..., log = true|false }",
         "sweep",

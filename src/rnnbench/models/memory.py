@@ -41,5 +41,5 @@ def check_fits_in_memory(runs: Iterable[tuple[RunSpec, int, int, int]], availabl
         if needed > available:
             raise RnnbenchError(
                 f"{spec.model.name} with {spec.model.units:,} units needs at least {needed / 2**30:,.1f} GiB to train "
-                f"and this machine has {available / 2**30:,.1f} GiB; give fewer --units (or a smaller --batch-size)"
+                f"and this machine has {available / 2**30:,.1f} GiB; give fewer --units (or a smaller batch size)"
             )

@@ -42,6 +42,7 @@ from rnnbench.experiment import (
     train_into_store,
 )
 from rnnbench.models.matching import match_units
+from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.panels import PanelSet, Selection, gather
 from rnnbench.results import DIVERGED, RunResult
 from rnnbench.search.importance import hyperparameter_importance
@@ -131,6 +132,10 @@ def describe_params(params: dict[str, Any]) -> str:
     if params["label_smoothing"]:
         parts.append(f"smoothing {params['label_smoothing']:.2f}")
     return ", ".join(parts)
+
+
+def space_batch_sizes(space: SearchSpace) -> tuple[int, ...]:
+    return tuple(int(size) for size in space.dimension("batch_size").choices)
 
 
 def _sample(trial: optuna.trial.Trial, space: SearchSpace) -> dict[str, Any]:
@@ -260,6 +265,13 @@ def run_search(
     data = spec.data[0]
     sequences = prepare_data(data, source=source)
     bases = _base_runs(spec, sequences)
+    if (executor or "") != "ray":  # a Ray cluster's nodes are not this machine
+        largest = max(space_batch_sizes(options.space))
+        widest = (
+            dataclasses.replace(run, train=dataclasses.replace(run.train, batch_size=largest)) for run in bases.values()
+        )
+        check_fits_in_memory(((run, sequences.steps, sequences.features, sequences.classes) for run in widest),
+                             physical_memory_bytes())  # fmt: skip
     name = search_name(spec, options)
     epochs = spec.train[0].epochs
     tell = say or (lambda text: None)
