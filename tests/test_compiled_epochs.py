@@ -12,11 +12,11 @@ from rnnbench.models.builder import build_model
 SAMPLES, STEPS, FEATURES, CLASSES, BATCH = 150, 6, 4, 3, 16  # 9 whole batches and one of 6
 
 
-def compiled_model(seed: int = 0) -> keras.Model:
+def compiled_model(seed: int = 0, optimizer: keras.optimizers.Optimizer | None = None) -> keras.Model:
     keras.utils.set_random_seed(seed)
     model = build_model(ModelSpec(name="gru", units=8), STEPS, FEATURES, CLASSES)
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.05, global_clipnorm=1.0),
+        optimizer=optimizer or keras.optimizers.SGD(learning_rate=0.05, global_clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -115,14 +115,6 @@ def test_programs_compiled_ahead_train_the_same_and_are_not_compiled_again():
     np.testing.assert_array_equal(ahead_logits, lazy_epochs.evaluate(x, y)[2])
 
 
-def _values_model(optimizer: keras.optimizers.Optimizer) -> keras.Model:
-    keras.utils.set_random_seed(0)
-    model = build_model(ModelSpec(name="gru", units=8), STEPS, FEATURES, CLASSES)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])  # fmt: skip
-    return model
-
-
 def test_values_as_arguments_train_as_keras_adamw_with_its_schedule_and_clipping():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(SAMPLES, STEPS, FEATURES)).astype("float32")
@@ -131,8 +123,10 @@ def test_values_as_arguments_train_as_keras_adamw_with_its_schedule_and_clipping
     total, warmup, peak = 20, 10, 0.02
     schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total - warmup, warmup_target=peak,
                                                       warmup_steps=warmup)  # fmt: skip
-    stock = _values_model(keras.optimizers.AdamW(learning_rate=schedule, weight_decay=0.01, global_clipnorm=0.5))
-    ours = _values_model(keras.optimizers.Adam(learning_rate=peak))
+    stock = compiled_model(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=0.01, global_clipnorm=0.5)
+    )
+    ours = compiled_model(optimizer=keras.optimizers.Adam(learning_rate=peak))
     values = TrainingValues(peak, cosine=True, warmup_steps=warmup, total_steps=total, clipnorm=0.5, weight_decay=0.01,
                             label_smoothing=0.05)  # fmt: skip
     stock_epochs = CompiledEpochs(stock, x, y, BATCH, label_smoothing=0.05)
@@ -157,8 +151,8 @@ def test_recipes_that_differ_only_in_values_share_one_compiled_program():
     other = TrainingValues(2e-2, cosine=True, warmup_steps=5, total_steps=30, clipnorm=1.0, weight_decay=1e-4,
                            label_smoothing=0.1)  # fmt: skip
     for values in (TrainingValues(1e-3), other):
-        epochs = CompiledEpochs(_values_model(keras.optimizers.Adam(learning_rate=values.learning_rate)), x, y, BATCH,
-                                values=values)  # fmt: skip
+        model = compiled_model(optimizer=keras.optimizers.Adam(learning_rate=values.learning_rate))
+        epochs = CompiledEpochs(model, x, y, BATCH, values=values)
         lowered = epochs._steps.lower(epochs._state, (np.float32(0), np.int32(0)), epochs.x_train, epochs.y_train,
                                       epochs._values, np.zeros(SAMPLES, np.int32), 0, 1, size=BATCH)  # fmt: skip
         texts.append(lowered.as_text())
