@@ -14,18 +14,30 @@ import pytest
 
 from rnnbench import training
 from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec
-from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs
+from rnnbench.search import tune
+from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs, search_name
 from rnnbench.store import Store
 
 TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_test=200),), (TrainSpec(epochs=3),),
                       ("simplernn", "gru"), (16,), (0,))  # fmt: skip
 
 
-def test_rungs_are_powers_of_three_below_the_epochs_then_the_epochs():
-    assert rungs(30, "asha") == (3, 9, 27, 30)
-    assert rungs(10, "asha") == (1, 3, 9, 10)
+def test_rungs_start_after_a_ninth_of_the_epochs_and_leave_at_least_a_third_to_save():
+    assert rungs(30, "asha") == (3, 9, 30)
+    assert rungs(10, "asha") == (3, 10)
+    assert rungs(100, "asha") == (11, 33, 100)
+    assert rungs(6, "asha") == (2, 6)
     assert rungs(3, "asha") == (1, 3)
+    assert rungs(2, "asha") == (2,)
     assert rungs(30, "none") == (30,)
+
+
+def test_a_search_under_other_rules_or_options_has_another_name(monkeypatch):
+    name = search_name(TINY, SearchOptions())
+    assert name.startswith("tiny-search-") and name == search_name(TINY, SearchOptions())
+    assert search_name(TINY, SearchOptions(trials=5)) != name
+    monkeypatch.setattr(tune, "RULES", tune.RULES + 1)
+    assert search_name(TINY, SearchOptions()) != name
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +61,10 @@ def test_every_trial_is_stored_with_its_recipe_and_fate(searched):
         run = runs[trial.run_key]
         assert run.spec.train.custom == recipe(trial.params)[0] and run.spec.seed == trial.number
         assert trial.epochs == (3 if trial.state == "complete" else 1)
-        assert trial.value == max(epoch.val_accuracy for epoch in run.result.epochs)
+        # Scored by the weights the comparison tests: the last epoch's (a diverged trial has none).
+        last = run.result.epochs[-1]
+        scored = (0.0, None) if run.result.status == "diverged" else (last.val_accuracy, last.val_loss)
+        assert (trial.value, trial.loss) == scored
     assert len(lines) == 8 and all(" trial " in line for line in lines)
     for search in result.searches:
         assert search.finished + search.pruned == 4

@@ -393,8 +393,8 @@ def compare(
     default="asha",
     show_default=True,
     help="asha: stop poor trials early (Optuna's Hyperband: successive halving on validation accuracy at epochs r, "
-    "3r, 9r, ..., r a tenth of the epochs; the same rule for every architecture); none: train every trial to the "
-    "end.",
+    "3r, 9r, ..., r a ninth of the epochs but at least 3; the same rule for every architecture); none: train every "
+    "trial to the end.",
 )
 @click.option(
     "--final-seeds",

@@ -117,8 +117,8 @@ class StoredDataset:
 
 @dataclass(frozen=True)
 class StoredTrial:
-    """One trial of a search: its recipe, its state (running, pruned, complete, failed), its best validation accuracy,
-    the epochs it trained, the seconds its runs took, and its last run."""
+    """One trial of a search: its recipe, its state (running, pruned, complete, failed), its validation accuracy at the
+    last epoch it trained, the epochs it trained, the seconds its runs took, and its last run."""
 
     search: str
     model: str
@@ -126,7 +126,7 @@ class StoredTrial:
     params: dict[str, Any]
     state: str
     value: float | None
-    loss: float | None  # the validation loss at the epoch of ``value``: what breaks ties between trials
+    loss: float | None  # the validation loss at the same epoch: what breaks ties between trials
     epochs: int
     seconds: float
     run_key: str | None

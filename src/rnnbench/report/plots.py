@@ -241,7 +241,8 @@ def sequence_view(panel: Panel, tables: Tables) -> Figure | None:
 
 
 def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
-    """Each trial's best validation accuracy against its peak learning rate, per model: how sensitive each cell is."""
+    """Each trial's validation accuracy (at its last epoch) against its peak learning rate, per model: how sensitive
+    each cell is."""
     rows = [row for row in _rows(tables, "trials", panel) if row["val_accuracy"] is not None]
     if not rows:
         return None
@@ -256,7 +257,7 @@ def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
                              label=model if state == "complete" else None)  # fmt: skip
     axis.set_xscale("log")
     axis.set_xlabel("peak learning rate")
-    axis.set_ylabel("best validation accuracy")
+    axis.set_ylabel("validation accuracy, last epoch")
     _percent_axis(axis)
     axis.grid(alpha=0.3)
     _legend(figure, axis)

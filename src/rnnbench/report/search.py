@@ -22,15 +22,15 @@ def _final(result: SearchResult, model: str) -> ModelSummary | None:
 
 
 def search_table(result: SearchResult) -> Table:
-    """Trials finished and pruned, epochs spent, best validation accuracy and configuration, final test accuracy over
-    the final seeds (mean ± 95 % half-width), seconds spent tuning."""
+    """Trials finished and pruned, epochs spent, the best trial's validation accuracy and configuration, final test
+    accuracy over the final seeds (mean ± 95 % half-width), seconds spent tuning."""
     options = result.options
     table = Table(
         title=f"search {result.name}: {options.trials} trials per model, pruner {options.pruner}, search seed "
         f"{options.search_seed}; best configuration on validation, tested on {options.final_seeds} fresh seeds",
     )
     for name, numeric in (("model", False), ("finished", True), ("pruned", True), ("epochs", True),
-                          ("best val acc %", True), ("best configuration", False), ("final test acc %", True),
+                          ("val acc %", True), ("best configuration", False), ("final test acc %", True),
                           ("tuning s", True)):  # fmt: skip
         table.add_column(name, justify="right" if numeric else "left")
     for search in result.searches:

@@ -280,7 +280,7 @@ def environment(data: PanelSet) -> list[Row]:
 
 
 def trials(data: PanelSet) -> list[Row]:
-    """Every trial of the searches that tuned a panel's models: its recipe, fate and best validation accuracy."""
+    """Every trial of the searches that tuned a panel's models: its recipe, fate and validation accuracy."""
     rows = []
     for panel in data.panels:
         for trial in panel.trials:

@@ -1,6 +1,6 @@
 """Hyperparameter importance of a stored search, for reports: Optuna's fANOVA on the trials as the store holds them.
 
-The study is rebuilt from the stored trials (their parameters and best validation accuracy) and the stored space, so a
+The study is rebuilt from the stored trials (their parameters and validation accuracy) and the stored space, so a
 report needs nothing but the store.
 """
 
