@@ -132,6 +132,28 @@ def test_a_sweep_on_ray_fills_the_store_as_the_local_executor_does(cluster, tmp_
     assert all(read_card(path).run_key == key for key, path in kept.items())
 
 
+def _trials(store: Path) -> list[tuple]:
+    """Every trial of every search, its seconds left out."""
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as connection:
+        return connection.execute(
+            "SELECT search, model, number, params, state, value, loss, epochs, run_key FROM trials ORDER BY 1, 2, 3"
+        ).fetchall()
+
+
+def test_a_search_on_ray_decides_as_the_local_executor_does(cluster, tmp_path):
+    tiny = ["--dataset", "digits", "--models", "simplernn,gru", "--units", "16", "--epochs", "3", "--trials", "4",
+            "--final-seeds", "2", "--limit-train", "600", "--limit-test", "200"]  # fmt: skip
+    on_ray = _rnnbench("tune", *_on_ray(cluster, *tiny, "--store", str(tmp_path / "ray.db")))
+    assert on_ray.returncode == 0, on_ray.stderr
+    local = _rnnbench("tune", *tiny, "--executor", "local", "--jobs", "2", "--store", str(tmp_path / "local.db"),
+                      "--no-report", "--quiet")  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    trials = _trials(tmp_path / "ray.db")
+    assert len(trials) == 8 and {state for _, _, _, _, state, *_ in trials} <= {"complete", "pruned"}
+    assert trials == _trials(tmp_path / "local.db")
+    assert _contents(tmp_path / "ray.db") == _contents(tmp_path / "local.db")
+
+
 def test_a_run_whose_node_is_lost_resumes_elsewhere_from_its_checkpoint(tmp_path, uninterrupted):
     # A cluster of its own: this test removes its worker node.
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
