@@ -46,9 +46,9 @@ def step_seconds(model_name: str, data: Path, batches: int) -> tuple[list[float]
     select_backend("jax")
     import keras
 
-    from rnnbench.compiled_epochs import CompiledEpochs
-    from rnnbench.config import ModelSpec
+    from rnnbench.engine.compiled_epochs import CompiledEpochs
     from rnnbench.models.builder import build_model
+    from rnnbench.spec import ModelSpec
 
     arrays = np.load(data)
     x = (arrays["x_train"] / 255.0).astype(np.float32)

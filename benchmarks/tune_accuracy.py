@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from rnnbench.cli import main as rnnbench
+from rnnbench.results.stats import mean_interval
 from rnnbench.search.tune import FINAL_SEED_BASE
-from rnnbench.stats import mean_interval
 
 TARGETS = {"fashion_mnist": {"lstm": 0.908, "gru": 0.908, "simplernn": 0.863}}
 HERE = Path(__file__).resolve().parent

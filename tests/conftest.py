@@ -93,9 +93,9 @@ def tiny_sweep(tmp_path_factory) -> SweepOutput:
 @pytest.fixture(scope="session")
 def kept_model(tmp_path_factory) -> tuple[Path, Path]:
     """(store, model file) of a small GRU trained on digits (4 epochs, tuned preset) and kept with save_models="all"."""
-    from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec
-    from rnnbench.experiment import run_experiment
-    from rnnbench.store import Store
+    from rnnbench.driver.experiment import run_experiment
+    from rnnbench.results.store import Store
+    from rnnbench.spec import DataSpec, ExperimentSpec, TrainSpec
 
     folder = tmp_path_factory.mktemp("kept")
     spec = ExperimentSpec(models=("gru",), units=(16,), seeds=(0,), data=(DataSpec("digits"),),

@@ -54,9 +54,9 @@ def fixed_weights(model: Any) -> None:
 def check_model(name: str, workdir: Path) -> dict[str, Any]:
     import keras
 
-    from rnnbench.config import ModelSpec
     from rnnbench.models import build_model
     from rnnbench.models.matching import match_units, parameter_counts
+    from rnnbench.spec import ModelSpec
 
     report: dict[str, Any] = {}
     rng = np.random.default_rng(0)
@@ -108,9 +108,9 @@ def check_model(name: str, workdir: Path) -> dict[str, Any]:
 
 def check_resume(backend: str, workdir: Path) -> dict[str, Any]:
     """Stop a run with dropout and Adam after epoch 1, resume it from the checkpoint, compare with a straight run."""
-    from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
     from rnnbench.data.prepare import SequenceData
-    from rnnbench.training import train
+    from rnnbench.engine.training import train
+    from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
     rng = np.random.default_rng(1)
     sequences = rng.random((96, STEPS, FEATURES), dtype="float32")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
-from rnnbench.results import FINISHED, EpochMetrics, RunResult
-from rnnbench.store import Store
+from rnnbench.results.run_result import FINISHED, EpochMetrics, RunResult
+from rnnbench.results.store import Store
+from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
 
 DATA = DataSpec("digits", limit_train=100)
 TRAIN = TrainSpec(epochs=2)

@@ -126,9 +126,9 @@ def test_compilation_cache_location(monkeypatch, tmp_path):
 
 
 def test_training_fills_the_compilation_cache():
-    from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
     from rnnbench.data import prepare_data
-    from rnnbench.training import train
+    from rnnbench.engine.training import train
+    from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
     spec = DataSpec("digits", limit_train=100, limit_test=20)
     train(RunSpec(spec, ModelSpec("simplernn", 4), TrainSpec(epochs=1)), prepare_data(spec))

@@ -14,7 +14,7 @@ import pytest
 
 from rnnbench.cli import main
 from rnnbench.data import builtin
-from rnnbench.store import Store
+from rnnbench.results.store import Store
 
 TINY = [
     "--dataset",

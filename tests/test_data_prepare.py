@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from rnnbench.config import DataSpec
 from rnnbench.data import load_dataset, prepare_data
 from rnnbench.data.views import get_view
 from rnnbench.errors import RnnbenchError
+from rnnbench.spec import DataSpec
 
 
 def test_digits_is_bundled_with_a_fixed_split():

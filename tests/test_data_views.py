@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from rnnbench.config import DataSpec
 from rnnbench.data import get_view, load_dataset, prepare_data
 from rnnbench.errors import RnnbenchError
+from rnnbench.spec import DataSpec
 
 IMAGES = np.random.default_rng(0).random((4, 6, 8, 3)).astype(np.float32)
 

@@ -9,12 +9,13 @@ from contextlib import closing
 
 import pytest
 
-from rnnbench.config import DataSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.data import DataSource, prepare_data
 from rnnbench.errors import RnnbenchError
 from rnnbench.executors import EXECUTORS, ExecutionContext, make_executor
-from rnnbench.executors.base import estimated_cost, longest_first
+from rnnbench.executors.base import longest_first
 from rnnbench.models import list_models
+from rnnbench.models.cost import estimated_cost
+from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
 DATA = DataSpec("digits", limit_train=300, limit_test=60)
 

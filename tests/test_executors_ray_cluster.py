@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 import rnnbench
-from rnnbench.config import ClusterOptions, DataSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.data.prepare import prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.executors import ExecutionContext
 from rnnbench.executors.ray_cluster import RayExecutor, _Task, train_events
-from rnnbench.serving.model_file import read_card
-from rnnbench.store import Store
+from rnnbench.models.model_file import read_card
+from rnnbench.results.store import Store
+from rnnbench.spec import ClusterOptions, DataSpec, ModelSpec, RunSpec, TrainSpec
 
 # Ray binds every process to the machine's network address unless told, before it is imported, that it runs on one
 # machine: keep the clusters, and the command lines that join them, on 127.0.0.1.

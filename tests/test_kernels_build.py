@@ -18,7 +18,7 @@ import json
 from rnnbench.backend import select_backend
 select_backend("jax")
 import numpy as np
-from rnnbench.config import ModelSpec
+from rnnbench.spec import ModelSpec
 from rnnbench.models.builder import build_model
 from rnnbench.models.fast import fast_path_reason
 model = build_model(ModelSpec(name="lstm", units=4), 3, 2, 2)

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from rnnbench.config import ModelSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.models import build_model, list_models, model_info
+from rnnbench.spec import ModelSpec
 
 # Keras count_params() of the reference model (recurrent 64 -> BatchNormalization -> Dense(10)) on 28 x 28 inputs,
 # BatchNormalization's moving mean and variance included.

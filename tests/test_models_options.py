@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from rnnbench.config import ModelSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.models import CellOption, build_model, list_models, model_info
 from rnnbench.models.options import format_value
+from rnnbench.spec import ModelSpec
 
 MODELS = [info.name for info in list_models()]
 

@@ -1,13 +1,83 @@
-"""The package's layers only look down: what each import loads, checked in a fresh interpreter."""
+"""The package's layers only look down: every import in every file (function-level ones too), and what an import
+loads in a fresh interpreter."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HIGHER = ("rnnbench.report", "rnnbench.cli", "rnnbench.experiment")
+import rnnbench
+
+PACKAGE = Path(rnnbench.__file__).parent
+
+# Layer -> the layers it must never import. The root modules (errors, files, settings, terminal, backend, version)
+# are the foundation every layer may use.
+FORBIDDEN = {
+    "kernels": {"spec", "data", "models", "engine", "results", "executors", "driver", "search", "report", "serving",
+                "cli"},
+    "data": {"models", "kernels", "engine", "results", "executors", "driver", "search", "report", "serving", "cli"},
+    "models": {"engine", "results", "executors", "driver", "search", "report", "serving", "cli"},
+    "engine": {"executors", "driver", "search", "report", "serving", "cli", "results.store", "results.panels",
+               "results.stats"},
+    "results": {"engine", "executors", "driver", "search", "report", "serving", "cli"},
+    "executors": {"driver", "search", "report", "serving", "cli"},
+    "driver": {"search", "report", "serving", "cli"},
+    "search": {"report", "serving", "cli"},
+    "report": {"engine", "executors", "driver", "serving", "cli", "search.tune"},
+    "serving": {"engine", "executors", "driver", "search", "report", "cli"},
+}  # fmt: skip
+# The spec dataclasses import only the foundation; the builder checks cell options against the model registry.
+SPEC_DATACLASSES = ("checks", "data", "model", "train", "run", "experiment", "execution")
+
+
+def _imported(path: Path) -> set[str]:
+    """Every rnnbench module a file imports, wherever the import stands, relative to the package."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rnnbench."):
+            names.add(node.module.removeprefix("rnnbench."))
+            names.update(f"{node.module.removeprefix('rnnbench.')}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name.removeprefix("rnnbench.") for a in node.names if a.name.startswith("rnnbench."))
+    return names
+
+
+def _layer_files(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+def _hits(imported: set[str], forbidden: set[str]) -> set[str]:
+    return {name for name in imported for bad in forbidden if name == bad or name.startswith(bad + ".")}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_no_file_of_a_layer_imports_a_layer_above_it(layer):
+    assert _layer_files(layer), f"no package {layer}"
+    wrong = {f"{path.relative_to(PACKAGE)}: {sorted(hits)}" for path in _layer_files(layer)
+             if (hits := _hits(_imported(path), FORBIDDEN[layer]))}  # fmt: skip
+    assert not wrong, wrong
+
+
+def test_the_spec_dataclasses_import_only_the_foundation():
+    for name in SPEC_DATACLASSES:
+        imported = _imported(PACKAGE / "spec" / f"{name}.py")
+        assert all(module.split(".")[0] in ("errors", "backend", "spec") for module in imported), (name, imported)
+
+
+def test_every_package_says_what_it_holds_and_what_it_may_import():
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text()))
+        assert doc and "import" in doc, f"{init.relative_to(PACKAGE)} has no docstring naming what it may import"
+
+
+def test_the_layering_rule_catches_an_upward_import(tmp_path):
+    upward = tmp_path / "bad.py"
+    upward.write_text("def f():\n    from rnnbench.driver.experiment import run_experiment\n")
+    assert _hits(_imported(upward), FORBIDDEN["engine"]) == {"driver.experiment", "driver.experiment.run_experiment"}
 
 
 def _loaded_after(statement: str) -> set[str]:
@@ -21,17 +91,6 @@ def _loaded_after(statement: str) -> set[str]:
     return set(done.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["rnnbench.data", "rnnbench.models", "rnnbench.store", "rnnbench.stats"])
-def test_lower_layers_do_not_import_higher_ones(module):
-    loaded = _loaded_after(f"import {module}")
-    assert not {name for name in loaded if name.startswith(HIGHER)}, loaded
-
-
-def test_the_report_does_not_import_the_driver_or_the_command_line():
-    loaded = _loaded_after("import rnnbench.report.write, rnnbench.report.table, rnnbench.report.summary")
-    assert not {name for name in loaded if name.startswith(("rnnbench.experiment", "rnnbench.cli"))}, loaded
-
-
 def test_the_backend_module_loads_a_handful_of_modules_and_no_keras():
     loaded = _loaded_after("import rnnbench.backend")
     assert {name for name in loaded if name.startswith("rnnbench")} == {
@@ -40,10 +99,15 @@ def test_the_backend_module_loads_a_handful_of_modules_and_no_keras():
     assert not {name for name in loaded if name.startswith(("keras", "jax"))}
 
 
+def test_the_specs_load_no_keras_and_no_layer_above_them():
+    loaded = _loaded_after("import rnnbench.spec")
+    assert not {name for name in loaded if name.startswith(("keras", "jax", "rnnbench.models", "rnnbench.data"))}
+
+
 def test_the_package_root_is_lazy_and_still_exposes_the_api():
     assert _loaded_after("import rnnbench") == {"rnnbench", "rnnbench.version"}
     loaded = _loaded_after("import rnnbench; rnnbench.ExperimentSpec; rnnbench.compare")
-    assert {"rnnbench.config", "rnnbench.experiment"} <= loaded
+    assert {"rnnbench.spec", "rnnbench.driver.experiment"} <= loaded
     import rnnbench
 
     assert rnnbench.compare is rnnbench.run_experiment

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from report_stores import HALF, PERFECT, fill, result, spec
-from rnnbench.panels import read_panels
 from rnnbench.report.plots import PLOTS, save_png, svg_text
-from rnnbench.report.tables import all_tables
+from rnnbench.report.rows import all_tables
+from rnnbench.results.panels import read_panels
 
 
 @pytest.fixture(scope="module")

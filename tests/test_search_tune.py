@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from rnnbench import training
-from rnnbench.config import DataSpec, ExperimentSpec, TrainSpec
+from rnnbench.results.store import Store
 from rnnbench.search import tune
 from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs, search_name
-from rnnbench.store import Store
+from rnnbench.spec import DataSpec, ExperimentSpec, TrainSpec
 
 TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_test=200),), (TrainSpec(epochs=3),),
                       ("simplernn", "gru"), (16,), (0,))  # fmt: skip

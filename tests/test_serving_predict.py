@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from rnnbench.cli import main
-from rnnbench.config import DataSpec
 from rnnbench.data import get_view
 from rnnbench.data.prepare import prepare_data
-from rnnbench.serving.model_file import load_saved_model, read_card
+from rnnbench.models.model_file import load_saved_model, read_card
 from rnnbench.serving.predict import softmax
+from rnnbench.spec import DataSpec
 
 SCALE = 4  # the files are 32 x 32: each 8 x 8 digit pixel drawn as a 4 x 4 block
 IMAGES = 6

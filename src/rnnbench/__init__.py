@@ -15,23 +15,23 @@ from rnnbench.version import __version__
 # Public name -> (module, attribute in it).
 _PUBLIC = {
     "select_backend": ("rnnbench.backend", "select_backend"),
-    "DataSpec": ("rnnbench.config", "DataSpec"),
-    "ExperimentSpec": ("rnnbench.config", "ExperimentSpec"),
-    "ModelSpec": ("rnnbench.config", "ModelSpec"),
-    "RunSpec": ("rnnbench.config", "RunSpec"),
-    "TrainSpec": ("rnnbench.config", "TrainSpec"),
-    "parse_seeds": ("rnnbench.config", "parse_seeds"),
-    "experiment_spec": ("rnnbench.specs", "experiment_spec"),
+    "DataSpec": ("rnnbench.spec", "DataSpec"),
+    "ExperimentSpec": ("rnnbench.spec", "ExperimentSpec"),
+    "ModelSpec": ("rnnbench.spec", "ModelSpec"),
+    "RunSpec": ("rnnbench.spec", "RunSpec"),
+    "TrainSpec": ("rnnbench.spec", "TrainSpec"),
+    "parse_seeds": ("rnnbench.spec", "parse_seeds"),
+    "experiment_spec": ("rnnbench.spec.builder", "experiment_spec"),
     "list_datasets": ("rnnbench.data", "list_datasets"),
     "load_dataset": ("rnnbench.data", "load_dataset"),
     "prepare_data": ("rnnbench.data", "prepare_data"),
     "RnnbenchError": ("rnnbench.errors", "RnnbenchError"),
-    "ExperimentResult": ("rnnbench.experiment", "ExperimentResult"),
-    "run_experiment": ("rnnbench.experiment", "run_experiment"),
-    "compare": ("rnnbench.experiment", "run_experiment"),
+    "ExperimentResult": ("rnnbench.driver.experiment", "ExperimentResult"),
+    "run_experiment": ("rnnbench.driver.experiment", "run_experiment"),
+    "compare": ("rnnbench.driver.experiment", "run_experiment"),
     "build_model": ("rnnbench.models", "build_model"),
     "list_models": ("rnnbench.models", "list_models"),
-    "train": ("rnnbench.training", "train"),
+    "train": ("rnnbench.engine.training", "train"),
 }
 
 __all__ = [
@@ -58,14 +58,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from rnnbench.backend import select_backend
-    from rnnbench.config import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
     from rnnbench.data import list_datasets, load_dataset, prepare_data
+    from rnnbench.driver.experiment import ExperimentResult, run_experiment
+    from rnnbench.driver.experiment import run_experiment as compare
+    from rnnbench.engine.training import train
     from rnnbench.errors import RnnbenchError
-    from rnnbench.experiment import ExperimentResult, run_experiment
-    from rnnbench.experiment import run_experiment as compare
     from rnnbench.models import build_model, list_models
-    from rnnbench.specs import experiment_spec
-    from rnnbench.training import train
+    from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+    from rnnbench.spec.builder import experiment_spec
 
 
 def __getattr__(name: str) -> Any:

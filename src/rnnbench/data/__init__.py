@@ -1,4 +1,7 @@
-"""Data sets (registry, loaders, verified downloads) and the views that read images as sequences."""
+"""Data sets (registry, loaders, verified downloads) and the views that read images as sequences.
+
+It imports the foundation and :mod:`rnnbench.spec` only: nothing of models, the engine, results or reports.
+"""
 
 from rnnbench.data import builtin as _builtin  # noqa: F401  (registers the built-in data sets)
 from rnnbench.data.dataset import ImageDataset, make_dataset

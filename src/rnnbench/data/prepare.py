@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbench.config import DataSpec
 from rnnbench.data.dataset import ImageDataset
 from rnnbench.data.registry import load_dataset
 from rnnbench.data.source import DataSource
 from rnnbench.data.split import check_split_sizes, seeded_subset, stratified_split
 from rnnbench.data.views import get_view
+from rnnbench.spec import DataSpec
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,19 @@
 """Where runs execute, behind one interface (:class:`Executor`), chosen by name.
 
 ``inline`` trains in this process, ``local`` in worker processes on this machine (``--jobs N``), ``ray`` as tasks on a
-Ray cluster (``rnnbench[ray]``).
+Ray cluster (``rnnbench[ray]``). It imports the engine, data and the specs; never the driver, search, report or CLI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from rnnbench.config import ClusterOptions
 from rnnbench.errors import UnknownNameError
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, Executor
 from rnnbench.executors.inline import InlineExecutor
 from rnnbench.executors.local import LocalExecutor
 from rnnbench.executors.ray_cluster import RayExecutor
+from rnnbench.spec import ClusterOptions
 
 EXECUTORS: dict[str, Callable[[ExecutionContext], Executor]] = {
     InlineExecutor.name: InlineExecutor,

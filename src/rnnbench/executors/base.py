@@ -7,14 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from rnnbench.config import ClusterOptions, DataSpec, RunSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.data.source import DataSource
-from rnnbench.models.registry import model_info
-from rnnbench.training import TrainingObserver
-
-# The input width the cost of a step is estimated for: runs are only ordered by it, never scheduled on it exactly.
-NOMINAL_FEATURES = 32
+from rnnbench.engine.training import TrainingObserver
+from rnnbench.models.cost import estimated_cost
+from rnnbench.spec import ClusterOptions, DataSpec, RunSpec
 
 
 class ExecutionObserver(TrainingObserver, Protocol):
@@ -53,14 +50,6 @@ class ExecutionContext:
     prepared: Callable[[DataSpec], SequenceData]
     cluster: ClusterOptions = ClusterOptions()
     keep_models: bool = False
-
-
-def estimated_cost(spec: RunSpec) -> float:
-    """Relative cost of a run: multiply-adds of its recurrent layers per sample and step, times epochs, per batch."""
-    model = spec.model
-    per_step = model_info(model.name).cost_per_step(model.units, NOMINAL_FEATURES)
-    directions = 2 if model.bidirectional else 1
-    return per_step * model.layers * directions * spec.train.epochs / spec.train.batch_size
 
 
 def longest_first(runs: Sequence[RunSpec]) -> list[RunSpec]:

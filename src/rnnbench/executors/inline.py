@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rnnbench.config import RunSpec
+from rnnbench.engine.training import train
 from rnnbench.errors import failure_reason
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path
-from rnnbench.training import train
+from rnnbench.spec import RunSpec
 
 
 class InlineExecutor:

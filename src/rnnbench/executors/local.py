@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from rnnbench.config import RunSpec
 from rnnbench.data.source import DataSource
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path, longest_first
 from rnnbench.executors.worker import EventForwarder, prepare_worker_process, prepared_here, train_and_report
+from rnnbench.spec import RunSpec
 
 
 def _worker(connection: Connection, backend: str, source: DataSource) -> None:

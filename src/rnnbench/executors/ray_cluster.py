@@ -26,11 +26,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rnnbench.checkpoint import save_checkpoint_bytes
-from rnnbench.config import DataSpec, RunSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.data.registry import is_registered
 from rnnbench.data.source import DataSource
+from rnnbench.engine.checkpoint import save_checkpoint_bytes
 from rnnbench.errors import RnnbenchError
 from rnnbench.executors.base import (
     ClusterOptions,
@@ -41,6 +40,7 @@ from rnnbench.executors.base import (
     longest_first,
 )
 from rnnbench.executors.worker import Event, EventForwarder, prepare_worker_process, prepared_here, train_and_report
+from rnnbench.spec import DataSpec, RunSpec
 from rnnbench.terminal import stderr_silenced
 from rnnbench.version import __version__
 

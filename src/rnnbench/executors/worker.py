@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.backend import xla_flags
-from rnnbench.config import DataSpec, RunSpec
 from rnnbench.data.prepare import SequenceData
 from rnnbench.data.source import DataSource
+from rnnbench.spec import DataSpec, RunSpec
 
 SINGLE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -98,8 +98,8 @@ def train_and_report(
 ) -> None:
     """Train ``spec`` on ``data()`` (and send its model file with ``keep_model``); a failure (bad data, a crash in
     training) is sent as a ``run_failed`` event."""
+    from rnnbench.engine.training import train
     from rnnbench.errors import failure_reason
-    from rnnbench.training import train
 
     try:
         train(spec, data(), forwarder, checkpoint, keep_model)

@@ -1,4 +1,8 @@
-"""Recurrent models: the registry, the registered cells, and the builder that puts the head on them."""
+"""Recurrent models: the registry, one file per registered cell, the builder that puts the head on them, their
+cost, and the model-file format that training writes and serving reads.
+
+It imports the foundation, :mod:`rnnbench.spec` and :mod:`rnnbench.kernels` only.
+"""
 
 from rnnbench.models import classic, cornn, indrnn, lem, lru  # noqa: F401  (importing registers the cells)
 from rnnbench.models.builder import build_model

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnbench.config import ModelSpec
 from rnnbench.models.registry import model_info
+from rnnbench.spec import ModelSpec
 
 
 def build_model(spec: ModelSpec, steps: int, features: int, classes: int, seed: int | None = None) -> Any:

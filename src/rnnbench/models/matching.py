@@ -7,9 +7,9 @@ import functools
 import math
 from collections.abc import Callable
 
-from rnnbench.config import ModelSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.models.builder import build_model
+from rnnbench.spec import ModelSpec
 
 MAX_UNITS = 4096
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from rnnbench.config import RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.models.matching import parameter_count_at_width
+from rnnbench.spec import RunSpec
 
 FLOAT_BYTES = 4
 

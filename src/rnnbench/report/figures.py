@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnbench.files import replace_atomically, write_text
-from rnnbench.panels import Panel
 from rnnbench.report.plots import PLOTS, Tables, save_png, svg_text
+from rnnbench.results.panels import Panel
 from rnnbench.version import __version__
 
 CACHE_FOLDER = ".figures"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench.panels import Panel, PanelSet
-from rnnbench.report import text
+from rnnbench.report import cells
+from rnnbench.report.cells import TextTable
 from rnnbench.report.plots import PLOTS
-from rnnbench.report.tables import Row, curve_metric
-from rnnbench.report.text import TextTable
+from rnnbench.report.rows import Row, curve_metric
+from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.version import __version__
 
 # Figures that need the full width to stay legible.
@@ -116,14 +116,14 @@ def _figure(panel: Panel, name: str, title: str, caption: str, svgs: list[str]) 
 
 
 def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: Mapping[str, list[str]]) -> str:
-    comparison = text.comparison_table(_panel_rows(tables, "comparison", panel))
+    comparison = cells.comparison_table(_panel_rows(tables, "comparison", panel))
     parts = [
         f'<section class="panel" id="panel-{panel.number}">',
         f"<h2>{escape(panel.title)}</h2>",
-        f'<p class="meta">{escape(text.panel_facts(panel))}</p>',
+        f'<p class="meta">{escape(cells.panel_facts(panel))}</p>',
         f'<p class="verdict"><strong>Verdict:</strong> {escape(panel.verdict)}</p>',
         _table(comparison, "comparison"),
-        f'<p class="note">{escape(text.ACCURACY_NOTE)}</p>',
+        f'<p class="note">{escape(cells.ACCURACY_NOTE)}</p>',
         '<div class="figures">',
     ]
     for plot in PLOTS:
@@ -135,10 +135,10 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
     parts.append("</div>")
     pairwise = _panel_rows(tables, "pairwise", panel)
     if pairwise:
-        parts += ["<h3>Pairwise tests</h3>", _table(text.pairwise_table(pairwise), "pairwise"),
+        parts += ["<h3>Pairwise tests</h3>", _table(cells.pairwise_table(pairwise), "pairwise"),
                   '<p class="note">Two-sided Welch t-tests on test accuracy over seeds; p-values Holm-adjusted across '
                   "the pairs of this panel.</p>"]  # fmt: skip
-    parts += ["<h3>Runs</h3>", _table(text.runs_table(_panel_rows(tables, "runs", panel)), "runs"), "</section>"]
+    parts += ["<h3>Runs</h3>", _table(cells.runs_table(_panel_rows(tables, "runs", panel)), "runs"), "</section>"]
     return "\n".join(parts)
 
 
@@ -149,10 +149,10 @@ def _settings(data: PanelSet, tables: Mapping[str, list[Row]]) -> str:
         if len(data.panels) > 1:
             parts.append(f"<h3>{escape(panel.title)}</h3>")
         pairs = [(key, value) for key, value in row.items() if key != "panel"]
-        parts.append(_table(text.key_value_table(pairs), "settings"))
+        parts.append(_table(cells.key_value_table(pairs), "settings"))
     environment = [(row["field"].replace("_", " "), row["values"]) for row in tables["environment"]]
     experiments = [(f"experiment {e.name}", f"started {e.created_at}") for e in data.experiments]
-    parts += ["<h3>Versions and machine</h3>", _table(text.key_value_table(environment + experiments), "settings"),
+    parts += ["<h3>Versions and machine</h3>", _table(cells.key_value_table(environment + experiments), "settings"),
               "</section>"]  # fmt: skip
     return "\n".join(parts)
 

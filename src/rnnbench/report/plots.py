@@ -1,4 +1,4 @@
-"""The report's figures, drawn from the rows of :mod:`rnnbench.report.tables` (so each plot shows its table's numbers).
+"""The report's figures, drawn from the rows of :mod:`rnnbench.report.rows` (so each plot shows its table's numbers).
 
 Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot, no global state); :func:`svg_text` turns one
 into inline SVG for HTML and :func:`save_png` into a PNG for Markdown.
@@ -17,9 +17,9 @@ import numpy as np
 
 from rnnbench.data.views import get_view
 from rnnbench.files import replace_atomically
-from rnnbench.panels import Panel
-from rnnbench.report.tables import Row
+from rnnbench.report.rows import Row
 from rnnbench.report.view_plot import view_figure
+from rnnbench.results.panels import Panel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

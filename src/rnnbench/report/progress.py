@@ -14,8 +14,8 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from rnnbench.config import RunSpec
-from rnnbench.results import EpochMetrics, RunResult
+from rnnbench.results.run_result import EpochMetrics, RunResult
+from rnnbench.spec import RunSpec
 from rnnbench.terminal import interactive
 
 

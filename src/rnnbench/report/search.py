@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from rnnbench.report.text import percent
+from rnnbench.report.cells import percent
 
 if TYPE_CHECKING:
+    from rnnbench.results.stats import ModelSummary
     from rnnbench.search.tune import SearchResult
-    from rnnbench.stats import ModelSummary
 
 
 def _final(result: SearchResult, model: str) -> ModelSummary | None:

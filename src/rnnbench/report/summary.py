@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.files import write_text
-from rnnbench.panels import Panel, PanelSet
+from rnnbench.results.panels import Panel, PanelSet
 
 
 def _protocol(panel: Panel) -> dict[str, Any]:

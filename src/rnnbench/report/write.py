@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from rnnbench.config import DEFAULT_REPORT_DIR
 from rnnbench.errors import RnnbenchError
 from rnnbench.files import write_text
-from rnnbench.panels import PanelSet, Selection, read_panels
-from rnnbench.report import export
+from rnnbench.report import data_files
 from rnnbench.report.figures import render_figures
 from rnnbench.report.html import render_html
 from rnnbench.report.markdown import render_markdown
-from rnnbench.report.tables import all_tables
+from rnnbench.report.rows import all_tables
+from rnnbench.results.panels import PanelSet, Selection, read_panels
+from rnnbench.spec import DEFAULT_REPORT_DIR
 
 FORMATS = ("html", "md", "json", "csv")
 
@@ -43,9 +43,9 @@ def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) ->
         written["md"] = out / "report.md"
         write_text(written["md"], render_markdown(data, tables, pngs))
     if "json" in chosen:
-        written["json"] = export.write_json(data, tables, out / "report.json")
+        written["json"] = data_files.write_json(data, tables, out / "report.json")
     if "csv" in chosen:
-        export.write_csv(tables, out / "csv")
+        data_files.write_csv(tables, out / "csv")
         written["csv"] = out / "csv"
     return written
 

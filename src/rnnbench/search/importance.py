@@ -10,8 +10,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rnnbench.results.store import StoredTrial
 from rnnbench.search.space import space_from_mapping
-from rnnbench.store import StoredTrial
 
 IMPORTANCE_SEED = 0
 

@@ -29,12 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnbench.backend import select_backend
-from rnnbench.config import DEFAULT_STORE, SEARCHED, SEED_LIMIT, ExperimentSpec, Preset, RunSpec, TrainSpec
 from rnnbench.data.prepare import prepare_data
 from rnnbench.data.source import DataSource
-from rnnbench.errors import RnnbenchError
-from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
-from rnnbench.experiment import (
+from rnnbench.driver.experiment import (
     NullDisplay,
     StoreRecorder,
     check_names,
@@ -42,13 +39,16 @@ from rnnbench.experiment import (
     save_dataset,
     train_into_store,
 )
+from rnnbench.errors import RnnbenchError
+from rnnbench.executors import ClusterOptions, ExecutionContext, ExecutionObserver, make_executor
 from rnnbench.models.matching import match_units
 from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
-from rnnbench.panels import PanelSet, Selection, gather
-from rnnbench.results import DIVERGED, RunResult
+from rnnbench.results.panels import PanelSet, Selection, gather
+from rnnbench.results.run_result import DIVERGED, RunResult
+from rnnbench.results.store import DONE, Store, StoredTrial
 from rnnbench.search.importance import hyperparameter_importance
 from rnnbench.search.space import DEFAULT_SPACE, SearchSpace
-from rnnbench.store import DONE, Store, StoredTrial
+from rnnbench.spec import DEFAULT_STORE, SEARCHED, SEED_LIMIT, ExperimentSpec, Preset, RunSpec, TrainSpec
 
 if TYPE_CHECKING:
     import optuna

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from rnnbench.data.views import get_view
-from rnnbench.serving.model_file import ModelCard, background_level
+from rnnbench.models.model_file import ModelCard, background_level
 
 BATCH_SIZE = 1024
 # Training images whose background is this close to mid-grey have no polarity to match (photographs).

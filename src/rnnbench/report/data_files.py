@@ -1,0 +1,56 @@
+"""The numbers behind every table and plot, as one JSON document and as one CSV file per table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rnnbench.files import write_text
+from rnnbench.report.rows import Row
+from rnnbench.results.panels import PanelSet
+from rnnbench.version import __version__
+
+
+def report_dict(data: PanelSet, tables: Mapping[str, list[Row]]) -> dict[str, Any]:
+    return {
+        "rnnbench_version": __version__,
+        "generated_at": data.generated_at,
+        "store": str(data.store),
+        "selection": data.selection.describe(),
+        "experiments": [{"name": e.name, "created_at": e.created_at} for e in data.experiments],
+        "tables": dict(tables),
+    }
+
+
+def write_json(data: PanelSet, tables: Mapping[str, list[Row]], path: Path) -> Path:
+    write_text(path, json.dumps(report_dict(data, tables), indent=1) + "\n")
+    return path
+
+
+def _csv_value(value: Any) -> Any:
+    """Lists (seeds, versions) become one ``;``-separated field; None an empty field."""
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(item) for item in value)
+    return "" if value is None else value
+
+
+def write_csv(tables: Mapping[str, list[Row]], folder: Path) -> list[Path]:
+    """One ``<table>.csv`` per table, header first; columns in the order of the first row (union of all rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in tables.items():
+        columns: dict[str, None] = {}
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        path = folder / f"{name}.csv"
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows({key: _csv_value(value) for key, value in row.items()} for row in rows)
+        write_text(path, text.getvalue())
+        written.append(path)
+    return written

@@ -1,0 +1,84 @@
+"""What a training run produces: per-epoch metrics and the run's result, plain data with JSON forms."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from rnnbench.spec import RunSpec
+
+FINISHED = "finished"
+DIVERGED = "diverged"
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Metrics of one epoch; validation fields are None when the run has no validation set."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    # Only with TrainSpec.test_each_epoch: a learning curve on the test set, never used to choose an epoch.
+    test_accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run.
+
+    ``test_accuracy`` is measured with the weights of the last epoch, ``test_accuracy_at_best`` with the weights of
+    ``best_epoch`` (the epoch of highest validation accuracy; the last epoch without validation). Both are None when
+    the run diverged. ``latency_ms`` and ``images_per_second`` are what the finished model costs to serve (see
+    :mod:`rnnbench.engine.inference_cost`); None when the run diverged or was stored before they were measured.
+    """
+
+    spec: RunSpec
+    params: int
+    trainable_params: int
+    status: str
+    best_epoch: int | None
+    best_val_accuracy: float | None
+    test_accuracy: float | None
+    test_accuracy_at_best: float | None
+    train_seconds: float
+    epochs: tuple[EpochMetrics, ...]
+    latency_ms: float | None = None
+    images_per_second: float | None = None
+    # Building the model and compiling its programs, before the first epoch and apart from train_seconds (None for
+    # runs stored before it was measured).
+    setup_seconds: float | None = None
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Median epoch time: robust to a first epoch that includes compilation (on backends other than JAX)."""
+        times = sorted(epoch.seconds for epoch in self.epochs)
+        if not times:
+            return 0.0
+        middle = len(times) // 2
+        return times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """One entry of the summary JSON's ``runs`` list."""
+        return {
+            "model": self.spec.model.name,
+            "units": self.spec.model.units,
+            "seed": self.spec.seed,
+            "run_key": self.spec.key(),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "status": self.status,
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "test_accuracy_at_best": self.test_accuracy_at_best,
+            "train_seconds": self.train_seconds,
+            "setup_seconds": self.setup_seconds,
+            "seconds_per_epoch": self.seconds_per_epoch,
+            "latency_ms": self.latency_ms,
+            "images_per_second": self.images_per_second,
+            "epochs": [dataclasses.asdict(epoch) for epoch in self.epochs],
+        }

@@ -1,0 +1,87 @@
+import pytest
+
+from rnnbench.errors import RnnbenchError
+from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+
+
+def test_defaults_are_the_reference_experiment():
+    spec = ExperimentSpec()
+    assert spec.models == ("simplernn", "lstm", "gru")
+    assert spec.units == (64,)
+    (data,), (train,) = spec.data, spec.train
+    assert data.name == "mnist" and data.view == "rows" and data.val_fraction == 0.1
+    assert (train.optimizer, train.learning_rate) == ("sgd", 0.01)
+    assert (train.batch_size, train.epochs) == (64, 10)
+    assert spec.seeds == (0,)
+    assert spec.backend == "jax"
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"), [("1", (0,)), ("3", (0, 1, 2)), ("0,3,7", (0, 3, 7)), ("7,", (7,)), (" 2 ", (0, 1))]
+)
+def test_parse_seeds(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "a", "1,b", ",", "1,-2"])
+def test_parse_seeds_rejects(text):
+    with pytest.raises(RnnbenchError, match="--seeds"):
+        parse_seeds(text)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: TrainSpec(epochs=0), "epochs must be a positive integer"),
+        (lambda: TrainSpec(batch_size=-1), "batch_size must be a positive integer"),
+        (lambda: TrainSpec(preset="nosuch"), "unknown preset 'nosuch'; known: reference, tuned"),
+        (lambda: ModelSpec(units=0), "units must be a positive integer"),
+        (lambda: DataSpec(val_fraction=1.0), "val_fraction must be in"),
+        (lambda: DataSpec(limit_train=0), "limit_train must be a positive integer"),
+        (lambda: ExperimentSpec(models=()), "the grid has no model"),
+        (lambda: ExperimentSpec(models=("lstm", "lstm")), "a model is named twice"),
+        (lambda: ExperimentSpec(seeds=(1, 1)), "a seed is named twice"),
+        (lambda: ExperimentSpec(units=(0,)), "units must be a positive integer"),
+        (lambda: TrainSpec(learning_rate_override=-1.0), "learning rate must be positive"),
+        (lambda: DataSpec(color="blue"), "color must be gray or rgb"),
+    ],
+)
+def test_bad_values_are_rejected_on_construction(build, message):
+    with pytest.raises(RnnbenchError, match=message):
+        build()
+
+
+def test_grid_is_every_model_times_every_seed():
+    runs = ExperimentSpec(models=("lstm", "gru"), seeds=(0, 3)).runs()
+    assert [(run.model.name, run.seed) for run in runs] == [("lstm", 0), ("lstm", 3), ("gru", 0), ("gru", 3)]
+
+
+def test_the_grid_is_a_product_of_panels_widths_models_and_seeds():
+    spec = ExperimentSpec(
+        data=(DataSpec("digits"), DataSpec("digits", "columns")),
+        train=(TrainSpec(), TrainSpec(epochs=3)),
+        models=("lstm", "gru"),
+        units=(8, 16),
+        seeds=(0, 1, 2),
+    )
+    assert len(spec.panels()) == 4 and len(spec.runs()) == 4 * 2 * 2 * 3
+    assert len({run.key() for run in spec.runs()}) == 48
+
+
+def test_run_spec_round_trips_through_its_dict():
+    spec = RunSpec(DataSpec("x", image_size=(8, 6), limit_train=5), ModelSpec("gru", 3), TrainSpec(epochs=2), seed=4)
+    assert RunSpec.from_dict(__import__("json").loads(__import__("json").dumps(spec.to_dict()))) == spec
+
+
+def test_run_key_is_stable_and_distinguishes_specs():
+    spec = RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec())
+    assert spec.key() == RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec()).key()
+    assert len(spec.key()) == 16
+    others = [
+        RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec(), seed=1),
+        RunSpec(DataSpec("digits"), ModelSpec("gru"), TrainSpec()),
+        RunSpec(DataSpec("digits"), ModelSpec("lstm", 32), TrainSpec()),
+        RunSpec(DataSpec("digits"), ModelSpec("lstm"), TrainSpec(epochs=3)),
+        RunSpec(DataSpec("mnist"), ModelSpec("lstm"), TrainSpec()),
+    ]
+    assert len({spec.key(), *(other.key() for other in others)}) == 1 + len(others)
