@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnbench import training
+from rnnbench.engine import training
 from rnnbench.results.store import Store
 from rnnbench.search import tune
 from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs, search_name
