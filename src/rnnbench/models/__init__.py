@@ -6,8 +6,9 @@ It imports the foundation, :mod:`rnnbench.spec` and :mod:`rnnbench.kernels` only
 
 from rnnbench.models import classic, cornn, indrnn, lem, lru  # noqa: F401  (importing registers the cells)
 from rnnbench.models.builder import build_model
+from rnnbench.models.contract import CellContract
 from rnnbench.models.options import CellOption
-from rnnbench.models.registry import ModelInfo, list_models, model_info, register_model
+from rnnbench.models.registry import ModelInfo, list_models, model_info, register_model, unregister_model
 
 
 def register_keras_objects() -> None:
@@ -18,6 +19,7 @@ def register_keras_objects() -> None:
 
 
 __all__ = [
+    "CellContract",
     "CellOption",
     "ModelInfo",
     "build_model",
@@ -25,4 +27,5 @@ __all__ = [
     "model_info",
     "register_keras_objects",
     "register_model",
+    "unregister_model",
 ]
