@@ -1,5 +1,6 @@
-"""Recurrent models: the registry, one file per registered cell, the builder that puts the head on them, their
-cost, and the model-file format that training writes and serving reads.
+"""Recurrent models: the registry, one file per registered cell (its Keras classes, its registration and the
+contract data the tests check it against), the builder that puts the head on them, their cost, and the model-file
+format that training writes and serving reads.
 
 It imports the foundation, :mod:`rnnbench.spec` and :mod:`rnnbench.kernels` only.
 """

@@ -2,7 +2,8 @@
 a NumPy transcription of one step of its equations (the model contract, tests/model_contract.py, reads them from
 the registry, so a new cell is tested without editing a test).
 
-The figures are written by hand from the cell's equations and papers, never computed from the Keras code they check.
+The figures are written down with the cell, not computed when it is registered: the contract compares them with
+what its Keras code measures, so a change to either that the other does not follow fails.
 """
 
 from __future__ import annotations
