@@ -14,6 +14,8 @@ import pytest
 
 import rnnbench
 
+# The contract's checks live in a helper module that several test modules call: its asserts explain their failures.
+pytest.register_assert_rewrite("model_contract")
 # Compiled programs go to a cache of this test session (inherited by the CLI subprocesses), not the user's.
 os.environ["RNNBENCH_JAX_CACHE"] = tempfile.mkdtemp(prefix="rnnbench-test-jax-cache-")
 # The recurrence kernels are compiled once for the session, so the tests also cover building them.

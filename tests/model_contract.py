@@ -1,13 +1,17 @@
-"""The model contract, checked on one Keras backend in a process of its own; prints one JSON report on stdout.
+"""The model contract: what every registered cell must meet, checked against the contract data it registers
+(:class:`rnnbench.models.CellContract`). The test modules parametrise over :func:`registered_names` and call the
+functions here, and so does the test of a cell registered at test time, so a new cell is covered by registering it.
+
+As a script it checks the contract on one Keras backend in a process of its own and prints one JSON report:
 
 Usage: python tests/model_contract.py BACKEND WORKDIR
 
 Keras reads its backend once, at import, so tests/test_models_contract.py runs this script once per installed
-non-default backend (in parallel), calls :func:`backend_report` itself for JAX, and asserts on the reports. For every
-registered model a report records: the output shape, the losses of a few training steps, which trainable weights no
-gradient reached, whether a `.keras` save/load round-trip predicts the same, parameter counts and matched widths, and
-logits for fixed weights (compared across backends by the test). It also checks that a run stopped after its first
-epoch and resumed from its checkpoint ends as an uninterrupted one.
+non-default backend (in parallel), calls :func:`backend_report` itself for JAX, and asserts on the reports with
+:func:`assert_meets_contract`. For every registered model a report records: the output shape, the losses of a few
+training steps, which trainable weights no gradient reached, whether a `.keras` save/load round-trip predicts the
+same, parameter counts and matched widths, and logits for fixed weights (compared across backends by the test). It
+also checks that a run stopped after its first epoch and resumed from its checkpoint ends as an uninterrupted one.
 
 Every check catches its own failure and reports it, so one broken model does not hide the others.
 """
@@ -26,11 +30,37 @@ from typing import Any
 import numpy as np
 
 from rnnbench.backend import select_backend
+from rnnbench.models import CellContract, ModelInfo, list_models
+from rnnbench.models.contract import (
+    REFERENCE_BUDGETS,
+    REFERENCE_CLASSES,
+    REFERENCE_FEATURES,
+    REFERENCE_STEPS,
+    REFERENCE_UNITS,
+)
 
 BATCH, STEPS, FEATURES, UNITS, CLASSES = 4, 5, 3, 4, 3
-# The reference input (MNIST rows) and width, and the parameter budgets the matching is tested for.
-REFERENCE = {"steps": 28, "features": 28, "units": 64, "classes": 10}
-BUDGETS = (6858, 24714, 100000)
+# Parity with a cell's reference step: its tolerance, and a scale of the random weights that drives the
+# nonlinearities out of their linear range.
+PARITY_TOLERANCE, WEIGHT_SCALE = 1e-5, 0.5
+
+
+def registered_names() -> list[str]:
+    """The models every contract test runs on: the registry's, read when the test module is collected."""
+    return [info.name for info in list_models()]
+
+
+def expected_params(
+    contract: CellContract, units: int, features: int, classes: int, layers: int = 1, bidirectional: bool = False
+) -> tuple[int, int]:
+    """(all, trainable) parameters of the cell's model under the builder's default head: recurrent layer(s) ->
+    BatchNormalization -> Dense logits. BatchNormalization's moving statistics are counted by Keras, not trained."""
+    directions = 2 if bidirectional else 1
+    width = directions * units
+    inputs = [features] + [width] * (layers - 1)
+    recurrent = directions * sum(contract.recurrent_params(units, layer_inputs) for layer_inputs in inputs)
+    trainable = recurrent + 2 * width + width * classes + classes
+    return trainable + 2 * width, trainable
 
 
 def structural_path(path: str) -> str:
@@ -94,16 +124,85 @@ def check_model(name: str, workdir: Path) -> dict[str, Any]:
     report["reload_identical"] = bool(np.array_equal(logits, reloaded))
     report["reload_max_difference"] = float(np.max(np.abs(logits - reloaded)))
 
-    reference = ModelSpec(name, REFERENCE["units"])
-    steps, features, classes = REFERENCE["steps"], REFERENCE["features"], REFERENCE["classes"]
+    reference = ModelSpec(name, REFERENCE_UNITS)
+    steps, features, classes = REFERENCE_STEPS, REFERENCE_FEATURES, REFERENCE_CLASSES
     report["reference_params"] = parameter_counts(reference, steps, features, classes)[0]
-    report["stacked_bidirectional_params"] = parameter_counts(
-        ModelSpec(name, UNITS, layers=2, bidirectional=True, dropout=0.1), STEPS, FEATURES, CLASSES
-    )[0]
+    report["stacked_bidirectional_params"] = list(
+        parameter_counts(ModelSpec(name, UNITS, layers=2, bidirectional=True, dropout=0.1), STEPS, FEATURES, CLASSES)
+    )
     report["matched_units"] = {
-        str(budget): match_units(ModelSpec(name, 1), budget, steps, features, classes).units for budget in BUDGETS
+        str(budget): match_units(ModelSpec(name, 1), budget, steps, features, classes).units
+        for budget in REFERENCE_BUDGETS
     }
     return report
+
+
+def assert_meets_contract(name: str, report: dict[str, Any], contract: CellContract) -> None:
+    """``report`` (of :func:`check_model`) shows the model ``name`` meeting the contract and its registered data."""
+    assert report["output_shape"] == [BATCH, CLASSES]
+    assert len(report["losses"]) == 2 and all(np.isfinite(report["losses"]))
+    assert not report["untrained_weights"], f"{name}: no gradient reaches {report['untrained_weights']}"
+    assert report["reload_identical"], f"{name}: reloaded model differs by {report['reload_max_difference']}"
+    assert (report["params"], report["trainable_params"]) == expected_params(contract, UNITS, FEATURES, CLASSES)
+    stacked = expected_params(contract, UNITS, FEATURES, CLASSES, layers=2, bidirectional=True)
+    assert tuple(report["stacked_bidirectional_params"]) == stacked
+    documented = expected_params(contract, REFERENCE_UNITS, REFERENCE_FEATURES, REFERENCE_CLASSES)[0]
+    assert report["reference_params"] == contract.reference_params == documented
+    assert tuple(report["matched_units"][str(budget)] for budget in REFERENCE_BUDGETS) == contract.matched_units
+
+
+def randomise(layer: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Give every weight of ``layer`` known random values; returns them by weight name."""
+    values = {}
+    for weight in layer.weights:
+        value = rng.normal(0.0, WEIGHT_SCALE, size=tuple(weight.shape)).astype("float32")
+        weight.assign(value)
+        values[weight.name] = value
+    return values
+
+
+def state_sizes(cell: Any) -> list[int]:
+    return list(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+
+
+def assert_one_step_matches_reference(info: ModelInfo) -> None:
+    """One step of the cell, under its contract's step options, computes what its NumPy reference step does."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    cell = info.build_layer(UNITS, **info.option_values(info.contract.step_options)).cell
+    cell.build((BATCH, FEATURES))
+    weights = randomise(cell, rng)
+    x = rng.normal(size=(BATCH, FEATURES)).astype("float32")
+    states = [rng.normal(size=(BATCH, size)).astype("float32") for size in state_sizes(cell)]
+
+    output, new_states = cell(x, states)
+    expected_output, expected_states = info.contract.reference_step(weights, cell.get_config(), x, states)
+
+    output = keras.ops.convert_to_numpy(output)
+    assert output.shape == (BATCH, UNITS)
+    np.testing.assert_allclose(output, expected_output, rtol=PARITY_TOLERANCE, atol=PARITY_TOLERANCE)
+    for state, expected in zip(new_states, expected_states, strict=True):
+        state = keras.ops.convert_to_numpy(state)
+        np.testing.assert_allclose(state, expected, rtol=PARITY_TOLERANCE, atol=PARITY_TOLERANCE)
+
+
+def assert_sequence_matches_reference(info: ModelInfo) -> None:
+    """The registered layer, at the default options, ends a sequence where a loop of the reference step does."""
+    import keras
+
+    rng = np.random.default_rng(2)
+    layer = info.build_layer(UNITS)
+    layer.build((BATCH, STEPS, FEATURES))
+    weights = randomise(layer, rng)
+    sequences = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+
+    states = [np.zeros((BATCH, size), dtype="float32") for size in state_sizes(layer.cell)]
+    for t in range(STEPS):
+        expected, states = info.contract.reference_step(weights, layer.cell.get_config(), sequences[:, t], states)
+
+    output = keras.ops.convert_to_numpy(layer(sequences))
+    np.testing.assert_allclose(output, expected, rtol=PARITY_TOLERANCE, atol=PARITY_TOLERANCE)
 
 
 def check_resume(backend: str, workdir: Path) -> dict[str, Any]:
@@ -153,7 +252,7 @@ def backend_report(backend: str, workdir: Path) -> dict[str, Any]:
     """The contract checked for every registered model on ``backend``, which this process must already run."""
     import keras
 
-    from rnnbench.models import list_models, register_keras_objects
+    from rnnbench.models import register_keras_objects
 
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from model_contract import registered_names
 from rnnbench.cli import main
 from rnnbench.data import builtin
 from rnnbench.results.store import Store
+
+KNOWN_MODELS = ", ".join(registered_names())
 
 TINY = [
     "--dataset",
@@ -130,7 +133,7 @@ def test_mnist_shaped_npz_gives_the_reference_parameter_counts(mnist_shaped_npz,
             ["--dataset", "nosuch"],
             "unknown data set 'nosuch'; known: mnist, fashion_mnist, kmnist, cifar10, cifar10:rgb, digits, or a path",
         ),
-        (["--models", "lstm,nosuch"], "unknown model 'nosuch'; known: cornn, gru, indrnn, lem, lru, lstm, simplernn"),
+        (["--models", "lstm,nosuch"], f"unknown model 'nosuch'; known: {KNOWN_MODELS}"),
         (["--dataset", "missing/file.npz"], "data set path 'missing/file.npz' does not exist"),
         (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
         (["--units", "-3"], "Invalid value for '--units'"),
@@ -173,7 +176,7 @@ def test_models_and_datasets_are_listed(capsys):
     assert main(["models", "list"]) == 0
     assert main(["datasets", "list"]) == 0
     out = capsys.readouterr().out
-    assert all(name in out for name in ("simplernn", "lstm", "gru", "digits", "mnist"))
+    assert all(name in out for name in (*registered_names(), "digits", "mnist"))
 
 
 def _rnnbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -256,7 +259,7 @@ def test_a_bad_cell_option_exits_2_with_one_line_before_anything_is_stored(tmp_p
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nosuch"], "unknown model 'nosuch'; known: cornn, gru, indrnn, lem, lru, lstm, simplernn"),
+        (["nosuch"], f"unknown model 'nosuch'; known: {KNOWN_MODELS}"),
         (["gru", "--input-shape", "28"], "--input-shape '28' is not a shape; write STEPS,FEATURES (e.g. 28,28)"),
         (["gru", "--units", "0"], "Invalid value for '--units'"),
     ],

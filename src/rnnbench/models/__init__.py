@@ -1,13 +1,15 @@
-"""Recurrent models: the registry, one file per registered cell, the builder that puts the head on them, their
-cost, and the model-file format that training writes and serving reads.
+"""Recurrent models: the registry, one file per registered cell (its Keras classes, its registration and the
+contract data the tests check it against), the builder that puts the head on them, their cost, and the model-file
+format that training writes and serving reads.
 
 It imports the foundation, :mod:`rnnbench.spec` and :mod:`rnnbench.kernels` only.
 """
 
 from rnnbench.models import classic, cornn, indrnn, lem, lru  # noqa: F401  (importing registers the cells)
 from rnnbench.models.builder import build_model
+from rnnbench.models.contract import CellContract
 from rnnbench.models.options import CellOption
-from rnnbench.models.registry import ModelInfo, list_models, model_info, register_model
+from rnnbench.models.registry import ModelInfo, list_models, model_info, register_model, unregister_model
 
 
 def register_keras_objects() -> None:
@@ -18,6 +20,7 @@ def register_keras_objects() -> None:
 
 
 __all__ = [
+    "CellContract",
     "CellOption",
     "ModelInfo",
     "build_model",
@@ -25,4 +28,5 @@ __all__ = [
     "model_info",
     "register_keras_objects",
     "register_model",
+    "unregister_model",
 ]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from rnnbench.models.contract import CellContract, Config, States, Weights
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -87,6 +90,16 @@ def _define() -> tuple[Any, ...]:
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")
 
 
+def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) -> tuple[np.ndarray, States]:
+    """The paper's IMEX step in NumPy, in its notation."""
+    y, z = states
+    dt, gamma, eps = config["dt"], config["gamma"], config["epsilon"]
+    W, W_z, V, b = w["recurrent_kernel"], w["velocity_kernel"], w["kernel"], w["bias"]
+    z = z + dt * (np.tanh(y @ W + z @ W_z + u @ V + b) - gamma * y - eps * z)
+    y = y + dt * z
+    return y, [y, z]
+
+
 @register_model(
     "cornn",
     description="coupled oscillatory RNN: second-order ODE of damped, driven oscillators (IMEX, dt=0.042)",
@@ -95,6 +108,14 @@ keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")
     paper="Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN), ICLR 2021",
     keras_classes=keras_classes,
     cost_per_step=lambda units, features: units * (2 * units + features),  # V u, W y, W_z z
+    contract=CellContract(
+        # V (d, n), W (n, n), W_z (n, n), b (n)
+        recurrent_params=lambda units, features: units * (features + 2 * units + 1),
+        reference_params=10954,
+        matched_units=(49, 101, 213),
+        reference_step=reference_step,
+        step_options=(("dt", 0.3), ("gamma", 1.5), ("epsilon", 2.0)),
+    ),
     options=(
         CellOption("dt", float, DT, "time step of the discretised ODE", exclusive_minimum=0.0),
         CellOption("gamma", float, GAMMA, "stiffness: how strongly each oscillator is pulled back", minimum=0.0),

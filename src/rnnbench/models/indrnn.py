@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from rnnbench.models.contract import CellContract, Config, States, Weights
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -112,6 +115,13 @@ def _define() -> tuple[Any, ...]:
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "IndRNNCell", "IndRNN")
 
 
+def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) -> tuple[np.ndarray, States]:
+    """The paper's step in NumPy: the bound constrains training, not the step."""
+    (h,) = states
+    h = np.maximum(x @ w["kernel"] + w["recurrent_kernel"] * h + w["bias"], 0.0)
+    return h, [h]
+
+
 @register_model(
     "indrnn",
     description="independently recurrent network: one bounded recurrent weight per unit, ReLU",
@@ -119,6 +129,12 @@ keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "IndRNNCell",
     paper="Li et al., Independently recurrent neural network (IndRNN): building a longer and deeper RNN, CVPR 2018",
     keras_classes=keras_classes,
     cost_per_step=lambda units, features: units * (features + 1),  # W x, and u * h element-wise
+    contract=CellContract(
+        recurrent_params=lambda units, features: units * (features + 2),  # W (d, n), u (n), b (n)
+        reference_params=2826,
+        matched_units=(156, 561, 2272),
+        reference_step=reference_step,
+    ),
     options=(
         # Below 1 the initial range [1/bound, bound] of the recurrent weights is empty; at 1 it is the point 1.
         CellOption(

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from rnnbench.models.contract import CellContract, Config, States, Weights, sigmoid
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -73,6 +76,21 @@ def _define() -> tuple[Any, ...]:
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell")
 
 
+def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) -> tuple[np.ndarray, States]:
+    """The paper's step in NumPy, in its notation."""
+    y, z = states
+    dt = config["dt"]
+    V1, V2, Vz, Vy = np.split(w["kernel"], 4, axis=1)
+    b1, b2, bz, by = np.split(w["bias"], 4)
+    W1, W2, Wz = np.split(w["recurrent_kernel"], 3, axis=1)
+    Wy = w["state_kernel"]
+    dt_n = dt * sigmoid(y @ W1 + u @ V1 + b1)
+    dtbar_n = dt * sigmoid(y @ W2 + u @ V2 + b2)
+    z = (1 - dt_n) * z + dt_n * np.tanh(y @ Wz + u @ Vz + bz)
+    y = (1 - dtbar_n) * y + dtbar_n * np.tanh(z @ Wy + u @ Vy + by)
+    return y, [y, z]
+
+
 @register_model(
     "lem",
     description="long expressive memory: two states updated with learned, gated time steps (dt=0.21)",
@@ -82,6 +100,14 @@ keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell")
     paper="Rusch et al., Long expressive memory for sequence modeling, ICLR 2022",
     keras_classes=keras_classes,
     cost_per_step=lambda units, features: units * (4 * units + 4 * features),  # V (d, 4n), W (n, 3n), W_y (n, n)
+    contract=CellContract(
+        # V_{1,2,z,y} (d, 4n), W_{1,2,z} (n, 3n), W_y (n, n), b (4n)
+        recurrent_params=lambda units, features: 4 * units * (features + units + 1),
+        reference_params=24714,
+        matched_units=(28, 64, 143),
+        reference_step=reference_step,
+        step_options=(("dt", 0.7),),
+    ),
     options=(
         # Above 1 the gates could step past the target: 1 - dt_n < 0 flips the sign of the kept state.
         CellOption("dt", float, DT, "largest time step the gates can take", exclusive_minimum=0.0, maximum=1.0),

@@ -13,6 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from rnnbench.models.contract import CellContract, Config, States, Weights
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption, OptionValue, format_value
 from rnnbench.models.registry import register_model
@@ -116,6 +119,18 @@ def _define() -> tuple[Any, ...]:
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LRUCell")
 
 
+def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) -> tuple[np.ndarray, States]:
+    """The paper's step in NumPy, in complex arithmetic as the paper writes it (the cell keeps real and imaginary
+    parts apart)."""
+    h = states[0] + 1j * states[1]
+    lam = np.exp(-np.exp(w["nu_log"]) + 1j * np.exp(w["theta_log"]))
+    B = w["b_re"] + 1j * w["b_im"]
+    C = w["c_re"] + 1j * w["c_im"]
+    h = lam * h + np.exp(w["gamma_log"]) * (x @ B)
+    y = (h @ C).real + x @ w["d"]
+    return y, [h.real, h.imag]
+
+
 def _ring_check(options: Mapping[str, OptionValue]) -> str | None:
     r_min, r_max = options["r_min"], options["r_max"]
     if r_min > r_max:
@@ -132,6 +147,13 @@ def _ring_check(options: Mapping[str, OptionValue]) -> str | None:
     keras_classes=keras_classes,
     # B re+im (2d n), C re+im (2 n^2), D (d n); the diagonal recurrence is O(n).
     cost_per_step=lambda units, features: units * (2 * units + 3 * features),
+    contract=CellContract(
+        # nu, theta, gamma (3n), B re+im (2dn), C re+im (2n^2), D (dn)
+        recurrent_params=lambda units, features: units * (3 * features + 2 * units + 3),
+        reference_params=14666,
+        matched_units=(38, 89, 200),
+        reference_step=reference_step,
+    ),
     # |lambda| of exactly 1 or 0 would start nu_log at -inf or +inf: the ring stays strictly inside the unit circle.
     options=(
         CellOption("r_min", float, R_MIN, "smallest |lambda| at initialisation", minimum=0.0, exclusive_maximum=1.0),

@@ -1,5 +1,6 @@
 """The model registry: a decorator registers a recurrent-layer builder under a name (timm-style), together with
-everything else known about the cell: the Keras classes a saved model needs, its cost per step and its options.
+everything else known about the cell: the Keras classes a saved model needs, its cost per step, its options and
+its contract data (:mod:`rnnbench.models.contract`).
 
 Builders import Keras inside their body, so registering a model never imports Keras (the backend must be chosen
 first, see :mod:`rnnbench.backend`).
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnbench.errors import RnnbenchError, UnknownNameError
+from rnnbench.models.contract import CellContract
 from rnnbench.models.lazy import KerasClasses
 from rnnbench.models.options import CellOption, OptionValue
 
@@ -26,8 +28,8 @@ OptionsCheck = Callable[[Mapping[str, OptionValue]], str | None]
 @dataclass(frozen=True)
 class ModelInfo:
     """A registered cell. ``keras_classes()`` returns the classes rnnbench defines for its layers (Keras' own are
-    always known), registered so that a saved model loads; ``check`` vets a combination of options that each pass
-    their own range."""
+    always known), registered so that a saved model loads; ``contract`` is what the model contract checks it
+    against; ``check`` vets a combination of options that each pass their own range."""
 
     name: str
     description: str
@@ -36,6 +38,7 @@ class ModelInfo:
     build_layer: LayerBuilder
     keras_classes: KerasClasses
     cost_per_step: CostPerStep
+    contract: CellContract
     options: tuple[CellOption, ...] = ()
     check: OptionsCheck | None = None
 
@@ -81,29 +84,50 @@ def register_model(
     paper: str,
     keras_classes: KerasClasses,
     cost_per_step: CostPerStep,
+    contract: CellContract,
     options: tuple[CellOption, ...] = (),
     check: OptionsCheck | None = None,
 ) -> Callable[[LayerBuilder], LayerBuilder]:
     """Decorator: register ``build_layer(units, return_sequences=False, name="recurrent", **options)`` as ``name``.
 
     The builder returns a Keras recurrent layer over (batch, steps, features) inputs: its output is (batch, units),
-    or (batch, steps, units) with ``return_sequences`` (for stacking). It receives every one of ``options``."""
+    or (batch, steps, units) with ``return_sequences`` (for stacking). It receives every one of ``options``.
+    Registering does no more than check the registration: no Keras, no model built."""
 
     def decorate(build_layer: LayerBuilder) -> LayerBuilder:
         if name in _REGISTRY:
             raise ValueError(f"model '{name}' is registered twice")
         info = ModelInfo(
-            name, description, equations, paper, build_layer, keras_classes, cost_per_step, tuple(options), check
+            name=name,
+            description=description,
+            equations=equations,
+            paper=paper,
+            build_layer=build_layer,
+            keras_classes=keras_classes,
+            cost_per_step=cost_per_step,
+            contract=contract,
+            options=tuple(options),
+            check=check,
         )
         # A default outside its own range is a mistake in the registration, not in a user's input.
         for option in info.options:
             option.convert(option.default)
         if check is not None and (problem := check(info.defaults())) is not None:
             raise ValueError(f"model '{name}': the default options do not fit together: {problem}")
+        try:
+            info.resolve_options(dict(contract.step_options))
+        except RnnbenchError as error:
+            raise ValueError(f"model '{name}': the contract's step options: {error}") from None
         _REGISTRY[name] = info
         return build_layer
 
     return decorate
+
+
+def unregister_model(name: str) -> ModelInfo:
+    """Remove ``name`` from the registry and return what it held: for a cell registered for a while only (a test's
+    own cell). Keras keeps its classes registered, which is harmless: nothing builds them without the registry."""
+    return _REGISTRY.pop(model_info(name).name)
 
 
 def list_models() -> list[ModelInfo]:
