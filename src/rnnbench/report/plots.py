@@ -20,6 +20,7 @@ from rnnbench.files import replace_atomically
 from rnnbench.report.rows import Row
 from rnnbench.report.view_plot import view_figure
 from rnnbench.results.panels import Panel
+from rnnbench.results.store import TrialState
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -249,12 +250,12 @@ def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
     figure = _figure()
     axis = figure.subplots()
     for model, colour in _search_colours(panel).items():
-        for state, face in (("complete", colour), ("pruned", "none")):
+        for state, face in ((TrialState.COMPLETE, colour), (TrialState.PRUNED, "none")):
             points = [row for row in rows if row["model"] == model and row["state"] == state]
             if points:
                 axis.scatter([row["learning_rate"] for row in points], [row["val_accuracy"] for row in points],
                              s=36, facecolors=face, edgecolors=colour,
-                             label=model if state == "complete" else None)  # fmt: skip
+                             label=model if state == TrialState.COMPLETE else None)  # fmt: skip
     axis.set_xscale("log")
     axis.set_xlabel("peak learning rate")
     axis.set_ylabel("validation accuracy, last epoch")
@@ -274,7 +275,7 @@ def search_progress(panel: Panel, tables: Tables) -> Figure | None:
     for model, colour in _search_colours(panel).items():
         best, xs, ys = None, [], []
         for row in sorted((row for row in rows if row["model"] == model), key=lambda row: row["trial"]):
-            if row["state"] == "complete" and row["val_accuracy"] is not None:
+            if row["state"] == TrialState.COMPLETE and row["val_accuracy"] is not None:
                 best = row["val_accuracy"] if best is None else max(best, row["val_accuracy"])
             if best is not None:
                 xs.append(row["trial"])

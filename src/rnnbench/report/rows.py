@@ -14,7 +14,7 @@ import numpy as np
 from rnnbench.data.views import get_view
 from rnnbench.report.view_plot import step_map
 from rnnbench.results.panels import Panel, PanelSet
-from rnnbench.results.run_result import FINISHED
+from rnnbench.results.run_result import RunStatus
 from rnnbench.results.stats import Interval
 
 Row = dict[str, Any]
@@ -206,7 +206,7 @@ def per_class_accuracy(data: PanelSet) -> list[Row]:
             matrices = [
                 np.asarray(run.confusion, dtype=float)
                 for run in panel.runs_of(summary.model)
-                if run.confusion is not None and run.result is not None and run.result.status == FINISHED
+                if run.confusion is not None and run.result is not None and run.result.status == RunStatus.FINISHED
             ]
             if not matrices:
                 continue

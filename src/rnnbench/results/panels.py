@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.results.run_result import FINISHED, RunResult
+from rnnbench.results.run_result import RunResult, RunStatus
 from rnnbench.results.stats import (
     Comparison,
     ModelKey,
@@ -137,7 +137,7 @@ class Panel:
         finished = [
             run
             for run in self.runs_of(label)
-            if run.result and run.result.status == FINISHED and (among is None or run.run_key in among)
+            if run.result and run.result.status == RunStatus.FINISHED and (among is None or run.run_key in among)
         ]
         if not finished:
             return None

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rnnbench.results.store import StoredTrial
+from rnnbench.results.store import StoredTrial, TrialState
 from rnnbench.search.space import space_from_mapping
 
 IMPORTANCE_SEED = 0
@@ -21,7 +21,7 @@ def hyperparameter_importance(trials: Sequence[StoredTrial], space: Mapping[str,
     with fewer than two of them, or when none varies."""
     import optuna
 
-    finished = [trial for trial in trials if trial.state == "complete" and trial.value is not None]
+    finished = [trial for trial in trials if trial.state == TrialState.COMPLETE and trial.value is not None]
     if len(finished) < 2:
         return {}
     distributions = _distributions(space)
