@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rnnbench.files import replace_atomically, write_text
 from rnnbench.report.plots import PLOTS, Tables, save_png, svg_text
+from rnnbench.report.rows import panel_rows
 from rnnbench.results.panels import Panel
 from rnnbench.version import __version__
 
@@ -41,7 +42,9 @@ def render_figures(panels: tuple[Panel, ...], tables: Tables, out: Path, svg: bo
     """Every panel's figures as SVG texts (``svg``) and as PNG files under ``out/figures`` (``png``)."""
     if not (svg or png) or not panels:
         return []
-    tasks = [(panel, _rows_of(tables, panel), out, svg, png) for panel in panels]
+    tasks = [
+        (panel, {name: panel_rows(rows, panel) for name, rows in tables.items()}, out, svg, png) for panel in panels
+    ]
     workers = min(len(tasks), _usable_cores())
     if workers < 2:
         return [panel_figures(*task) for task in tasks]
@@ -52,10 +55,6 @@ def render_figures(panels: tuple[Panel, ...], tables: Tables, out: Path, svg: bo
 
 def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _rows_of(tables: Tables, panel: Panel) -> Tables:
-    return {name: [row for row in rows if row.get("panel") == panel.number] for name, rows in tables.items()}
 
 
 def panel_figures(panel: Panel, tables: Tables, out: Path, svg: bool, png: bool) -> PanelFigures:

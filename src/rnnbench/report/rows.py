@@ -20,6 +20,12 @@ from rnnbench.results.stats import Interval
 Row = dict[str, Any]
 
 
+def panel_rows(rows: list[Row], panel: Panel) -> list[Row]:
+    """The rows of one panel, of a table of the whole report (tables of no panel, such as the environment, give
+    none)."""
+    return [row for row in rows if row.get("panel") == panel.number]
+
+
 def _panel_fields(panel: Panel) -> Row:
     return {"panel": panel.number, "dataset": panel.data.name, "view": panel.data.view, "preset": panel.train.preset}
 
