@@ -16,6 +16,7 @@ from rnnbench.report.view_plot import step_map
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.results.run_result import RunStatus
 from rnnbench.results.stats import Interval
+from rnnbench.results.trials import hyperparameter_importance
 
 Row = dict[str, Any]
 
@@ -297,9 +298,7 @@ def trials(data: PanelSet) -> list[Row]:
 
 
 def importance(data: PanelSet) -> list[Row]:
-    """How much each hyperparameter explains a search's finished trials' validation accuracy, per model (fANOVA)."""
-    from rnnbench.search.importance import hyperparameter_importance
-
+    """How much each hyperparameter explains a search's complete trials' validation accuracy, per model (fANOVA)."""
     rows = []
     for panel in data.panels:
         if not panel.trials or panel.search_space is None:
