@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench.report import cells
+from rnnbench.report import cells, plots
 from rnnbench.report.cells import TextTable
-from rnnbench.report.plots import PLOTS
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.version import __version__
@@ -122,7 +121,7 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
         f'<p class="note">{escape(cells.ACCURACY_NOTE)}</p>',
         '<div class="figures">',
     ]
-    for plot in PLOTS:
+    for plot in plots.PLOTS:
         if plot.name in svgs:
             parts.append(_figure(panel, plot.name, plot.heading(panel), plot.caption, svgs[plot.name]))
     parts.append("</div>")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnbench.report import cells
+from rnnbench.report import cells, plots
 from rnnbench.report.cells import TextTable
-from rnnbench.report.plots import PLOTS
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.version import __version__
@@ -27,7 +26,7 @@ def _panel(panel: Panel, tables: Mapping[str, list[Row]], images: Mapping[str, l
     lines = [f"## {panel.title}", "", cells.panel_facts(panel), "", f"**Verdict:** {panel.verdict}", "",
              _table(cells.comparison_table(panel_rows(tables["comparison"], panel))), "", cells.ACCURACY_NOTE,
              ""]  # fmt: skip
-    for plot in PLOTS:
+    for plot in plots.PLOTS:
         if plot.name in images:
             heading = plot.heading(panel)
             lines += [f"### {heading}", ""]

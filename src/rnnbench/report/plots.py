@@ -326,6 +326,9 @@ class Plot:
     title: str
     caption: str
     draw: Callable[[Panel, Tables], Figure | list[Figure] | None]
+    # Raise it when the figures change in a way the drawing function's own source does not show (a helper it calls),
+    # so that reports drawn before draw them again; see rnnbench.report.figures.
+    version: int = 1
     # The heading when the panel's runs had no validation set, for plots that then draw training accuracy instead.
     title_without_validation: str | None = None
 
