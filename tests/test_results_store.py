@@ -45,6 +45,7 @@ def test_diverged_runs_are_results_too_and_failures_keep_their_reason(tmp_path):
         store.start_run(other, {})
         store.fail_run(other, "worker process killed by SIGKILL")
         assert store.status(other.key()) == RunStatus.FAILED and store.result(other) is None
+        assert store.has_result(SPEC.key()) and not store.has_result(other.key()) and not store.has_result("nothing")
         failed = next(run for run in store.runs() if run.run_key == other.key())
         assert (failed.status, failed.reason) == (RunStatus.FAILED, "worker process killed by SIGKILL")
 

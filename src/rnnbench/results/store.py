@@ -303,6 +303,11 @@ class Store:
         row = self.connection.execute("SELECT status FROM runs WHERE run_key = ?", (run_key,)).fetchone()
         return RunStatus(row[0]) if row else None
 
+    def has_result(self, run_key: str) -> bool:
+        """Whether the run finished or diverged: it is not trained again unless forced."""
+        status = self.status(run_key)
+        return status is not None and status.done
+
     def start_run(self, spec: RunSpec, environment: dict[str, str], retries: int = 0) -> None:
         """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
         its result, from its checkpoint). ``retries``: how often this run's worker or node was lost so far."""
