@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnbench.results.run_result import FINISHED, EpochMetrics, RunResult
+from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus
 from rnnbench.results.store import Store
 from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
 
@@ -26,7 +26,7 @@ def result(run: RunSpec, val: tuple[float, float], test: float, seconds: tuple[f
     """Two epochs with validation accuracies ``val``; the best epoch is the one of higher validation accuracy."""
     epochs = tuple(EpochMetrics(i + 1, 1.0 / (i + 1), 0.5, 1.0, val[i], seconds[i]) for i in range(2))
     best = 1 + int(val[1] >= val[0])
-    return RunResult(run, 100, 90, FINISHED, best, max(val), test, test, sum(seconds), epochs)
+    return RunResult(run, 100, 90, RunStatus.FINISHED, best, max(val), test, test, sum(seconds), epochs)
 
 
 def fill(

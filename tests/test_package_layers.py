@@ -27,7 +27,7 @@ FORBIDDEN = {
     "executors": {"driver", "search", "report", "serving", "cli"},
     "driver": {"search", "report", "serving", "cli"},
     "search": {"report", "serving", "cli"},
-    "report": {"engine", "executors", "driver", "serving", "cli", "search.tune"},
+    "report": {"engine", "executors", "driver", "search", "serving", "cli"},
     "serving": {"engine", "executors", "driver", "search", "report", "cli"},
 }  # fmt: skip
 # The spec dataclasses import only the foundation; the builder checks cell options against the model registry.

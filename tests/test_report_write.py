@@ -70,11 +70,11 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
 
 def test_diverged_and_failed_runs_are_reported_not_fatal(tmp_path):
     from report_stores import ENVIRONMENT, PERFECT, fill, result, spec
-    from rnnbench.results.run_result import DIVERGED, RunResult
+    from rnnbench.results.run_result import RunResult, RunStatus
     from rnnbench.results.store import Store
 
     store = fill(tmp_path / "s.db", [(result(spec("lstm", 0), (0.5, 0.6), 0.5), PERFECT)])
-    diverged = RunResult(spec("gru", 0), 100, 90, DIVERGED, None, None, None, None, 0.3, ())
+    diverged = RunResult(spec("gru", 0), 100, 90, RunStatus.DIVERGED, None, None, None, None, 0.3, ())
     with Store.open(store) as writer:
         writer.start_run(diverged.spec, ENVIRONMENT)
         writer.finish_run(diverged, None)

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import pytest
 
-from rnnbench.results.run_result import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus
 from rnnbench.results.stats import holm, mean_interval, pairwise, summarize, verdict, welch_p_value
 from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
@@ -28,7 +28,7 @@ def test_mean_interval_needs_values():
         mean_interval([])
 
 
-def _result(model, seed, accuracy, status=FINISHED, best_epoch=2, seconds=(3.0, 1.0, 1.2)):
+def _result(model, seed, accuracy, status=RunStatus.FINISHED, best_epoch=2, seconds=(3.0, 1.0, 1.2)):
     epochs = tuple(EpochMetrics(i + 1, 0.5, 0.8, 0.4, 0.85, s) for i, s in enumerate(seconds))
     return RunResult(
         spec=RunSpec(DataSpec("digits"), ModelSpec(model), TrainSpec(), seed=seed),
@@ -48,7 +48,7 @@ def test_summarize_groups_by_model_and_skips_diverged_runs():
     results = [
         _result("lstm", 0, 0.90),
         _result("lstm", 1, 0.94, best_epoch=3),
-        _result("gru", 0, None, status=DIVERGED, best_epoch=None),
+        _result("gru", 0, None, status=RunStatus.DIVERGED, best_epoch=None),
         _result("gru", 1, 0.80),
     ]
     lstm, gru = summarize(results)

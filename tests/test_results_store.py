@@ -3,13 +3,13 @@ import sqlite3
 import pytest
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.results.run_result import DIVERGED, FINISHED, EpochMetrics, RunResult
-from rnnbench.results.store import FAILED, RUNNING, SCHEMA_VERSION, Store
+from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus
+from rnnbench.results.store import SCHEMA_VERSION, Store, StoredTrial, TrialState
 from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
 SPEC = RunSpec(DataSpec("digits"), ModelSpec("lstm", 8), TrainSpec(epochs=2), seed=3)
 EPOCHS = (EpochMetrics(1, 1.5, 0.5, 1.2, 0.6, 0.9), EpochMetrics(2, 0.9, 0.7, 0.8, 0.75, 0.2))
-RESULT = RunResult(SPEC, 666, 650, FINISHED, 2, 0.75, 0.74, 0.74, 1.1, EPOCHS)
+RESULT = RunResult(SPEC, 666, 650, RunStatus.FINISHED, 2, 0.75, 0.74, 0.74, 1.1, EPOCHS)
 
 
 def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path):
@@ -23,12 +23,12 @@ def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path):
 def test_a_run_goes_from_running_to_finished_and_reads_back(tmp_path):
     with Store.open(tmp_path / "s.db") as store:
         store.start_run(SPEC, {"rnnbench_version": "0.1.0", "keras_version": "3", "device": "cpu"})
-        assert store.status(SPEC.key()) == RUNNING and store.result(SPEC) is None
+        assert store.status(SPEC.key()) == RunStatus.RUNNING and store.result(SPEC) is None
         store.record_epoch(SPEC.key(), EPOCHS[0])
         store.finish_run(RESULT, [[1, 0], [0, 1]])
-        assert store.status(SPEC.key()) == FINISHED
+        assert store.status(SPEC.key()) == RunStatus.FINISHED
         assert store.result(SPEC) == RESULT
-        assert store.confusion(SPEC) == [[1, 0], [0, 1]]
+        assert [run.confusion for run in store.runs()] == [[[1, 0], [0, 1]]]
     with Store.read(tmp_path / "s.db") as store:  # and after reopening
         assert store.result(SPEC) == RESULT
         row = store.connection.execute("SELECT spec, device FROM runs").fetchone()
@@ -36,7 +36,7 @@ def test_a_run_goes_from_running_to_finished_and_reads_back(tmp_path):
 
 
 def test_diverged_runs_are_results_too_and_failures_keep_their_reason(tmp_path):
-    diverged = RunResult(SPEC, 666, 650, DIVERGED, None, None, None, None, 0.5, EPOCHS[:1])
+    diverged = RunResult(SPEC, 666, 650, RunStatus.DIVERGED, None, None, None, None, 0.5, EPOCHS[:1])
     other = RunSpec(DataSpec("digits"), ModelSpec("gru", 8), TrainSpec(epochs=2))
     with Store.open(tmp_path / "s.db") as store:
         store.start_run(SPEC, {})
@@ -44,8 +44,10 @@ def test_diverged_runs_are_results_too_and_failures_keep_their_reason(tmp_path):
         assert store.result(SPEC) == diverged
         store.start_run(other, {})
         store.fail_run(other, "worker process killed by SIGKILL")
-        assert store.status(other.key()) == FAILED and store.result(other) is None
-        assert store.failure(other) == "worker process killed by SIGKILL"
+        assert store.status(other.key()) == RunStatus.FAILED and store.result(other) is None
+        assert store.has_result(SPEC.key()) and not store.has_result(other.key()) and not store.has_result("nothing")
+        failed = next(run for run in store.runs() if run.run_key == other.key())
+        assert (failed.status, failed.reason) == (RunStatus.FAILED, "worker process killed by SIGKILL")
 
 
 def test_a_second_writer_is_refused(tmp_path):
@@ -94,7 +96,7 @@ def test_runs_data_sets_and_experiments_read_back(tmp_path):
         store.finish_run(RESULT, [[1, 0], [0, 1]])
     with Store.read(tmp_path / "s.db") as store:
         (run,) = store.runs()
-        assert run.result == RESULT and run.confusion == [[1, 0], [0, 1]] and run.status == FINISHED
+        assert run.result == RESULT and run.confusion == [[1, 0], [0, 1]] and run.status == RunStatus.FINISHED
         assert run.environment["host"] == "box" and run.environment["started_at"]
         (stored,) = store.datasets().values()
         assert stored.spec == SPEC.data and stored.description == {"train": 90, "classes": 10}
@@ -137,3 +139,19 @@ def test_a_store_deleted_or_replaced_while_open_takes_no_more_results(tmp_path, 
             store.record_epoch(SPEC.key(), EPOCHS[0])
         with pytest.raises(RnnbenchError, match="runs resume from"):
             store.finish_run(RESULT, None)
+
+
+def test_states_are_stored_as_the_text_earlier_versions_wrote(tmp_path):
+    trial = StoredTrial("search", "lstm", 0, {"batch_size": 32}, "pruned", 0.5, 0.9, 3, 1.5, SPEC.key())
+    with Store.open(tmp_path / "s.db") as store:
+        store.start_run(SPEC, {})
+        store.interrupt_runs([SPEC.key()])
+        store.save_trial(trial)
+        assert store.connection.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
+        assert store.connection.execute("SELECT state FROM trials").fetchone() == ("pruned",)
+        (stored,) = store.trials()
+        assert stored == trial and stored.state is TrialState.PRUNED and store.status(SPEC.key()) == "interrupted"
+    assert [status.value for status in RunStatus] == ["running", "finished", "diverged", "failed", "interrupted"]
+    assert [state.value for state in TrialState] == ["running", "pruned", "complete", "failed"]
+    assert f"{RunStatus.DIVERGED}: {TrialState.COMPLETE:>9}" == "diverged:  complete"
+    assert {RunStatus.FINISHED: 1}["finished"] == 1 and __import__("json").dumps([TrialState.FAILED]) == '["failed"]'

@@ -1,7 +1,10 @@
+import dataclasses
+import json
+
 import pytest
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+from rnnbench.spec import SEARCHED, DataSpec, ExperimentSpec, ModelSpec, Preset, RunSpec, TrainSpec, parse_seeds
 
 
 def test_defaults_are_the_reference_experiment():
@@ -85,3 +88,77 @@ def test_run_key_is_stable_and_distinguishes_specs():
         RunSpec(DataSpec("mnist"), ModelSpec("lstm"), TrainSpec()),
     ]
     assert len({spec.key(), *(other.key() for other in others)}) == 1 + len(others)
+
+
+CUSTOM = Preset("adamw", 3e-3, "chosen by a search", schedule="cosine", warmup_epochs=1.0, clipnorm=1.0,
+                weight_decay=1e-4, label_smoothing=0.05)  # fmt: skip
+SGD = Preset("sgd", 0.02, "chosen by a search", momentum=0.9, nesterov=True)
+SPECS = {
+    "simplernn reference": RunSpec(DataSpec(), ModelSpec("simplernn"), TrainSpec(preset="reference")),
+    "lstm tuned": RunSpec(DataSpec(), ModelSpec("lstm"), TrainSpec(preset="tuned"), seed=3),
+    "gru permuted": RunSpec(DataSpec("fashion_mnist", "permuted", permutation_seed=5), ModelSpec("gru", 32),
+                            TrainSpec(epochs=5), seed=1),
+    "cornn options": RunSpec(DataSpec("digits"), ModelSpec("cornn", 16, options=(("dt", 0.05), ("gamma", 2.0))),
+                             TrainSpec(preset="tuned"), seed=2),
+    "structure": RunSpec(DataSpec("digits", val_fraction=0.0),
+                         ModelSpec("lstm", 8, layers=2, bidirectional=True, dropout=0.25, head="dense",
+                                   param_budget=5000),
+                         TrainSpec(batch_size=32, learning_rate_override=0.003, test_each_epoch=True), seed=7),
+    "image folder": RunSpec(DataSpec("/data/images", image_size=(32, 24), color="rgb", limit_test=50),
+                            ModelSpec("gru"), TrainSpec(), seed=4),
+    "searched final": RunSpec(DataSpec(), ModelSpec("lstm"), TrainSpec(SEARCHED, batch_size=128, custom=CUSTOM,
+                                                                       search="comparison-1a2b3c4d"), seed=1_000_000),
+    "searched trial": RunSpec(DataSpec(), ModelSpec("gru"), TrainSpec(SEARCHED, batch_size=32, epochs=9, custom=SGD,
+                                                                      validation_only=True, stop_epoch=3), seed=5),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "checkpoint_key"),
+    [
+        ("simplernn reference", "f3c4a73e103dc5f0", "f3c4a73e103dc5f0"),
+        ("lstm tuned", "3d7f4c6b37e6dcb6", "3d7f4c6b37e6dcb6"),
+        ("gru permuted", "f34d7b77fb573e2d", "f34d7b77fb573e2d"),
+        ("cornn options", "049e8d795d62d3e7", "049e8d795d62d3e7"),
+        ("structure", "02a69fee3895af80", "02a69fee3895af80"),
+        ("image folder", "1dba250d94bfaa27", "1dba250d94bfaa27"),
+        ("searched final", "1397c99cf410ecf5", "1397c99cf410ecf5"),
+        ("searched trial", "5c111ea1bbe7851b", "c5c9f896b496b32f"),
+    ],
+)
+def test_run_keys_stay_the_same(name, key, checkpoint_key):
+    """Keys of runs already stored: a changed key would train them again."""
+    spec = SPECS[name]
+    assert (spec.key(), spec.checkpoint_key()) == (key, checkpoint_key)
+    assert RunSpec.from_dict(_through_json(spec.to_dict())).key() == key
+
+
+def _through_json(values):
+    return json.loads(json.dumps(values))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_spec_round_trips_through_its_stored_form(name):
+    run = SPECS[name]
+    assert RunSpec.from_dict(_through_json(run.to_dict())) == run
+    assert DataSpec.from_dict(_through_json(dataclasses.asdict(run.data))) == run.data
+    assert ModelSpec.from_dict(_through_json(dataclasses.asdict(run.model))) == run.model
+    assert TrainSpec.from_dict(_through_json(dataclasses.asdict(run.train))) == run.train
+    recipe = run.train.recipe
+    assert Preset.from_dict(_through_json(recipe.to_dict())) == recipe
+
+
+def test_an_experiment_round_trips_through_its_stored_form():
+    experiment = ExperimentSpec(
+        "grid",
+        data=(DataSpec("digits"), DataSpec("/data/images", "columns", image_size=(16, 12), color="rgb")),
+        train=(TrainSpec(), TrainSpec(preset="tuned", epochs=3), SPECS["searched final"].train),
+        models=("lstm", "cornn"),
+        units=(8, 16),
+        seeds=(0, 3),
+        match_params=(1000,),
+        structure=ModelSpec(layers=2, bidirectional=True, head="dense"),
+        model_options=(("cornn", (("dt", 0.05), ("gamma", 2.0))),),
+    )
+    assert ExperimentSpec.from_dict(_through_json(experiment.to_dict())) == experiment
+    assert ExperimentSpec.from_dict(_through_json(ExperimentSpec().to_dict())) == ExperimentSpec()

@@ -7,7 +7,11 @@ import pytest
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
 from rnnbench.spec.builder import experiment_spec, model_options, parse_cell_options
-from rnnbench.spec.experiment_file import load_experiment
+from rnnbench.spec.experiment_file import load_experiment_file
+
+
+def _load(path):
+    return load_experiment_file(path)[0]
 
 
 def test_no_settings_give_the_dataclasses_defaults():
@@ -27,7 +31,7 @@ def test_an_experiment_file_and_a_mapping_give_the_same_spec(tmp_path):
         "train": {"preset": "reference", "epochs": 3},
         "model": {"head": "batchnorm", "options": {"dt": "0.1", "cornn.gamma": "3"}},
     }
-    spec = load_experiment(path)
+    spec = _load(path)
     assert spec == experiment_spec(mapping)
     assert dict(spec.model_options) == {"cornn": (("dt", 0.1), ("gamma", 3.0)), "lem": (("dt", 0.1),)}
     assert [run.model.options for run in spec.runs()][::2] == [(("dt", 0.1), ("gamma", 3.0)), (("dt", 0.1),)]

@@ -4,7 +4,7 @@ import pytest
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import DataSpec, TrainSpec
-from rnnbench.spec.experiment_file import load_experiment
+from rnnbench.spec.experiment_file import load_experiment_file
 
 GOOD = """
 name = "classic-comparison"
@@ -27,6 +27,10 @@ limit_train = 100
 """
 
 
+def _load(path):
+    return load_experiment_file(path)[0]
+
+
 def write(tmp_path, text):
     path = tmp_path / "experiment.toml"
     path.write_text(textwrap.dedent(text))
@@ -34,7 +38,7 @@ def write(tmp_path, text):
 
 
 def test_every_list_is_an_axis(tmp_path):
-    spec = load_experiment(write(tmp_path, GOOD))
+    spec = _load(write(tmp_path, GOOD))
     assert spec.name == "classic-comparison"
     assert spec.models == ("simplernn", "lstm", "gru") and spec.units == (16, 32) and spec.seeds == (0, 1, 2)
     assert spec.data[0] == DataSpec("digits", "rows", 0.2, limit_train=100)
@@ -46,7 +50,7 @@ def test_every_list_is_an_axis(tmp_path):
 
 
 def test_defaults_are_the_reference_experiment(tmp_path):
-    spec = load_experiment(write(tmp_path, "[grid]\nseeds = [0, 3, 7]\n"))
+    spec = _load(write(tmp_path, "[grid]\nseeds = [0, 3, 7]\n"))
     assert spec.name == "experiment" and spec.seeds == (0, 3, 7)
     assert spec.data == (DataSpec(),) and spec.train == (TrainSpec(),) and spec.units == (64,)
 
@@ -71,25 +75,25 @@ def test_defaults_are_the_reference_experiment(tmp_path):
 )
 def test_mistakes_name_the_key_and_line(tmp_path, text, message):
     with pytest.raises(RnnbenchError, match=message):
-        load_experiment(write(tmp_path, text))
+        _load(write(tmp_path, text))
 
 
 def test_model_structure_and_parameter_budgets(tmp_path):
     text = "[grid]\nmatch_params = [5000, 20000]\n[model]\nlayers = 2\nbidirectional = true\ndropout = 0.1\n"
     text += 'head = "dense"\n'
-    spec = load_experiment(write(tmp_path, text))
+    spec = _load(write(tmp_path, text))
     assert spec.match_params == (5000, 20000) and spec.units == ()
     assert (spec.structure.layers, spec.structure.bidirectional, spec.structure.dropout) == (2, True, 0.1)
     assert spec.structure.head == "dense" and spec.run_count() == 2 * 3
     with pytest.raises(RnnbenchError, match=r"experiment.toml:3: \[grid\] match_params and \[grid\] units both"):
-        load_experiment(write(tmp_path, "[grid]\nunits = [8]\nmatch_params = [100]\n"))
+        _load(write(tmp_path, "[grid]\nunits = [8]\nmatch_params = [100]\n"))
     with pytest.raises(RnnbenchError, match=r"experiment.toml:2: \[model\] bidirectional must be true or false"):
-        load_experiment(write(tmp_path, "[model]\nbidirectional = 1\n"))
+        _load(write(tmp_path, "[model]\nbidirectional = 1\n"))
 
 
 def test_a_missing_file(tmp_path):
     with pytest.raises(RnnbenchError, match="cannot read experiment file"):
-        load_experiment(tmp_path / "nope.toml")
+        _load(tmp_path / "nope.toml")
 
 
 def test_a_search_table_gives_the_search_options(tmp_path):

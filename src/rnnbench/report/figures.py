@@ -2,14 +2,16 @@
 inputs did not change is not drawn again.
 
 Drawing is most of a report's time (a panel has about eight figures, each laid out and rendered by matplotlib on one
-thread). Each panel's figures depend only on the panel and its rows of the tables, so a hash of those names them in
-the cache folder ``.figures/`` of the report; a report written again after one more comparison redraws only the
-panels that changed.
+thread). A figure depends only on its panel, the panel's rows of the tables and the plot that draws it (its name, its
+version and the source of its drawing function), so a hash of those names it in the cache folder ``.figures/`` of the
+report: a report written again after one more comparison redraws only the panels that changed, and a plot added or
+changed is drawn in every panel while the other plots' figures are kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnbench.files import replace_atomically, write_text
-from rnnbench.report.plots import PLOTS, Tables, save_png, svg_text
+from rnnbench.report import plots
+from rnnbench.report.plots import Plot, Tables, save_png, svg_text
+from rnnbench.report.rows import panel_rows
 from rnnbench.results.panels import Panel
 from rnnbench.version import __version__
 
@@ -41,7 +45,9 @@ def render_figures(panels: tuple[Panel, ...], tables: Tables, out: Path, svg: bo
     """Every panel's figures as SVG texts (``svg``) and as PNG files under ``out/figures`` (``png``)."""
     if not (svg or png) or not panels:
         return []
-    tasks = [(panel, _rows_of(tables, panel), out, svg, png) for panel in panels]
+    tasks = [
+        (panel, {name: panel_rows(rows, panel) for name, rows in tables.items()}, out, svg, png) for panel in panels
+    ]
     workers = min(len(tasks), _usable_cores())
     if workers < 2:
         return [panel_figures(*task) for task in tasks]
@@ -54,41 +60,60 @@ def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _rows_of(tables: Tables, panel: Panel) -> Tables:
-    return {name: [row for row in rows if row.get("panel") == panel.number] for name, rows in tables.items()}
-
-
 def panel_figures(panel: Panel, tables: Tables, out: Path, svg: bool, png: bool) -> PanelFigures:
-    """One panel's figures, from the cache where its inputs are unchanged, else drawn (and cached)."""
+    """One panel's figures, each plot's from the cache where what it draws is unchanged, else drawn (and cached)."""
+    cache = out / CACHE_FOLDER
+    inputs = _inputs_digest(panel, tables)
+    svgs: dict[str, list[str]] = {}
+    pngs: dict[str, list[str]] = {}
+    keys = []
+    for plot in plots.PLOTS:
+        key = f"panel{panel.number}-{plot.name}-{_plot_digest(inputs, plot)}"
+        keys.append(key)
+        drawn_svgs = _cached_svgs(cache, key) if svg else []
+        drawn_pngs = _cached_pngs(cache, key, out) if png else []
+        if drawn_svgs is None or drawn_pngs is None:
+            drawn_svgs, drawn_pngs = _draw(plot, panel, tables, out, key, svg, png)
+        if drawn_svgs:
+            svgs[plot.name] = drawn_svgs
+        if drawn_pngs:
+            pngs[plot.name] = drawn_pngs
+    _forget_other_versions(cache, panel.number, keys)
+    return PanelFigures(panel.number, svgs, pngs)
+
+
+def _inputs_digest(panel: Panel, tables: Tables) -> str:
+    """What every figure of the panel is drawn from, and with: the panel, its rows, matplotlib and the style."""
     import matplotlib
 
-    inputs = pickle.dumps((__version__, matplotlib.__version__, panel, tables), protocol=5)
-    key = f"panel{panel.number}-{hashlib.sha256(inputs).hexdigest()[:20]}"
-    cache = out / CACHE_FOLDER
-    svgs = _cached_svgs(cache, key) if svg else {}
-    pngs = _cached_pngs(cache, key, out) if png else {}
-    if (svg and svgs is None) or (png and pngs is None):
-        svgs, pngs = _draw(panel, tables, out, key, svg, png)
-    _forget_other_versions(cache, panel.number, key)
-    return PanelFigures(panel.number, svgs or {}, pngs or {})
+    inputs = (__version__, matplotlib.__version__, plots.STYLE, panel, tables)
+    return hashlib.sha256(pickle.dumps(inputs, protocol=5)).hexdigest()
+
+
+def _plot_digest(inputs: str, plot: Plot) -> str:
+    try:
+        source = inspect.getsource(plot.draw)
+    except (OSError, TypeError):  # no source to read (a built or frozen install): its name stands for it
+        source = f"{plot.draw.__module__}.{plot.draw.__qualname__}"
+    identity = json.dumps([inputs, plot.name, plot.version, source])
+    return hashlib.sha256(identity.encode()).hexdigest()[:20]
 
 
 def _draw(
-    panel: Panel, tables: Tables, out: Path, key: str, svg: bool, png: bool
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    plot: Plot, panel: Panel, tables: Tables, out: Path, key: str, svg: bool, png: bool
+) -> tuple[list[str], list[str]]:
     cache = out / CACHE_FOLDER
-    svgs: dict[str, list[str]] = {}
-    pngs: dict[str, list[str]] = {}
-    for plot in PLOTS:
-        for index, figure in enumerate(plot.figures(panel, tables), start=1):
-            name = f"panel{panel.number}-{plot.name}-{index}"
-            if svg:
-                svgs.setdefault(plot.name, []).append(svg_text(figure, name))
-            if png:
-                relative = f"{FIGURES_FOLDER}/{name}.png"
-                save_png(figure, cache / f"{key}-{name}.png")
-                _copy(cache / f"{key}-{name}.png", out / relative)
-                pngs.setdefault(plot.name, []).append(relative)
+    svgs: list[str] = []
+    pngs: list[str] = []
+    for index, figure in enumerate(plot.figures(panel, tables), start=1):
+        name = f"panel{panel.number}-{plot.name}-{index}"
+        if svg:
+            svgs.append(svg_text(figure, name))
+        if png:
+            relative = f"{FIGURES_FOLDER}/{name}.png"
+            save_png(figure, cache / f"{key}-{index}.png")
+            _copy(cache / f"{key}-{index}.png", out / relative)
+            pngs.append(relative)
     if svg:
         write_text(cache / f"{key}.svg.json", json.dumps(svgs))
     if png:
@@ -96,20 +121,20 @@ def _draw(
     return svgs, pngs
 
 
-def _cached_svgs(cache: Path, key: str) -> dict[str, list[str]] | None:
+def _cached_svgs(cache: Path, key: str) -> list[str] | None:
     try:
-        return dict(json.loads((cache / f"{key}.svg.json").read_text(encoding="utf-8")))
+        return list(json.loads((cache / f"{key}.svg.json").read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
 
 
-def _cached_pngs(cache: Path, key: str, out: Path) -> dict[str, list[str]] | None:
+def _cached_pngs(cache: Path, key: str, out: Path) -> list[str] | None:
     """The PNGs of ``key``, put in place in the report; None when any is missing from the cache."""
     try:
-        pngs: dict[str, list[str]] = dict(json.loads((cache / f"{key}.png.json").read_text(encoding="utf-8")))
+        pngs: list[str] = list(json.loads((cache / f"{key}.png.json").read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
-    sources = {relative: cache / f"{key}-{Path(relative).name}" for paths in pngs.values() for relative in paths}
+    sources = {relative: cache / f"{key}-{index}.png" for index, relative in enumerate(pngs, start=1)}
     if not all(source.is_file() for source in sources.values()):
         return None
     for relative, source in sources.items():
@@ -125,10 +150,11 @@ def _copy(source: Path, destination: Path) -> None:
         replace_atomically(destination, lambda file: shutil.copyfileobj(readable, file))
 
 
-def _forget_other_versions(cache: Path, number: int, key: str) -> None:
-    """Drop this panel's figures drawn from other inputs: the cache holds the latest of each panel only."""
+def _forget_other_versions(cache: Path, number: int, keys: list[str]) -> None:
+    """Drop this panel's figures drawn from other inputs, or by plots no longer drawn: the cache holds the latest of
+    each plot of each panel only."""
     if not cache.is_dir():
         return
     for path in cache.glob(f"panel{number}-*"):
-        if not path.name.startswith(key):
+        if not any(path.name.startswith(key) for key in keys):
             path.unlink(missing_ok=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench.report import cells
+from rnnbench.report import cells, plots
 from rnnbench.report.cells import TextTable
-from rnnbench.report.plots import PLOTS
-from rnnbench.report.rows import Row, curve_metric
+from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.version import __version__
 
@@ -102,10 +101,6 @@ def _table(table: TextTable, css_class: str = "") -> str:
     return f'<div class="scroll"><table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _panel_rows(tables: Mapping[str, list[Row]], name: str, panel: Panel) -> list[Row]:
-    return [row for row in tables[name] if row["panel"] == panel.number]
-
-
 def _figure(panel: Panel, name: str, title: str, caption: str, svgs: list[str]) -> str:
     wide = " wide" if name in WIDE_FIGURES else ""
     drawings = svgs[0] if len(svgs) == 1 else '<div class="several">' + "".join(svgs) + "</div>"
@@ -116,7 +111,7 @@ def _figure(panel: Panel, name: str, title: str, caption: str, svgs: list[str]) 
 
 
 def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: Mapping[str, list[str]]) -> str:
-    comparison = cells.comparison_table(_panel_rows(tables, "comparison", panel))
+    comparison = cells.comparison_table(panel_rows(tables["comparison"], panel))
     parts = [
         f'<section class="panel" id="panel-{panel.number}">',
         f"<h2>{escape(panel.title)}</h2>",
@@ -126,19 +121,16 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
         f'<p class="note">{escape(cells.ACCURACY_NOTE)}</p>',
         '<div class="figures">',
     ]
-    for plot in PLOTS:
+    for plot in plots.PLOTS:
         if plot.name in svgs:
-            title = plot.title
-            if plot.name == "learning_curves" and curve_metric(panel) == "train_accuracy":
-                title = "Training accuracy per epoch (no validation set)"
-            parts.append(_figure(panel, plot.name, title, plot.caption, svgs[plot.name]))
+            parts.append(_figure(panel, plot.name, plot.heading(panel), plot.caption, svgs[plot.name]))
     parts.append("</div>")
-    pairwise = _panel_rows(tables, "pairwise", panel)
+    pairwise = panel_rows(tables["pairwise"], panel)
     if pairwise:
         parts += ["<h3>Pairwise tests</h3>", _table(cells.pairwise_table(pairwise), "pairwise"),
                   '<p class="note">Two-sided Welch t-tests on test accuracy over seeds; p-values Holm-adjusted across '
                   "the pairs of this panel.</p>"]  # fmt: skip
-    parts += ["<h3>Runs</h3>", _table(cells.runs_table(_panel_rows(tables, "runs", panel)), "runs"), "</section>"]
+    parts += ["<h3>Runs</h3>", _table(cells.runs_table(panel_rows(tables["runs"], panel)), "runs"), "</section>"]
     return "\n".join(parts)
 
 

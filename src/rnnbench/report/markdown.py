@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnbench.report import cells
+from rnnbench.report import cells, plots
 from rnnbench.report.cells import TextTable
-from rnnbench.report.plots import PLOTS
-from rnnbench.report.rows import Row
+from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.version import __version__
 
@@ -23,23 +22,20 @@ def _table(table: TextTable) -> str:
     return "\n".join(lines)
 
 
-def _rows(tables: Mapping[str, list[Row]], name: str, panel: Panel) -> list[Row]:
-    return [row for row in tables[name] if row["panel"] == panel.number]
-
-
 def _panel(panel: Panel, tables: Mapping[str, list[Row]], images: Mapping[str, list[str]]) -> list[str]:
     lines = [f"## {panel.title}", "", cells.panel_facts(panel), "", f"**Verdict:** {panel.verdict}", "",
-             _table(cells.comparison_table(_rows(tables, "comparison", panel))), "", cells.ACCURACY_NOTE,
+             _table(cells.comparison_table(panel_rows(tables["comparison"], panel))), "", cells.ACCURACY_NOTE,
              ""]  # fmt: skip
-    for plot in PLOTS:
+    for plot in plots.PLOTS:
         if plot.name in images:
-            lines += [f"### {plot.title}", ""]
-            lines += [f"![{plot.title}]({path})" for path in images[plot.name]]
+            heading = plot.heading(panel)
+            lines += [f"### {heading}", ""]
+            lines += [f"![{heading}]({path})" for path in images[plot.name]]
             lines += ["", plot.caption, ""]
-    pairwise = _rows(tables, "pairwise", panel)
+    pairwise = panel_rows(tables["pairwise"], panel)
     if pairwise:
         lines += ["### Pairwise tests", "", _table(cells.pairwise_table(pairwise)), ""]
-    lines += ["### Runs", "", _table(cells.runs_table(_rows(tables, "runs", panel))), ""]
+    lines += ["### Runs", "", _table(cells.runs_table(panel_rows(tables["runs"], panel))), ""]
     return lines
 
 

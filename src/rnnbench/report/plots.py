@@ -17,9 +17,10 @@ import numpy as np
 
 from rnnbench.data.views import get_view
 from rnnbench.files import replace_atomically
-from rnnbench.report.rows import Row
+from rnnbench.report.rows import Row, curve_metric, panel_rows
 from rnnbench.report.view_plot import view_figure
 from rnnbench.results.panels import Panel
+from rnnbench.results.store import TrialState
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,10 +40,6 @@ STYLE: dict[str, Any] = {
 }
 MAX_ANNOTATED_CLASSES = 12
 LOG_RATIO = 10
-
-
-def _rows(tables: Tables, name: str, panel: Panel) -> list[Row]:
-    return [row for row in tables[name] if row["panel"] == panel.number]
 
 
 def _colours(panel: Panel) -> dict[str, Any]:
@@ -79,7 +76,7 @@ def _integer_epochs(axis: Axes) -> None:
 
 
 def learning_curves(panel: Panel, tables: Tables) -> Figure | None:
-    rows = _rows(tables, "learning_curves", panel)
+    rows = panel_rows(tables["learning_curves"], panel)
     if not rows:
         return None
     figure = _figure()
@@ -104,7 +101,7 @@ def learning_curves(panel: Panel, tables: Tables) -> Figure | None:
 
 
 def _scatter_against(panel: Panel, tables: Tables, x_field: str, x_label: str, log_x: bool) -> Figure | None:
-    rows = [row for row in _rows(tables, "runs", panel) if row["test_accuracy"] is not None]
+    rows = [row for row in panel_rows(tables["runs"], panel) if row["test_accuracy"] is not None]
     if not rows:
         return None
     figure = _figure()
@@ -139,7 +136,7 @@ def accuracy_vs_time(panel: Panel, tables: Tables) -> Figure | None:
 def epoch_times(panel: Panel, tables: Tables) -> Figure | None:
     from matplotlib.ticker import FuncFormatter
 
-    rows = _rows(tables, "epochs", panel)
+    rows = panel_rows(tables["epochs"], panel)
     if not rows:
         return None
     figure = _figure()
@@ -169,7 +166,7 @@ def epoch_times(panel: Panel, tables: Tables) -> Figure | None:
 
 def confusion_matrices(panel: Panel, tables: Tables) -> list[Figure]:
     """One figure per model, so that a narrow screen shows them one under the other at a legible size."""
-    rows = _rows(tables, "confusion", panel)
+    rows = panel_rows(tables["confusion"], panel)
     if not rows:
         return []
     classes = max(row["true"] for row in rows) + 1
@@ -202,7 +199,7 @@ def confusion_matrices(panel: Panel, tables: Tables) -> list[Figure]:
 
 
 def per_class_accuracy(panel: Panel, tables: Tables) -> Figure | None:
-    rows = _rows(tables, "per_class_accuracy", panel)
+    rows = panel_rows(tables["per_class_accuracy"], panel)
     models = [model for model in _colours(panel) if any(row["model"] == model for row in rows)]
     if not models:
         return None
@@ -243,18 +240,18 @@ def sequence_view(panel: Panel, tables: Tables) -> Figure | None:
 def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
     """Each trial's validation accuracy (at its last epoch) against its peak learning rate, per model: how sensitive
     each cell is."""
-    rows = [row for row in _rows(tables, "trials", panel) if row["val_accuracy"] is not None]
+    rows = [row for row in panel_rows(tables["trials"], panel) if row["val_accuracy"] is not None]
     if not rows:
         return None
     figure = _figure()
     axis = figure.subplots()
     for model, colour in _search_colours(panel).items():
-        for state, face in (("complete", colour), ("pruned", "none")):
+        for state, face in ((TrialState.COMPLETE, colour), (TrialState.PRUNED, "none")):
             points = [row for row in rows if row["model"] == model and row["state"] == state]
             if points:
                 axis.scatter([row["learning_rate"] for row in points], [row["val_accuracy"] for row in points],
                              s=36, facecolors=face, edgecolors=colour,
-                             label=model if state == "complete" else None)  # fmt: skip
+                             label=model if state == TrialState.COMPLETE else None)  # fmt: skip
     axis.set_xscale("log")
     axis.set_xlabel("peak learning rate")
     axis.set_ylabel("validation accuracy, last epoch")
@@ -266,7 +263,7 @@ def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
 
 def search_progress(panel: Panel, tables: Tables) -> Figure | None:
     """The best validation accuracy of the finished trials so far against the trial number, per model."""
-    rows = _rows(tables, "trials", panel)
+    rows = panel_rows(tables["trials"], panel)
     if not rows:
         return None
     figure = _figure()
@@ -274,7 +271,7 @@ def search_progress(panel: Panel, tables: Tables) -> Figure | None:
     for model, colour in _search_colours(panel).items():
         best, xs, ys = None, [], []
         for row in sorted((row for row in rows if row["model"] == model), key=lambda row: row["trial"]):
-            if row["state"] == "complete" and row["val_accuracy"] is not None:
+            if row["state"] == TrialState.COMPLETE and row["val_accuracy"] is not None:
                 best = row["val_accuracy"] if best is None else max(best, row["val_accuracy"])
             if best is not None:
                 xs.append(row["trial"])
@@ -290,7 +287,7 @@ def search_progress(panel: Panel, tables: Tables) -> Figure | None:
 
 def search_importance(panel: Panel, tables: Tables) -> Figure | None:
     """Each hyperparameter's importance (fANOVA) per model, as grouped bars."""
-    rows = _rows(tables, "importance", panel)
+    rows = panel_rows(tables["importance"], panel)
     if not rows:
         return None
     models = list(_search_colours(panel))
@@ -329,6 +326,16 @@ class Plot:
     title: str
     caption: str
     draw: Callable[[Panel, Tables], Figure | list[Figure] | None]
+    # Raise it when the figures change in a way the drawing function's own source does not show (a helper it calls),
+    # so that reports drawn before draw them again; see rnnbench.report.figures.
+    version: int = 1
+    # The heading when the panel's runs had no validation set, for plots that then draw training accuracy instead.
+    title_without_validation: str | None = None
+
+    def heading(self, panel: Panel) -> str:
+        if self.title_without_validation is not None and curve_metric(panel) == "train_accuracy":
+            return self.title_without_validation
+        return self.title
 
     def figures(self, panel: Panel, tables: Tables) -> list[Figure]:
         """The plot's figures for ``panel`` (several for per-model plots, none where there is nothing to show)."""
@@ -343,7 +350,8 @@ class Plot:
 
 PLOTS = (
     Plot("learning_curves", "Validation accuracy per epoch",
-         "Mean over seeds; the band spans the lowest to the highest seed.", learning_curves),
+         "Mean over seeds; the band spans the lowest to the highest seed.", learning_curves,
+         title_without_validation="Training accuracy per epoch (no validation set)"),
     Plot("accuracy_vs_params", "Test accuracy against parameters",
          "Small points: runs; diamonds: the mean over seeds.", accuracy_vs_params),
     Plot("accuracy_vs_time", "Test accuracy against training time",

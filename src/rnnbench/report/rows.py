@@ -14,10 +14,17 @@ import numpy as np
 from rnnbench.data.views import get_view
 from rnnbench.report.view_plot import step_map
 from rnnbench.results.panels import Panel, PanelSet
-from rnnbench.results.run_result import FINISHED
+from rnnbench.results.run_result import RunStatus
 from rnnbench.results.stats import Interval
+from rnnbench.results.trials import hyperparameter_importance
 
 Row = dict[str, Any]
+
+
+def panel_rows(rows: list[Row], panel: Panel) -> list[Row]:
+    """The rows of one panel, of a table of the whole report (tables of no panel, such as the environment, give
+    none)."""
+    return [row for row in rows if row.get("panel") == panel.number]
 
 
 def _panel_fields(panel: Panel) -> Row:
@@ -206,7 +213,7 @@ def per_class_accuracy(data: PanelSet) -> list[Row]:
             matrices = [
                 np.asarray(run.confusion, dtype=float)
                 for run in panel.runs_of(summary.model)
-                if run.confusion is not None and run.result is not None and run.result.status == FINISHED
+                if run.confusion is not None and run.result is not None and run.result.status == RunStatus.FINISHED
             ]
             if not matrices:
                 continue
@@ -291,9 +298,7 @@ def trials(data: PanelSet) -> list[Row]:
 
 
 def importance(data: PanelSet) -> list[Row]:
-    """How much each hyperparameter explains a search's finished trials' validation accuracy, per model (fANOVA)."""
-    from rnnbench.search.importance import hyperparameter_importance
-
+    """How much each hyperparameter explains a search's complete trials' validation accuracy, per model (fANOVA)."""
     rows = []
     for panel in data.panels:
         if not panel.trials or panel.search_space is None:

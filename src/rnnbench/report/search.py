@@ -1,19 +1,64 @@
-"""A search in the terminal: one row per architecture, what its budget bought and what its best configuration gave."""
+"""A search in the terminal: one row per architecture, what its budget bought and what its best configuration gave.
+
+The search's result is read through the protocols below, so that this module does not import the search.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from rich.table import Table
 
 from rnnbench.report.cells import percent
+from rnnbench.results.panels import PanelSet
+from rnnbench.results.stats import ModelSummary
+from rnnbench.results.store import StoredTrial
+from rnnbench.results.trials import describe_params
 
-if TYPE_CHECKING:
-    from rnnbench.results.stats import ModelSummary
-    from rnnbench.search.tune import SearchResult
+
+class SearchSettings(Protocol):
+    @property
+    def trials(self) -> int: ...
+    @property
+    def search_seed(self) -> int: ...
+    @property
+    def pruner(self) -> str: ...
+    @property
+    def final_seeds(self) -> int: ...
 
 
-def _final(result: SearchResult, model: str) -> ModelSummary | None:
+class ArchitectureOutcome(Protocol):
+    """One architecture's search: what its trials cost and its best trial."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def best(self) -> StoredTrial | None: ...
+    @property
+    def finished(self) -> int: ...
+    @property
+    def pruned(self) -> int: ...
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+class SearchOutcome(Protocol):
+    """A finished search (:class:`rnnbench.search.tune.SearchResult`): each architecture's, and the tuned panels."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def options(self) -> SearchSettings: ...
+    @property
+    def searches(self) -> Sequence[ArchitectureOutcome]: ...
+    @property
+    def records(self) -> PanelSet: ...
+
+
+def _final(result: SearchOutcome, model: str) -> ModelSummary | None:
     for panel in result.records.panels:
         for summary in panel.summary:
             if summary.model == model or summary.model.startswith(f"{model} "):
@@ -21,7 +66,7 @@ def _final(result: SearchResult, model: str) -> ModelSummary | None:
     return None
 
 
-def search_table(result: SearchResult) -> Table:
+def search_table(result: SearchOutcome) -> Table:
     """Trials finished and pruned, epochs spent, the best trial's validation accuracy and configuration, final test
     accuracy over the final seeds (mean ± 95 % half-width), seconds spent tuning."""
     options = result.options
@@ -48,14 +93,8 @@ def search_table(result: SearchResult) -> Table:
             str(search.pruned),
             f"{search.epochs:,}",
             percent(best.value) if best else "-",
-            _configuration(best.params) if best else "no trial finished",
+            describe_params(best.params) if best else "no trial finished",
             test,
             f"{search.seconds:.0f}",
         )
     return table
-
-
-def _configuration(params: dict[str, object]) -> str:
-    from rnnbench.search.tune import describe_params
-
-    return describe_params(params)

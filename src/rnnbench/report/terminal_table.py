@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rnnbench.report.cells import TextTable, comparison_table, panel_facts, unfinished_lines
-from rnnbench.report.rows import Row, comparison
+from rnnbench.report.rows import Row, comparison, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 
 # On a terminal too narrow for every column, columns are left out in this order; a figure is never cut or wrapped.
@@ -82,7 +82,7 @@ def print_panels(console: Console, panels: PanelSet) -> None:
     result."""
     rows = comparison(panels)
     for panel in panels.panels:
-        drawn, left_out = panel_table(panel, [row for row in rows if row["panel"] == panel.number], console.width)
+        drawn, left_out = panel_table(panel, panel_rows(rows, panel), console.width)
         console.print(drawn)
         if left_out:
             console.print(f"(left out to fit {console.width} columns: {', '.join(left_out)}; a wider terminal or the "

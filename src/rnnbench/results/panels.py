@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.results.run_result import FINISHED, RunResult
+from rnnbench.results.run_result import RunResult, RunStatus
 from rnnbench.results.stats import (
     Comparison,
     ModelKey,
@@ -27,7 +27,7 @@ from rnnbench.results.stats import (
     verdict,
 )
 from rnnbench.results.store import Store, StoredDataset, StoredExperiment, StoredRun, StoredTrial, data_key
-from rnnbench.spec import HEAD_ALIASES, PRESET_ALIASES, DataSpec, ModelSpec, Preset, RunSpec, TrainSpec
+from rnnbench.spec import PRESET_ALIASES, DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
 
 
 def _run_fields(spec: RunSpec) -> dict[str, str]:
@@ -137,7 +137,7 @@ class Panel:
         finished = [
             run
             for run in self.runs_of(label)
-            if run.result and run.result.status == FINISHED and (among is None or run.run_key in among)
+            if run.result and run.result.status == RunStatus.FINISHED and (among is None or run.run_key in among)
         ]
         if not finished:
             return None
@@ -211,59 +211,41 @@ class PanelSet:
         return list(seen)
 
 
-def _structure(spec: RunSpec) -> ModelSpec:
+def _structure(model: ModelSpec) -> ModelSpec:
     """The model's structure without what varies inside a panel: the cell, its width (and the budget it was matched
     to) and its options."""
-    return dataclasses.replace(spec.model, name="", units=1, param_budget=None, options=())
+    return dataclasses.replace(model, name="", units=1, param_budget=None, options=())
 
 
-def _in_experiment(spec: RunSpec, experiment: dict[str, Any]) -> bool:
+# What rnnbench tune adds to the record of the experiment it searches.
+SEARCH_FIELDS = ("search", "search_name")
+
+
+def _grid(experiment: StoredExperiment) -> ExperimentSpec | None:
+    """The grid of an experiment record; None if this version cannot read it (a field it does not know)."""
+    values = {key: value for key, value in experiment.spec.items() if key not in SEARCH_FIELDS}
+    try:
+        return ExperimentSpec.from_dict(values)
+    except (TypeError, ValueError, RnnbenchError):
+        return None
+
+
+def _in_experiment(spec: RunSpec, grid: ExperimentSpec | None) -> bool:
     """Whether a run is one of an experiment's grid (matched on its stored spec; no models are built)."""
-    varying = ("name", "units", "param_budget", "options")
-    structure = {key: value for key, value in experiment["structure"].items() if key not in varying}
-    budgets = experiment.get("match_params") or []
-    width_ok = spec.model.param_budget in budgets if budgets else spec.model.units in experiment["units"]
-    options = dict(experiment.get("model_options") or []).get(spec.model.name, [])
-    options_ok = [list(pair) for pair in spec.model.options] == [list(pair) for pair in options]
-    model = dataclasses.asdict(_structure(spec))
+    if grid is None:
+        return False
+    model = spec.model
+    width_ok = model.param_budget in grid.match_params if grid.match_params else model.units in grid.units
     return (
-        spec.model.name in experiment["models"]
-        and spec.seed in experiment["seeds"]
-        and spec.backend == experiment["backend"]
+        model.name in grid.models
+        and spec.seed in grid.seeds
+        and spec.backend == grid.backend
         and width_ok
-        and options_ok
-        and all(_same_structure_value(key, model.get(key), value) for key, value in structure.items())
-        and any(spec.data == _data_spec(stored) for stored in experiment["data"])
-        and any(spec.train == _train_spec(stored) for stored in experiment["train"])
+        and model.options == dict(grid.model_options).get(model.name, ())
+        and _structure(model) == _structure(grid.structure)
+        and spec.data in grid.data
+        and spec.train in grid.train
     )
-
-
-def _same_structure_value(key: str, ours: Any, stored: Any) -> bool:
-    """A structure field of a run against an experiment's stored one, whatever name the stored one used then."""
-    if key == "head":
-        return ours == HEAD_ALIASES.get(stored, stored)
-    return bool(ours == stored)
-
-
-def _data_spec(stored: dict[str, Any]) -> DataSpec | None:
-    """A data spec from its JSON form (tuples came back as lists); None if this version does not know its fields."""
-    values = dict(stored)
-    if values.get("image_size") is not None:
-        values["image_size"] = tuple(values["image_size"])
-    try:
-        return DataSpec(**values)
-    except (TypeError, RnnbenchError):
-        return None
-
-
-def _train_spec(stored: dict[str, Any]) -> TrainSpec | None:
-    values = dict(stored)
-    try:
-        if values.get("custom") is not None:
-            values["custom"] = Preset.from_dict(values["custom"])
-        return TrainSpec(**values)
-    except (TypeError, RnnbenchError):
-        return None
 
 
 def _selected(store: Store, selection: Selection, runs: Sequence[StoredRun]) -> list[StoredRun]:
@@ -274,13 +256,14 @@ def _selected(store: Store, selection: Selection, runs: Sequence[StoredRun]) -> 
     else:  # a search's trials are not comparisons: reports show the tuned runs they led to
         chosen = [run for run in chosen if not run.spec.train.validation_only]
     if selection.experiment is not None:
-        experiments = [e.spec for e in store.experiments() if e.name == selection.experiment]
+        experiments = [e for e in store.experiments() if e.name == selection.experiment]
         if not experiments:
             names = sorted({e.name for e in store.experiments()})
             raise RnnbenchError(
                 f"no experiment named '{selection.experiment}' in {store.path}; it holds: {', '.join(names) or 'none'}"
             )
-        chosen = [run for run in chosen if any(_in_experiment(run.spec, spec) for spec in experiments)]
+        grids = [_grid(experiment) for experiment in experiments]
+        chosen = [run for run in chosen if any(_in_experiment(run.spec, grid) for grid in grids)]
     return chosen
 
 
@@ -319,7 +302,7 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
     every_experiment = store.experiments()
     groups: dict[tuple[DataSpec, Hashable, ModelSpec, str], list[StoredRun]] = {}
     for run in chosen:
-        key = (run.spec.data, run.spec.train.panel_key(), _structure(run.spec), run.spec.backend)
+        key = (run.spec.data, run.spec.train.panel_key(), _structure(run.spec.model), run.spec.backend)
         groups.setdefault(key, []).append(run)
     panels = []
     for number, ((data, _, structure, backend), runs) in enumerate(groups.items(), start=1):
@@ -344,7 +327,8 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
                 search_space=_search_space(every_experiment, train.search),
             )
         )
-    experiments = [e for e in every_experiment if any(_in_experiment(run.spec, e.spec) for run in chosen)]
+    grids = [(experiment, _grid(experiment)) for experiment in every_experiment]
+    experiments = [e for e, grid in grids if any(_in_experiment(run.spec, grid) for run in chosen)]
     return PanelSet(
         store=store.path,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

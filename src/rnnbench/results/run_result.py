@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass
 from typing import Any
 
 from rnnbench.spec import RunSpec
 
-FINISHED = "finished"
-DIVERGED = "diverged"
+
+class StoredName(str, enum.Enum):
+    """A name the store keeps as text: equal to, hashed as, printed and serialised as that text (not StrEnum, which
+    Python 3.10 lacks)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class RunStatus(StoredName):
+    """Where a run stands, as the store's ``runs.status`` holds it."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    # Stopped on a non-finite loss: a result all the same (the cell cannot learn with this recipe).
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    # Stopped by the user or a closed output; trained again (from its last checkpoint) by the next call.
+    INTERRUPTED = "interrupted"
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has a result, so that it is not trained again unless forced."""
+        return self in (RunStatus.FINISHED, RunStatus.DIVERGED)
+
+
+# Earlier names, still imported by the engine, the driver and the search.
+FINISHED = RunStatus.FINISHED
+DIVERGED = RunStatus.DIVERGED
 
 
 @dataclass(frozen=True)
@@ -39,7 +70,7 @@ class RunResult:
     spec: RunSpec
     params: int
     trainable_params: int
-    status: str
+    status: RunStatus
     best_epoch: int | None
     best_val_accuracy: float | None
     test_accuracy: float | None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rnnbench.results.run_result import FINISHED, RunResult
+from rnnbench.results.run_result import RunResult, RunStatus
 from rnnbench.spec import RunSpec
 
 
@@ -134,7 +134,7 @@ def summarize(results: Sequence[RunResult]) -> list[ModelSummary]:
     """Per model and width (in order of first appearance), statistics over its finished runs."""
     summaries = []
     for label, runs in _grouped(results).items():
-        finished = [run for run in runs if run.status == FINISHED]
+        finished = [run for run in runs if run.status == RunStatus.FINISHED]
         validated = [run for run in finished if run.best_val_accuracy is not None and len(run.epochs) > 1]
         summaries.append(
             ModelSummary(
@@ -201,7 +201,7 @@ class Comparison:
 def pairwise(results: Sequence[RunResult]) -> list[Comparison]:
     """Every pair of models with at least two finished runs each, Holm-corrected across the pairs."""
     accuracies = {
-        label: [run.test_accuracy for run in runs if run.status == FINISHED and run.test_accuracy is not None]
+        label: [run.test_accuracy for run in runs if run.status == RunStatus.FINISHED and run.test_accuracy is not None]
         for label, runs in _grouped(results).items()
     }
     names = [name for name, values in accuracies.items() if len(values) >= 2]

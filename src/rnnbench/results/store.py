@@ -26,15 +26,13 @@ from typing import Any
 import numpy as np
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.results.run_result import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus, StoredName
 from rnnbench.spec import DataSpec, RunSpec
 from rnnbench.version import __version__
 
-RUNNING = "running"
-FAILED = "failed"
-# Stopped by the user or a closed output; trained again (from its last checkpoint) by the next call.
-INTERRUPTED = "interrupted"
-DONE = (FINISHED, DIVERGED)
+# Earlier names, still imported by the driver and the search.
+FAILED = RunStatus.FAILED
+DONE = tuple(status for status in RunStatus if status.done)
 
 # Each entry upgrades the schema from the previous version; the database's user_version says where it stands.
 MIGRATIONS: tuple[str, ...] = (
@@ -98,7 +96,7 @@ class StoredRun:
 
     run_key: str
     spec: RunSpec
-    status: str
+    status: RunStatus
     reason: str | None
     environment: dict[str, Any]
     result: RunResult | None
@@ -115,21 +113,34 @@ class StoredDataset:
     example_label: int | None
 
 
+class TrialState(StoredName):
+    """A search trial's fate, as the store's ``trials.state`` holds it."""
+
+    RUNNING = "running"
+    PRUNED = "pruned"
+    # Trained every epoch (or diverged, scored 0): the trials a search chooses among.
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class StoredTrial:
-    """One trial of a search: its recipe, its state (running, pruned, complete, failed), its validation accuracy at the
-    last epoch it trained, the epochs it trained, the seconds its runs took, and its last run."""
+    """One trial of a search: its recipe, its state, its validation accuracy at the last epoch it trained, the epochs
+    it trained, the seconds its runs took, and its last run."""
 
     search: str
     model: str
     number: int
     params: dict[str, Any]
-    state: str
+    state: str  # a TrialState: its text is accepted and turned into one
     value: float | None
     loss: float | None  # the validation loss at the same epoch: what breaks ties between trials
     epochs: int
     seconds: float
     run_key: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", TrialState(self.state))
 
 
 @dataclass(frozen=True)
@@ -288,13 +299,14 @@ class Store:
                 ),
             )
 
-    def status(self, run_key: str) -> str | None:
+    def status(self, run_key: str) -> RunStatus | None:
         row = self.connection.execute("SELECT status FROM runs WHERE run_key = ?", (run_key,)).fetchone()
-        return row[0] if row else None
+        return RunStatus(row[0]) if row else None
 
-    def device(self, run_key: str) -> str | None:
-        row = self.connection.execute("SELECT device FROM runs WHERE run_key = ?", (run_key,)).fetchone()
-        return row[0] if row else None
+    def has_result(self, run_key: str) -> bool:
+        """Whether the run finished or diverged: it is not trained again unless forced."""
+        status = self.status(run_key)
+        return status is not None and status.done
 
     def start_run(self, spec: RunSpec, environment: dict[str, str], retries: int = 0) -> None:
         """Mark a run as running; a rerun keeps nothing of an earlier attempt (a resumed run's history comes back with
@@ -309,7 +321,7 @@ class Store:
                 (
                     key,
                     json.dumps(spec.to_dict(), sort_keys=True),
-                    RUNNING,
+                    RunStatus.RUNNING,
                     environment.get("rnnbench_version"),
                     environment.get("keras_version"),
                     spec.backend,
@@ -367,7 +379,7 @@ class Store:
         with self._writing():
             self.connection.execute(
                 "UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE run_key = ?",
-                (FAILED, reason, _now(), spec.key()),
+                (RunStatus.FAILED, reason, _now(), spec.key()),
             )
 
     def interrupt_runs(self, run_keys: Iterable[str]) -> int:
@@ -376,7 +388,7 @@ class Store:
         with self._writing():
             cursor = self.connection.executemany(
                 "UPDATE runs SET status = ?, ended_at = ? WHERE run_key = ? AND status = ?",
-                [(INTERRUPTED, _now(), key, RUNNING) for key in keys],
+                [(RunStatus.INTERRUPTED, _now(), key, RunStatus.RUNNING) for key in keys],
             )
         return cursor.rowcount
 
@@ -389,25 +401,15 @@ class Store:
             "FROM runs r JOIN results s USING (run_key) WHERE run_key = ?",
             (key,),
         ).fetchone()
-        if row is None or row[0] not in DONE:
+        if row is None or not RunStatus(row[0]).done:
             return None
         epochs = self.connection.execute(
             "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, test_accuracy FROM epochs "
             "WHERE run_key = ? ORDER BY epoch",
             (key,),
         ).fetchall()
-        return RunResult(spec, row[1], row[2], row[0], row[3], row[4], row[5], row[6], row[7],
+        return RunResult(spec, row[1], row[2], RunStatus(row[0]), row[3], row[4], row[5], row[6], row[7],
                          tuple(EpochMetrics(*epoch) for epoch in epochs), row[8], row[9], row[10])  # fmt: skip
-
-    def failure(self, spec: RunSpec) -> str | None:
-        row = self.connection.execute(
-            "SELECT reason FROM runs WHERE run_key = ? AND status = ?", (spec.key(), FAILED)
-        ).fetchone()
-        return row[0] if row else None
-
-    def confusion(self, spec: RunSpec) -> list[list[int]] | None:
-        row = self.connection.execute("SELECT confusion FROM results WHERE run_key = ?", (spec.key(),)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
 
     def experiments(self) -> list[StoredExperiment]:
         """Every experiment started on this store, oldest first (a name recurs when it was run again)."""
@@ -422,11 +424,8 @@ class Store:
         for key, spec, description, example, label in self.connection.execute(
             "SELECT data_key, spec, description, example, example_label FROM datasets"
         ):
-            values = json.loads(spec)
-            if values.get("image_size") is not None:
-                values["image_size"] = tuple(values["image_size"])
             image = np.load(io.BytesIO(example), allow_pickle=False) if example is not None else None
-            found[key] = StoredDataset(DataSpec(**values), json.loads(description), image, label)
+            found[key] = StoredDataset(DataSpec.from_dict(json.loads(spec)), json.loads(description), image, label)
         return found
 
     def runs(self) -> list[StoredRun]:
@@ -453,12 +452,13 @@ class Store:
             epochs.setdefault(key, []).append(EpochMetrics(*metrics))
         stored = []
         width = len(ENVIRONMENT_COLUMNS)
-        for key, spec_text, status, reason, *rest in rows:
+        for key, spec_text, status_text, reason, *rest in rows:
+            status = RunStatus(status_text)
             environment = dict(zip(ENVIRONMENT_COLUMNS, rest[:width], strict=True))
             values = rest[width:]
             spec = RunSpec.from_dict(json.loads(spec_text))
             result = None
-            if values[-1] and status in DONE:
+            if values[-1] and status.done:
                 result = RunResult(spec, values[0], values[1], status, values[2], values[3], values[4], values[5],
                                    values[6], tuple(epochs.get(key, ())), values[8], values[9], values[10])  # fmt: skip
             confusion = json.loads(values[7]) if values[7] else None

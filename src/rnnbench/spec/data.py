@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec.checks import require_positive
@@ -37,3 +39,11 @@ class DataSpec:
             raise RnnbenchError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         require_positive("limit_train", self.limit_train)
         require_positive("limit_test", self.limit_test)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> DataSpec:
+        """The inverse of ``dataclasses.asdict``, also after JSON (which stores the image size as a list)."""
+        values = dict(values)
+        if values.get("image_size") is not None:
+            values["image_size"] = tuple(values["image_size"])
+        return cls(**values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +82,23 @@ class ExperimentSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ExperimentSpec:
+        """The inverse of :meth:`to_dict`, also after JSON (which turns tuples into lists); fields an earlier version
+        did not store keep their defaults."""
+        values = dict(values)
+        for name in ("models", "units", "seeds", "match_params"):
+            if name in values:
+                values[name] = tuple(values[name])
+        if "data" in values:
+            values["data"] = tuple(DataSpec.from_dict(data) for data in values["data"])
+        if "train" in values:
+            values["train"] = tuple(TrainSpec.from_dict(train) for train in values["train"])
+        if "structure" in values:
+            values["structure"] = ModelSpec.from_dict(values["structure"])
+        if "model_options" in values:
+            values["model_options"] = tuple(
+                (model, tuple(tuple(pair) for pair in options)) for model, options in values["model_options"]
+            )
+        return cls(**values)

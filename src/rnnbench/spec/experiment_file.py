@@ -135,13 +135,9 @@ def _line_of(text: str, table: str, key: str) -> int | None:
     return None
 
 
-def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
-    """Read and check an experiment file; every problem is one :class:`RnnbenchError` naming the file (and line)."""
-    return load_experiment_file(path, backend)[0]
-
-
 def load_experiment_file(path: Path, backend: str | None = None) -> tuple[ExperimentSpec, SearchOptions | None]:
-    """The comparison an experiment file describes, and its search options if it has a ``[search]`` table."""
+    """The comparison an experiment file describes, and its search options if it has a ``[search]`` table; every
+    problem is one :class:`RnnbenchError` naming the file (and line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec.checks import require_positive
@@ -41,6 +43,14 @@ class ModelSpec:
         if self.head not in HEADS:
             raise RnnbenchError(f"unknown head '{self.head}'; known: {', '.join(HEADS)}")
         object.__setattr__(self, "options", tuple(sorted((str(k), v) for k, v in self.options)))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ModelSpec:
+        """The inverse of ``dataclasses.asdict``, also after JSON (which stores the options as lists); a run's stored
+        spec leaves out options when there are none."""
+        values = dict(values)
+        values["options"] = tuple(tuple(pair) for pair in values.get("options", ()))
+        return cls(**values)
 
     def option(self, name: str) -> float | int | bool | None:
         return dict(self.options).get(name)

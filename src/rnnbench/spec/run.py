@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec.data import DataSpec
 from rnnbench.spec.model import HEAD_ALIASES, ModelSpec
-from rnnbench.spec.train import PRESET_ALIASES, Preset, TrainSpec
+from rnnbench.spec.train import PRESET_ALIASES, TrainSpec
 
 # Seeds seed NumPy's generators, which take 32-bit unsigned integers; a count above MAX_SEED_COUNT is a typo, not a
 # study.
@@ -51,20 +52,14 @@ class RunSpec:
         return values
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> RunSpec:
-        """The inverse of :meth:`to_dict` (JSON turns tuples into lists; they are restored)."""
+    def from_dict(cls, values: Mapping[str, Any]) -> RunSpec:
+        """The inverse of :meth:`to_dict`, also after JSON (which turns tuples into lists)."""
+        # The recipe is written out only so that a changed recipe changes the key; the preset or custom names it.
         train = {key: value for key, value in values["train"].items() if key != "recipe"}
-        if train.get("custom") is not None:
-            train["custom"] = Preset.from_dict(train["custom"])
-        data = dict(values["data"])
-        if data.get("image_size") is not None:
-            data["image_size"] = tuple(data["image_size"])
-        model = dict(values["model"])
-        model["options"] = tuple(tuple(pair) for pair in model.get("options", ()))
         return cls(
-            data=DataSpec(**data),
-            model=ModelSpec(**model),
-            train=TrainSpec(**train),
+            data=DataSpec.from_dict(values["data"]),
+            model=ModelSpec.from_dict(values["model"]),
+            train=TrainSpec.from_dict(train),
             seed=values["seed"],
             backend=values["backend"],
         )

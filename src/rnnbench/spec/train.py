@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,8 @@ class Preset:
         return values
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Preset:
+    def from_dict(cls, values: Mapping[str, Any]) -> Preset:
+        """The inverse of :meth:`to_dict`, also after JSON (which stores the learning rates by model as lists)."""
         values = dict(values)
         values["model_learning_rates"] = tuple(tuple(pair) for pair in values.get("model_learning_rates", ()))
         return cls(**values)
@@ -110,6 +111,15 @@ class TrainSpec:
             raise RnnbenchError(f"learning rate must be positive, got {self.learning_rate_override}")
         if self.stop_epoch is not None and not 1 <= self.stop_epoch < self.epochs:
             raise ValueError(f"stop_epoch must be from 1 to below epochs ({self.epochs}), got {self.stop_epoch}")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainSpec:
+        """The inverse of ``dataclasses.asdict``, also after JSON; a run's stored spec leaves out the fields added since
+        runs were first stored while they are at their defaults."""
+        values = dict(values)
+        if values.get("custom") is not None:
+            values["custom"] = Preset.from_dict(values["custom"])
+        return cls(**values)
 
     @property
     def recipe(self) -> Preset:
