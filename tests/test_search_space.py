@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.search.space import DEFAULT_SPACE, Dimension, load_space
+from rnnbench.spec.search_space import DEFAULT_SPACE, Dimension, load_space
 
 
 def test_the_default_space_varies_the_recipe_only():

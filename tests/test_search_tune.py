@@ -15,8 +15,9 @@ import pytest
 from rnnbench.engine import training
 from rnnbench.results.store import Store
 from rnnbench.search import tune
-from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs, search_name
-from rnnbench.spec import DataSpec, ExperimentSpec, TrainSpec
+from rnnbench.search.tune import FINAL_SEED_BASE, recipe, run_search, rungs, search_name
+from rnnbench.spec import DataSpec, ExecutionConfig, ExperimentSpec, TrainSpec
+from rnnbench.spec.search import SearchOptions
 
 TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_test=200),), (TrainSpec(epochs=3),),
                       ("simplernn", "gru"), (16,), (0,))  # fmt: skip
@@ -44,7 +45,7 @@ def test_a_search_under_other_rules_or_options_has_another_name(monkeypatch):
 def searched(tmp_path_factory):
     store = tmp_path_factory.mktemp("search") / "s.db"
     lines: list[str] = []
-    result = run_search(TINY, SearchOptions(trials=4), store, jobs=2, say=lines.append)
+    result = run_search(TINY, SearchOptions(trials=4), store, ExecutionConfig(jobs=2), say=lines.append)
     return result, store, lines
 
 
@@ -105,7 +106,7 @@ def test_a_trial_never_evaluates_on_the_test_set_in_process(monkeypatch, tmp_pat
         return evaluate(model, compiled, data, recorder)
 
     monkeypatch.setattr(training, "_evaluate", counted)
-    result = run_search(TINY, SearchOptions(trials=1, final_seeds=1, pruner="none"), tmp_path / "s.db", jobs=1)
+    result = run_search(TINY, SearchOptions(trials=1, final_seeds=1, pruner="none"), tmp_path / "s.db")
     finals = {run.run_key for panel in result.records.panels for run in panel.runs}
     assert set(calls) == finals  # only the final runs were tested
 

@@ -35,6 +35,7 @@ from rnnbench.executors.base import (
     ClusterOptions,
     ExecutionContext,
     ExecutionObserver,
+    Executor,
     checkpoint_name,
     checkpoint_path,
     longest_first,
@@ -203,16 +204,18 @@ class _Attempt:
     ended: bool = False
 
 
-class RayExecutor:
+class RayExecutor(Executor):
     """Trains each run as a Ray task, longest first, with ``context.cluster``'s resources and retries."""
 
     name = "ray"
+    on_this_machine = False  # a cluster's nodes have memory of their own
 
-    def __init__(self, context: ExecutionContext) -> None:
-        self.context = context
-
-    def close(self) -> None:
-        return None
+    @classmethod
+    def check(cls, cluster: ClusterOptions) -> None:
+        """A missing extra or a wrong address is said in one line before any data set is loaded or store opened."""
+        if cluster.address not in (None, "auto"):
+            check_reachable(cluster.address)
+        import_ray()
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if not runs:

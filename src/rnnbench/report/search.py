@@ -10,7 +10,7 @@ from rnnbench.report.cells import percent
 
 if TYPE_CHECKING:
     from rnnbench.results.stats import ModelSummary
-    from rnnbench.search.tune import SearchResult
+    from rnnbench.search.result import SearchResult
 
 
 def _final(result: SearchResult, model: str) -> ModelSummary | None:
@@ -56,6 +56,6 @@ def search_table(result: SearchResult) -> Table:
 
 
 def _configuration(params: dict[str, object]) -> str:
-    from rnnbench.search.tune import describe_params
+    from rnnbench.search.result import describe_params
 
     return describe_params(params)

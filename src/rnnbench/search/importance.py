@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rnnbench.results.store import StoredTrial
-from rnnbench.search.space import space_from_mapping
+from rnnbench.spec.search_space import space_from_mapping
 
 IMPORTANCE_SEED = 0
 

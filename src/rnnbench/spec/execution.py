@@ -1,4 +1,4 @@
-"""Where results go and where runs execute: default paths and the cluster options."""
+"""Where results go and where runs execute: default paths, the execution config and the cluster options."""
 
 from __future__ import annotations
 
@@ -35,3 +35,33 @@ class ClusterOptions:
             raise RnnbenchError(f"--gpus-per-run above 1 must be a whole number, got {self.gpus_per_run:g}")
         if self.max_retries < 0:
             raise RnnbenchError(f"--max-retries must be 0 or more, got {self.max_retries}")
+
+
+# Which trained models a command keeps as files beside the store: none, the best of each model per panel, or all.
+SAVE_MODELS = ("none", "best", "all")
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where and how the runs of a command execute, whatever the command (a comparison or a search).
+
+    ``executor`` names where runs train (``inline``, ``local`` or ``ray``); None chooses worker processes when
+    ``jobs`` > 1 and the first runs to train are more than one, else this process. ``jobs`` is how many runs train at
+    once; ``cluster`` the Ray cluster and each run's resources there; ``save_models`` which trained models to keep as
+    files beside the store (one of :data:`SAVE_MODELS`; ``best``: per model of each panel, on validation accuracy).
+    """
+
+    executor: str | None = None
+    jobs: int = 1
+    cluster: ClusterOptions = ClusterOptions()
+    save_models: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.jobs < 1:
+            raise RnnbenchError(f"jobs must be at least 1, got {self.jobs}")
+        if self.save_models not in SAVE_MODELS:
+            raise RnnbenchError(f"save_models must be one of {', '.join(SAVE_MODELS)}, not {self.save_models!r}")
+
+    def executor_for(self, runs_to_train: int) -> str:
+        """The executor's name for a command whose first runs to train are ``runs_to_train``."""
+        return self.executor or ("local" if self.jobs > 1 and runs_to_train > 1 else "inline")

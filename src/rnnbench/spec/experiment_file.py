@@ -53,14 +53,13 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import ExperimentSpec
 from rnnbench.spec.builder import experiment_spec
-
-if TYPE_CHECKING:
-    from rnnbench.search.tune import SearchOptions
+from rnnbench.spec.search import SearchOptions
+from rnnbench.spec.search_space import space_from_mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,15 +197,13 @@ def load_experiment_file(path: Path, backend: str | None = None) -> tuple[Experi
 
 
 def _search_options(values: dict[str, Any] | None, where: Any, fail: Any) -> SearchOptions | None:
-    from rnnbench.search.space import space_from_mapping
-    from rnnbench.search.tune import SearchOptions
-
+    """The ``[search]`` table: what it leaves out keeps :class:`SearchOptions`' defaults."""
     if values is None:
         return None
+    given = {key: value for key, value in values.items() if key != "space"}
     space = space_from_mapping(values.get("space", {}), where)
     try:
-        return SearchOptions(values.get("trials", 20), values.get("search_seed", 0), space,
-                             values.get("pruner", "asha"), values.get("final_seeds", 3))  # fmt: skip
+        return SearchOptions(**given, space=space)
     except RnnbenchError as error:
         key = next((key for key in values if key in str(error).replace("-", "_")), "trials")
         raise fail("search", key, f"is not accepted: {error}") from None
