@@ -9,7 +9,7 @@
 | ``RNNBENCH_FAST_LAYERS`` | use the compiled recurrence kernels on JAX | on |
 | ``CXX`` | the C++ compiler for the kernels | ``c++`` |
 | ``CI`` | a CI log: no live displays | off |
-| ``COLUMNS`` | terminal width for tables in a pipe | unset: 160 |
+| ``COLUMNS`` | terminal width for tables in a pipe | unset: 200 |
 
 A switch is on for 1, true, yes or on and off for 0, false, no or off (any case); empty or unset means its default.
 """

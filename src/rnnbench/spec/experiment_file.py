@@ -41,7 +41,7 @@
     pruner = "asha"
     final_seeds = 3
 
-    [search.space]               # optional: dimensions to change from the default space (see README)
+    [search.space]               # optional: dimensions to change from the default space (docs/tuning.md)
     optimizer = ["adam", "adamw"]
 
 An unknown key or a value of the wrong type is an error naming the key and its line in the file. Values missing from
