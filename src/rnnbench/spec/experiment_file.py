@@ -58,6 +58,7 @@ from typing import Any
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import ExperimentSpec
 from rnnbench.spec.builder import experiment_spec
+from rnnbench.spec.checks import read_text_file
 from rnnbench.spec.search import SearchOptions
 from rnnbench.spec.search_space import space_from_mapping
 
@@ -141,14 +142,7 @@ def load_experiment(path: Path, backend: str | None = None) -> ExperimentSpec:
 
 def load_experiment_file(path: Path, backend: str | None = None) -> tuple[ExperimentSpec, SearchOptions | None]:
     """The comparison an experiment file describes, and its search options if it has a ``[search]`` table."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RnnbenchError(f"cannot read experiment file {path} ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise RnnbenchError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the "
-                            "experiment file as UTF-8") from None  # fmt: skip
+    text = read_text_file(path, "experiment file")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -193,7 +187,11 @@ def load_experiment_file(path: Path, backend: str | None = None) -> tuple[Experi
         line = _line_of(text, "search.space", key) or _line_of(text, "search", "space")
         return f"{path}:{line}: " if line else f"{path}: "
 
-    return spec, _search_options(sections.get("search"), where, fail)
+    options = _search_options(sections.get("search"), where, fail)
+    if "grid" not in sections:  # an empty file, or one of settings alone, would train the default MNIST grid
+        raise RnnbenchError(f"{path}: the experiment has no [grid] table; an experiment file names at least what to "
+                            "compare, e.g. [grid] models = [\"lstm\", \"gru\"] (see docs/experiments.md)")  # fmt: skip
+    return spec, options
 
 
 def _search_options(values: dict[str, Any] | None, where: Any, fail: Any) -> SearchOptions | None:
