@@ -22,6 +22,7 @@ from rnnbench.driver.recorder import NullDisplay, StoreRecorder
 from rnnbench.errors import Interrupted
 from rnnbench.executors import ExecutionContext, ExecutionObserver, Executor, executor_class, make_executor
 from rnnbench.executors.base import checkpoint_name
+from rnnbench.kernels.build import check_named_compiler
 from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.models.registry import model_info
 from rnnbench.results.panels import PanelSet
@@ -57,6 +58,7 @@ class Driver:
         """Every check that can refuse, before the store is opened: names, the executor, then each data set prepared
         once (a missing file or a view that does not fit is said before any training)."""
         check_names(spec)
+        check_named_compiler()
         if self.execution.executor is not None:
             executor_class(self.execution.executor).check(self.execution.cluster)
         select_backend(spec.backend)
