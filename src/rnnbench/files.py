@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from rnnbench.errors import RnnbenchError
+
 
 def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` through a temporary file beside it, renamed into place: a kill leaves the previous one intact.
@@ -42,6 +44,17 @@ def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
 def write_text(path: Path, content: str) -> None:
     """``content`` as UTF-8 at ``path``, replaced atomically (or written through: see :func:`replace_atomically`)."""
     replace_atomically(path, lambda file: file.write(content.encode("utf-8")))
+
+
+def check_writable_folder(folder: Path, option: str, given: Path) -> None:
+    """``folder`` exists and can be written, or can be made: its nearest existing parent is a writable folder."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise RnnbenchError(f"{option} {given}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RnnbenchError(f"{option} {given}: the folder {existing} is not writable; give a path in a writable one")
 
 
 def is_special(path: Path) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from rnnbench.backend import select_backend
+from rnnbench.backend import check_xla_flags, select_backend
 from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
@@ -22,12 +22,14 @@ from rnnbench.driver.recorder import NullDisplay, StoreRecorder
 from rnnbench.errors import Interrupted
 from rnnbench.executors import ExecutionContext, ExecutionObserver, Executor, executor_class, make_executor
 from rnnbench.executors.base import checkpoint_name
+from rnnbench.files import check_writable_folder
 from rnnbench.kernels.build import check_named_compiler
 from rnnbench.models.memory import check_fits_in_memory, physical_memory_bytes
 from rnnbench.models.registry import model_info
 from rnnbench.results.panels import PanelSet
 from rnnbench.results.run_result import RunResult
 from rnnbench.results.store import DONE, Store
+from rnnbench.settings import read_settings
 from rnnbench.spec import DataSpec, ExecutionConfig, ExperimentSpec, RunSpec
 
 
@@ -37,6 +39,21 @@ def check_names(spec: ExperimentSpec) -> None:
         model_info(name)
     for data in spec.data:
         get_view(data.view, data.permutation_seed)
+
+
+def check_places_written(store_path: Path) -> None:
+    """Every folder a command writes besides its outputs, checked before anything trains: the store's checkpoints
+    and kept models, the kernel and JAX compilation caches; and flags XLA would refuse in a worker."""
+    check_writable_folder(Path(f"{store_path}-checkpoints"), "--store", store_path)
+    check_writable_folder(Path(f"{store_path}-models"), "--store", store_path)
+    settings = read_settings()
+    if settings.fast_layers:
+        cache = settings.kernel_cache
+        check_writable_folder(cache, "RNNBENCH_KERNEL_CACHE (the compiled kernels' cache)", cache)
+    if settings.jax_cache is not None:
+        cache = settings.jax_cache
+        check_writable_folder(cache, "RNNBENCH_JAX_CACHE (the compiled programs' cache; 'off' disables it)", cache)
+    check_xla_flags()
 
 
 class Driver:
@@ -59,6 +76,7 @@ class Driver:
         once (a missing file or a view that does not fit is said before any training)."""
         check_names(spec)
         check_named_compiler()
+        check_places_written(self.store_path)
         if self.execution.executor is not None:
             executor_class(self.execution.executor).check(self.execution.cluster)
         select_backend(spec.backend)
