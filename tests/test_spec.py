@@ -46,6 +46,7 @@ def test_parse_seeds_rejects(text):
         (lambda: TrainSpec(learning_rate_override=float("inf")), "learning rate must be a number above 0"),
         (lambda: TrainSpec(learning_rate_override=1e300), "and at most 10, got 1e"),
         (lambda: TrainSpec(epochs=1_000_000), "epochs must be at most 100,000"),
+        (lambda: ModelSpec(layers=100_000), "layers must be at most 100, got 100,000"),
         (lambda: ExperimentSpec(name=""), "name '' is empty"),
         (lambda: DataSpec(color="blue"), "color must be gray or rgb"),
     ],
