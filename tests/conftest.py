@@ -97,13 +97,13 @@ def kept_model(tmp_path_factory) -> tuple[Path, Path]:
     """(store, model file) of a small GRU trained on digits (4 epochs, tuned preset) and kept with save_models="all"."""
     from rnnbench.driver.experiment import run_experiment
     from rnnbench.results.store import Store
-    from rnnbench.spec import DataSpec, ExperimentSpec, TrainSpec
+    from rnnbench.spec import DataSpec, ExecutionConfig, ExperimentSpec, TrainSpec
 
     folder = tmp_path_factory.mktemp("kept")
     spec = ExperimentSpec(models=("gru",), units=(16,), seeds=(0,), data=(DataSpec("digits"),),
                           train=(TrainSpec(epochs=4, preset="tuned"),))  # fmt: skip
     store = folder / "rnnbench.db"
-    run_experiment(spec, store, save_models="all")
+    run_experiment(spec, store, ExecutionConfig(save_models="all"))
     with Store.read(store) as opened:
         (path,) = opened.models().values()
     return store, path

@@ -47,3 +47,11 @@ def test_limits_and_no_validation():
 def test_too_small_a_validation_set_is_an_error():
     with pytest.raises(RnnbenchError, match="empty validation set"):
         prepare_data(DataSpec("digits", val_fraction=0.1, limit_train=4))
+
+
+def test_a_limit_above_the_data_set_is_refused_rather_than_stored_under_another_key():
+    with pytest.raises(RnnbenchError, match="--limit-train 100,000 is more than the 1,438 training images of digits"):
+        prepare_data(DataSpec("digits", limit_train=100_000))
+    with pytest.raises(RnnbenchError, match="--limit-test 360 is more than the 359 test images of digits"):
+        prepare_data(DataSpec("digits", limit_test=360))
+    assert len(prepare_data(DataSpec("digits", limit_test=359)).x_test) == 359

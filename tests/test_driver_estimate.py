@@ -10,7 +10,7 @@ from report_stores import PERFECT, fill, result, spec
 from rnnbench.driver.estimate import duration_text, estimate_grid
 from rnnbench.driver.experiment import run_experiment
 from rnnbench.models.cost import estimated_cost
-from rnnbench.spec import ExperimentSpec, ModelSpec, TrainSpec
+from rnnbench.spec import ExecutionConfig, ExperimentSpec, ModelSpec, TrainSpec
 
 
 def _finished(model: str, seed: int, seconds=(2.0, 1.0), setup: float = 0.5):
@@ -65,6 +65,6 @@ def test_a_large_grid_says_how_long_before_anything_trains(tmp_path):
     grid = ExperimentSpec("big", (base.data,), (base.train,), ("gru",), (8,), tuple(range(100, 160)),
                           structure=ModelSpec("gru", 8))  # fmt: skip
     with pytest.raises(Stop):
-        run_experiment(grid, store, jobs=3, announce=announce)
+        run_experiment(grid, store, ExecutionConfig(jobs=3), announce=announce)
     # 20 runs per worker x (0.5 s fixed + 2 epochs x 1.5 s)
     assert said == ["60 runs to train, 3 at a time: about 70 s (from 4 similar runs in the store)"]

@@ -4,7 +4,7 @@ import pytest
 
 from rnnbench.data import prepare_data
 from rnnbench.engine.training import train
-from rnnbench.results.run_result import DIVERGED, FINISHED
+from rnnbench.results.run_result import RunStatus
 from rnnbench.spec import PRESETS, DataSpec, ModelSpec, Preset, RunSpec, TrainSpec
 
 DATA = DataSpec("digits", limit_train=400, limit_test=100)
@@ -21,7 +21,7 @@ def _spec(model="simplernn", epochs=3, seed=0, preset="seed", data=DATA):
 
 def test_a_run_records_every_epoch_and_its_best(digits):
     result = train(_spec(epochs=4), digits)
-    assert result.status == FINISHED
+    assert result.status == RunStatus.FINISHED
     assert [epoch.epoch for epoch in result.epochs] == [1, 2, 3, 4]
     assert all(0.0 <= epoch.val_accuracy <= 1.0 and epoch.seconds > 0 for epoch in result.epochs)
     best = max(result.epochs, key=lambda epoch: epoch.val_accuracy)
@@ -49,7 +49,7 @@ def test_without_validation_the_last_epoch_is_the_best():
 def test_a_non_finite_loss_stops_the_run_as_diverged(digits, monkeypatch):
     monkeypatch.setitem(PRESETS, "explode", Preset("sgd", 1e12, "a learning rate no model survives"))
     result = train(_spec(epochs=5, preset="explode"), digits)
-    assert result.status == DIVERGED
+    assert result.status == RunStatus.DIVERGED
     assert not math.isfinite(result.epochs[-1].train_loss)
     assert all(math.isfinite(epoch.train_loss) for epoch in result.epochs[:-1])  # stopped at the first bad epoch
     assert result.test_accuracy is None and result.test_accuracy_at_best is None

@@ -15,6 +15,7 @@ from rnnbench.executors import EXECUTORS, ExecutionContext, make_executor
 from rnnbench.executors.base import longest_first
 from rnnbench.models import list_models
 from rnnbench.models.cost import estimated_cost
+from rnnbench.results.run_result import RunStatus
 from rnnbench.spec import DataSpec, ModelSpec, RunSpec, TrainSpec
 
 DATA = DataSpec("digits", limit_train=300, limit_test=60)
@@ -104,4 +105,4 @@ def test_a_killed_worker_fails_its_run_and_the_others_go_on():
         executor.run(_runs("lstm", "simplernn", "gru", epochs=3), observer)
     assert observer.failures == {"lstm": "worker process killed by SIGKILL"}
     assert set(observer.results) == {"simplernn", "gru"}
-    assert all(result.status == "finished" for result in observer.results.values())
+    assert all(result.status == RunStatus.FINISHED for result in observer.results.values())

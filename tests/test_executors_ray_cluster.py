@@ -270,8 +270,20 @@ def test_without_ray_the_executor_names_the_extra(tmp_path):
         (["--address", "auto"], "--address is for --executor ray only"),
         (["--executor", "local", "--max-retries", "3"], "--max-retries is for --executor ray only"),
         (["--executor", "ray", "--gpus-per-run", "1.5"], "--gpus-per-run above 1 must be a whole number"),
+        (["--executor", "ray", "--address", "127.0.0.1:99999"], "port 99999 is out of range (1 to 65535)"),
+        (["--executor", "ray", "--address", "ray://127.0.0.1:10001"], "is a URL; --address takes auto or HOST:PORT"),
+        (["--executor", "ray", "--address", "http://127.0.0.1:8265"], "dashboard http:// addresses are not accepted"),
     ],
-    ids=["unreachable", "not-an-address", "address-without-ray", "retries-without-ray", "gpu-fraction"],
+    ids=[
+        "unreachable",
+        "not-an-address",
+        "address-without-ray",
+        "retries-without-ray",
+        "gpu-fraction",
+        "port",
+        "ray-client",
+        "dashboard",
+    ],  # fmt: skip
 )
 def test_bad_cluster_settings_are_one_line_in_seconds(arguments, message):
     started = time.monotonic()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnbench.kernels.build import kernel_cache_dir, kernel_status
+from rnnbench.errors import RnnbenchError
+from rnnbench.kernels.build import check_named_compiler, kernel_cache_dir, kernel_status
 
 PROBE = """
 import json
@@ -79,3 +80,13 @@ def test_the_source_compiles_for_each_instruction_set_it_has_a_path_for(march):
     command = [compiler, "-fsyntax-only", f"-march={march}", "-std=c++17", f"-I{jax.ffi.include_dir()}", str(SOURCE)]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_compiler_named_in_cxx_is_used_or_refused(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CXX", str(tmp_path / "nonexistent-cc"))
+    with pytest.raises(RnnbenchError, match=r"CXX=.*nonexistent-cc names no compiler on this machine"):
+        check_named_compiler()
+    outcome = probe({"CXX": str(tmp_path / "nonexistent-cc")})
+    assert outcome["reason"] == f"CXX={tmp_path / 'nonexistent-cc'}: no such compiler"
+    monkeypatch.setenv("RNNBENCH_FAST_LAYERS", "0")  # no kernel is built, so no compiler is needed
+    check_named_compiler()

@@ -8,7 +8,7 @@ import pytest
 
 from rnnbench.results.store import StoredTrial, TrialState
 from rnnbench.results.trials import describe_params, hyperparameter_importance
-from rnnbench.search.space import DEFAULT_SPACE
+from rnnbench.spec.search_space import DEFAULT_SPACE
 
 PARAMS = {"optimizer": "adamw", "learning_rate": 0.0032, "weight_decay": 1e-4, "batch_size": 64, "schedule": "cosine",
           "clipnorm": 1.0, "label_smoothing": 0.05}  # fmt: skip

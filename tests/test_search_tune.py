@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from rnnbench.engine import training
-from rnnbench.results.store import Store
+from rnnbench.results.run_result import RunStatus
+from rnnbench.results.store import Store, TrialState
 from rnnbench.search import tune
-from rnnbench.search.tune import FINAL_SEED_BASE, SearchOptions, recipe, run_search, rungs, search_name
-from rnnbench.spec import DataSpec, ExperimentSpec, TrainSpec
+from rnnbench.search.tune import FINAL_SEED_BASE, recipe, run_search, rungs, search_name
+from rnnbench.spec import DataSpec, ExecutionConfig, ExperimentSpec, TrainSpec
+from rnnbench.spec.search import SearchOptions
 
 TINY = ExperimentSpec("tiny-search", (DataSpec("digits", limit_train=600, limit_test=200),), (TrainSpec(epochs=3),),
                       ("simplernn", "gru"), (16,), (0,))  # fmt: skip
@@ -44,7 +46,7 @@ def test_a_search_under_other_rules_or_options_has_another_name(monkeypatch):
 def searched(tmp_path_factory):
     store = tmp_path_factory.mktemp("search") / "s.db"
     lines: list[str] = []
-    result = run_search(TINY, SearchOptions(trials=4), store, jobs=2, say=lines.append)
+    result = run_search(TINY, SearchOptions(trials=4), store, ExecutionConfig(jobs=2), say=lines.append)
     return result, store, lines
 
 
@@ -56,20 +58,20 @@ def test_every_trial_is_stored_with_its_recipe_and_fate(searched):
     assert [(trial.model, trial.number) for trial in trials] == [
         (model, number) for model in ("gru", "simplernn") for number in range(4)
     ]
-    assert {trial.state for trial in trials} <= {"complete", "pruned"}
+    assert {trial.state for trial in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
     for trial in trials:
         run = runs[trial.run_key]
         assert run.spec.train.custom == recipe(trial.params)[0] and run.spec.seed == trial.number
-        assert trial.epochs == (3 if trial.state == "complete" else 1)
+        assert trial.epochs == (3 if trial.state == TrialState.COMPLETE else 1)
         # Scored by the weights the comparison tests: the last epoch's (a diverged trial has none).
         last = run.result.epochs[-1]
-        scored = (0.0, None) if run.result.status == "diverged" else (last.val_accuracy, last.val_loss)
+        scored = (0.0, None) if run.result.status == RunStatus.DIVERGED else (last.val_accuracy, last.val_loss)
         assert (trial.value, trial.loss) == scored
     assert len(lines) == 8 and all(" trial " in line for line in lines)
     for search in result.searches:
         assert search.finished + search.pruned == 4
         assert search.best is not None and search.best.value == max(
-            t.value for t in search.trials if t.state == "complete"
+            t.value for t in search.trials if t.state == TrialState.COMPLETE
         )
         assert set(search.importance) <= set(search.best.params)
 
@@ -105,7 +107,7 @@ def test_a_trial_never_evaluates_on_the_test_set_in_process(monkeypatch, tmp_pat
         return evaluate(model, compiled, data, recorder)
 
     monkeypatch.setattr(training, "_evaluate", counted)
-    result = run_search(TINY, SearchOptions(trials=1, final_seeds=1, pruner="none"), tmp_path / "s.db", jobs=1)
+    result = run_search(TINY, SearchOptions(trials=1, final_seeds=1, pruner="none"), tmp_path / "s.db")
     finals = {run.run_key for panel in result.records.panels for run in panel.runs}
     assert set(calls) == finals  # only the final runs were tested
 

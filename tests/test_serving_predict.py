@@ -3,7 +3,9 @@ that are not images. Predictions equal the model's own on the arrays the files h
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from pathlib import Path
 
 import keras
@@ -14,12 +16,14 @@ from PIL import Image
 from rnnbench.cli import main
 from rnnbench.data import get_view
 from rnnbench.data.prepare import prepare_data
-from rnnbench.models.model_file import load_saved_model, read_card
-from rnnbench.serving.predict import softmax
+from rnnbench.errors import RnnbenchError
+from rnnbench.models.model_file import ModelCard, load_saved_model, read_card
+from rnnbench.serving.predict import Unreadable, image_files, read_image, softmax
 from rnnbench.spec import DataSpec
 
 SCALE = 4  # the files are 32 x 32: each 8 x 8 digit pixel drawn as a 4 x 4 block
 IMAGES = 6
+REGULAR_ONLY = "not a regular file (a FIFO, a device or a socket); give an image file"
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +112,75 @@ def test_a_model_that_is_not_there_or_not_rnnbenchs_is_one_line(kept_model, tmp_
         assert main(["predict", model, str(tmp_path), "--store", str(store)]) == 2
         captured = capsys.readouterr()
         assert problem in captured.err and len(captured.err.strip().splitlines()) == 1, captured.err
+
+
+def _card(shape: tuple[int, int, int] = (8, 8, 1)) -> ModelCard:
+    return ModelCard(run_key="k", model="gru", dataset="digits", class_names=tuple("0123456789"), image_shape=shape,
+                     view="rows", permutation_seed=None, steps=shape[0], features=shape[1] * shape[2],
+                     background=0.0, pixel_scale=255.0, seed=0, best_epoch=1, val_accuracy=None, test_accuracy=None,
+                     rnnbench_version="0", keras_version="3", backend="jax")  # fmt: skip
+
+
+def test_wide_integer_and_float_pixels_are_read_by_their_own_range(tmp_path):
+    values = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000).astype(np.uint16)
+    Image.fromarray(values).save(tmp_path / "sixteen.png")
+    pixels, notes = read_image(tmp_path / "sixteen.png", _card())
+    np.testing.assert_allclose(pixels[..., 0], values / 65535, rtol=1e-6)
+    assert notes == ("I;16 pixels read as a fraction of 65,535",)
+    fractions = (values / 65535).astype(np.float32)
+    Image.fromarray(fractions).save(tmp_path / "float.tif")
+    pixels, notes = read_image(tmp_path / "float.tif", _card())
+    np.testing.assert_allclose(pixels[..., 0], fractions, rtol=1e-6)
+    assert notes == ("floating-point pixels read as they are",)
+    Image.fromarray(values.astype(np.int32) * 30000).save(tmp_path / "wide.tif")
+    pixels, notes = read_image(tmp_path / "wide.tif", _card())
+    np.testing.assert_allclose(pixels[..., 0], values * 30000.0 / (2**32 - 1), rtol=1e-5)
+
+
+def test_eight_bit_images_read_as_before_and_conversions_are_said(tmp_path):
+    values = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    Image.fromarray(values).save(tmp_path / "gray.png")
+    pixels, notes = read_image(tmp_path / "gray.png", _card())
+    np.testing.assert_array_equal(pixels[..., 0], values.astype(np.float32) / 255)
+    assert notes == ()
+    Image.fromarray(values).convert("RGB").resize((16, 16)).save(tmp_path / "big.png")
+    _, notes = read_image(tmp_path / "big.png", _card())
+    assert notes == ("RGB converted to grayscale", "resized from 16 x 16")
+    Image.fromarray(values).save(tmp_path / "gray-for-rgb.png")
+    pixels, notes = read_image(tmp_path / "gray-for-rgb.png", _card((8, 8, 3)))
+    assert pixels.shape == (8, 8, 3) and notes == ("L converted to RGB",)
+
+
+def test_an_image_over_the_decompression_bomb_limit_is_unreadable_in_one_line(tmp_path, monkeypatch):
+    Image.fromarray(np.zeros((40, 40), dtype=np.uint8)).save(tmp_path / "large.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # warns above 1,000 pixels, raises above 2,000
+    Image.fromarray(np.zeros((35, 35), dtype=np.uint8)).save(tmp_path / "warned.png")
+    for name in ("large.png", "warned.png"):
+        reason = read_image(tmp_path / name, _card())
+        assert reason == "larger than the 1,000 pixels rnnbench reads (Pillow's decompression-bomb limit)", name
+
+
+def test_special_files_and_empty_folders_are_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    assert list(image_files([fifo])) == [Unreadable(fifo, REGULAR_ONLY)]
+    images = tmp_path / "images"
+    images.mkdir()
+    os.mkfifo(images / "in-a-folder.png")
+    assert list(image_files([images])) == [Unreadable(images / "in-a-folder.png", REGULAR_ONLY)]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".hidden.png").write_bytes(b"")
+    with pytest.raises(RnnbenchError, match="holds no image files"):
+        list(image_files([empty]))
+
+
+def test_a_model_card_that_cannot_describe_a_model_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="is not an image"):
+        _card((0, 0, 1))
+    with pytest.raises(ValueError, match="do not read"):
+        dataclasses.replace(_card(), steps=3)
+    fifo = tmp_path / "model.keras"
+    os.mkfifo(fifo)
+    with pytest.raises(RnnbenchError, match="not a regular file"):
+        read_card(fifo)

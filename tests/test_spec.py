@@ -45,7 +45,12 @@ def test_parse_seeds_rejects(text):
         (lambda: ExperimentSpec(models=("lstm", "lstm")), "a model is named twice"),
         (lambda: ExperimentSpec(seeds=(1, 1)), "a seed is named twice"),
         (lambda: ExperimentSpec(units=(0,)), "units must be a positive integer"),
-        (lambda: TrainSpec(learning_rate_override=-1.0), "learning rate must be positive"),
+        (lambda: TrainSpec(learning_rate_override=-1.0), "learning rate must be a number above 0 and at most 10"),
+        (lambda: TrainSpec(learning_rate_override=float("inf")), "learning rate must be a number above 0"),
+        (lambda: TrainSpec(learning_rate_override=1e300), "and at most 10, got 1e"),
+        (lambda: TrainSpec(epochs=1_000_000), "epochs must be at most 100,000"),
+        (lambda: ModelSpec(layers=100_000), "layers must be at most 100, got 100,000"),
+        (lambda: ExperimentSpec(name=""), "name '' is empty"),
         (lambda: DataSpec(color="blue"), "color must be gray or rgb"),
     ],
 )

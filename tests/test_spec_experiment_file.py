@@ -1,3 +1,4 @@
+import os
 import textwrap
 
 import pytest
@@ -128,3 +129,31 @@ def test_a_bad_search_table_names_its_line_and_key(tmp_path, text, message):
     with pytest.raises(RnnbenchError) as raised:
         load_experiment_file(path)
     assert str(raised.value).startswith(f"{tmp_path}/{message}")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"experiment.toml: the experiment has no \[grid\] table"),
+        ('name = "x"\n[train]\nepochs = 2\n', r"experiment.toml: the experiment has no \[grid\] table"),
+        ('name = ""\n[grid]\nmodels = ["gru"]\n', r"experiment.toml: the experiment's name '' is empty"),
+        ("[grid]\n[train]\nlearning_rate = inf\n", r"learning rate must be a number above 0 and at most 10, got inf"),
+        ("[grid]\n[train]\nlearning_rate = 1e300\n", r"learning rate must be a number above 0 and at most 10"),
+        ("[grid]\n[search.space]\nlearning_rate = { low = 1e-4, high = inf, log = true }\n",
+         r"experiment.toml:3: learning_rate: bound inf is not a number above 0 and at most 10"),
+    ],
+)  # fmt: skip
+def test_nonsense_is_refused_in_one_line(tmp_path, text, message):
+    with pytest.raises(RnnbenchError, match=message):
+        load_experiment_file(write(tmp_path, text))
+
+
+def test_an_experiment_file_that_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "experiment.toml"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(RnnbenchError, match="is not a regular file"):
+        load_experiment_file(fifo)
+    large = tmp_path / "large.toml"
+    large.write_bytes(b"#" * (2 << 20))
+    with pytest.raises(RnnbenchError, match="is over 1 MiB"):
+        load_experiment_file(large)

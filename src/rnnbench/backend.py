@@ -8,8 +8,10 @@ silently.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +51,26 @@ def select_backend(name: str = DEFAULT_BACKEND) -> None:
         # run's numbers would depend on where it ran. Parallelism comes from running runs side by side.
         os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""))
         _enable_jax_compilation_cache()
+
+
+def check_xla_flags() -> None:
+    """Flags in ``XLA_FLAGS`` that XLA does not know abort a process with one fatal line of its own: tried in a
+    short-lived process first (only when the user set any), so the command can say what is wrong before it trains."""
+    given = os.environ.get("XLA_FLAGS", "").strip()
+    if given:
+        _check_xla_flags(xla_flags(given))
+
+
+@functools.cache
+def _check_xla_flags(flags: str) -> None:
+    probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"], capture_output=True, text=True,
+                           env={**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}, timeout=120,
+                           check=False)  # fmt: skip
+    if probe.returncode != 0:
+        lines = [line for line in probe.stderr.splitlines() if line.strip()]
+        said = " ".join(lines[-1].split()) if lines else f"exit status {probe.returncode}"
+        raise RnnbenchError(f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '').strip()!r} is refused by XLA ({said}); "
+                            "correct or unset XLA_FLAGS")  # fmt: skip
 
 
 def xla_flags(given: str) -> str:

@@ -7,9 +7,9 @@
 | ``RNNBENCH_JAX_CACHE`` | compiled XLA programs (``off`` disables) | ``<cache>/rnnbench/jax`` |
 | ``RNNBENCH_KERNEL_CACHE`` | compiled recurrence kernels | ``<cache>/rnnbench/kernels`` |
 | ``RNNBENCH_FAST_LAYERS`` | use the compiled recurrence kernels on JAX | on |
-| ``CXX`` | the C++ compiler for the kernels | ``c++`` |
+| ``CXX`` | the C++ compiler for the kernels (one named must exist) | ``c++``, else ``g++`` or ``clang++`` |
 | ``CI`` | a CI log: no live displays | off |
-| ``COLUMNS`` | terminal width for tables in a pipe | unset: 160 |
+| ``COLUMNS`` | terminal width for tables in a pipe | unset: 200 |
 
 A switch is on for 1, true, yes or on and off for 0, false, no or off (any case); empty or unset means its default.
 """
@@ -51,7 +51,7 @@ class Settings:
     jax_cache: Path | None
     kernel_cache: Path
     fast_layers: bool
-    compiler: str
+    compiler: str | None  # the one CXX names; None: the first of c++, g++, clang++ found
     ci: bool
     columns: int | None
 
@@ -69,7 +69,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         jax_cache=None if jax_off else _path(jax_text) or cache / "jax",
         kernel_cache=_path(env.get("RNNBENCH_KERNEL_CACHE")) or cache / "kernels",
         fast_layers=switch("RNNBENCH_FAST_LAYERS", env.get("RNNBENCH_FAST_LAYERS"), True),
-        compiler=env.get("CXX", "").strip() or "c++",
+        compiler=env.get("CXX", "").strip() or None,
         # CI systems set CI to words of their own; only a plain "on" value counts.
         ci=env.get("CI", "").strip().lower() in _ON,
         columns=int(columns) if columns.isdigit() and int(columns) > 0 else None,

@@ -436,9 +436,9 @@ def tune(
     accuracy, is trained on fresh seeds and tested as in compare. Trials are runs in the store: run the same command
     again after an interruption and the search goes on where it stopped.
     """
-    from rnnbench.search.space import DEFAULT_SPACE, load_space
     from rnnbench.search.tune import SearchOptions
     from rnnbench.spec.builder import experiment_spec
+    from rnnbench.spec.search_space import DEFAULT_SPACE, load_space
 
     settings = _grid_settings("tune", backend, flags, limit_train, limit_test)
     settings["train"] = {"epochs": epochs, "val_fraction": val_fraction}

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rnnbench.errors import RnnbenchError
+from rnnbench.files import check_writable_folder, is_special
 
 # The first bytes of files rnnbench must not overwrite with a summary: SQLite databases (results stores) and zip
 # archives (.npz data sets and checkpoints, .keras models).
@@ -27,6 +28,10 @@ def check_output_file(path: Path, option: str, kept: Iterable[Path]) -> None:
     """``path`` (given as ``option``) may be written: it is none of ``kept`` nor inside one, not a file of a kind
     rnnbench keeps, and its folder exists or can be made."""
     _check_not_kept(path, option, kept)
+    if is_special(path):  # a device, FIFO or socket (--json /dev/stdout) is written through, never replaced
+        if not os.access(path, os.W_OK):
+            raise RnnbenchError(f"{option} {path} cannot be written by this user; give another path")
+        return
     if path.is_dir():
         raise RnnbenchError(f"{option} {path} is a folder; give a file name")
     if path.is_file():
@@ -44,17 +49,6 @@ def check_output_folder(path: Path, option: str, kept: Iterable[Path]) -> None:
     if path.exists() and not path.is_dir():
         raise RnnbenchError(f"{option} {path} is a file, not a folder; give a folder")
     check_writable_folder(path, option, path)
-
-
-def check_writable_folder(folder: Path, option: str, given: Path) -> None:
-    """``folder`` exists and can be written, or can be made: its nearest existing parent is a writable folder."""
-    existing = folder.absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise RnnbenchError(f"{option} {given}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise RnnbenchError(f"{option} {given}: the folder {existing} is not writable; give a path in a writable one")
 
 
 def _check_not_kept(path: Path, option: str, kept: Iterable[Path]) -> None:

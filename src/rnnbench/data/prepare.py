@@ -11,6 +11,7 @@ from rnnbench.data.registry import load_dataset
 from rnnbench.data.source import DataSource
 from rnnbench.data.split import check_split_sizes, seeded_subset, stratified_split
 from rnnbench.data.views import get_view
+from rnnbench.errors import RnnbenchError
 from rnnbench.spec import DataSpec
 
 
@@ -68,6 +69,7 @@ def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None, source: Da
     """Apply ``spec`` to ``dataset`` (loaded from ``spec.name``, through ``source``, when not given)."""
     view = get_view(spec.view, spec.permutation_seed)
     dataset = dataset if dataset is not None else load_dataset(spec.name, spec.image_size, spec.color, source)
+    _check_limits(spec, dataset)
     pool = seeded_subset(len(dataset.y_train), spec.limit_train, spec.split_seed)
     test = seeded_subset(len(dataset.y_test), spec.limit_test, spec.split_seed)
     train, val = stratified_split(dataset.y_train[pool], spec.val_fraction, spec.split_seed)
@@ -87,3 +89,12 @@ def prepare_data(spec: DataSpec, dataset: ImageDataset | None = None, source: Da
         permutation_seed=spec.permutation_seed if spec.view == "permuted" else None,
         class_names=dataset.class_names,
     )
+
+
+def _check_limits(spec: DataSpec, dataset: ImageDataset) -> None:
+    """A limit above what the data set holds would train on all of it under another run key than no limit."""
+    for option, limit, size, part in (("--limit-train", spec.limit_train, len(dataset.y_train), "training"),
+                                      ("--limit-test", spec.limit_test, len(dataset.y_test), "test")):  # fmt: skip
+        if limit is not None and limit > size:
+            raise RnnbenchError(f"{option} {limit:,} is more than the {size:,} {part} images of {dataset.name}; "
+                                f"leave {option} out to use them all")  # fmt: skip

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rnnbench.models.cost import estimated_cost
-from rnnbench.results.run_result import FINISHED, RunResult
+from rnnbench.results.run_result import RunResult, RunStatus
 from rnnbench.spec import RunSpec
 
 # Grids with fewer runs to train start at once: their time shows after the first runs.
@@ -71,7 +71,7 @@ def _per_epoch_cost(spec: RunSpec) -> float:
 def estimate_grid(history: Sequence[RunResult], todo: Sequence[RunSpec], workers: int) -> Estimate | None:
     """The time to train ``todo`` on ``workers`` at once, from the finished runs of ``history``; None where a run
     resembles none of them."""
-    finished = [result for result in history if result.status == FINISHED and result.epochs]
+    finished = [result for result in history if result.status == RunStatus.FINISHED and result.epochs]
     if not todo or not finished:
         return None
     total, basis = 0.0, set[str]()

@@ -26,7 +26,7 @@ from rnnbench.engine.model_card import card_for_run
 from rnnbench.errors import RnnbenchError
 from rnnbench.models.builder import build_model
 from rnnbench.models.model_file import model_file_bytes
-from rnnbench.results.run_result import DIVERGED, FINISHED, EpochMetrics, RunResult
+from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus
 from rnnbench.spec import RunSpec, TrainSpec
 
 
@@ -226,7 +226,7 @@ def train(
         spec=spec,
         params=int(model.count_params()),
         trainable_params=sum(int(math.prod(weight.shape)) for weight in model.trainable_weights),
-        status=DIVERGED if recorder.diverged else FINISHED,
+        status=RunStatus.DIVERGED if recorder.diverged else RunStatus.FINISHED,
         best_epoch=evaluation.best_epoch,
         best_val_accuracy=recorder.best_val_accuracy,
         test_accuracy=evaluation.test_accuracy,

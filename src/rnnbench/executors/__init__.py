@@ -6,8 +6,6 @@ Ray cluster (``rnnbench[ray]``). It imports the engine, data and the specs; neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rnnbench.errors import UnknownNameError
 from rnnbench.executors.base import ExecutionContext, ExecutionObserver, Executor
 from rnnbench.executors.inline import InlineExecutor
@@ -15,17 +13,29 @@ from rnnbench.executors.local import LocalExecutor
 from rnnbench.executors.ray_cluster import RayExecutor
 from rnnbench.spec import ClusterOptions
 
-EXECUTORS: dict[str, Callable[[ExecutionContext], Executor]] = {
+EXECUTORS: dict[str, type[Executor]] = {
     InlineExecutor.name: InlineExecutor,
     LocalExecutor.name: LocalExecutor,
     RayExecutor.name: RayExecutor,
 }
 
 
-def make_executor(name: str, context: ExecutionContext) -> Executor:
+def executor_class(name: str) -> type[Executor]:
     if name not in EXECUTORS:
         raise UnknownNameError("executor", name, list(EXECUTORS))
-    return EXECUTORS[name](context)
+    return EXECUTORS[name]
 
 
-__all__ = ["EXECUTORS", "ClusterOptions", "ExecutionContext", "ExecutionObserver", "Executor", "make_executor"]
+def make_executor(name: str, context: ExecutionContext) -> Executor:
+    return executor_class(name)(context)
+
+
+__all__ = [
+    "EXECUTORS",
+    "ClusterOptions",
+    "ExecutionContext",
+    "ExecutionObserver",
+    "Executor",
+    "executor_class",
+    "make_executor",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from rnnbench.data.prepare import SequenceData
 from rnnbench.data.source import DataSource
@@ -23,16 +23,6 @@ class ExecutionObserver(TrainingObserver, Protocol):
     def run_retried(self, spec: RunSpec, attempt: int, reason: str) -> None:
         """The run's worker or node was lost (``reason``); it trains again, from its last checkpoint, as ``attempt``
         (2 for the first retry)."""
-
-
-class Executor(Protocol):
-    """Trains runs somewhere and reports every event to the observer, which alone records them."""
-
-    def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
-        """Train every run of ``runs``; a run that fails is reported through ``observer.run_failed``, never raised."""
-
-    def close(self) -> None:
-        """Release what :meth:`run` kept for later calls (worker processes)."""
 
 
 @dataclass(frozen=True)
@@ -64,3 +54,29 @@ def checkpoint_path(directory: Path | None, spec: RunSpec) -> Path | None:
 def checkpoint_name(spec: RunSpec) -> str:
     """A search's trial continued to a later epoch resumes from the checkpoint of its earlier stop."""
     return f"{spec.checkpoint_key()}.npz"
+
+
+class Executor:
+    """Trains runs somewhere and reports every event to the observer, which alone records them.
+
+    ``on_this_machine`` says whether its runs train on the driver's machine (so that its memory bounds them);
+    :meth:`check` refuses, before anything is loaded or written, what would make it fail to start.
+    """
+
+    name: ClassVar[str]
+    on_this_machine: ClassVar[bool] = True
+
+    def __init__(self, context: ExecutionContext) -> None:
+        self.context = context
+
+    @classmethod
+    def check(cls, cluster: ClusterOptions) -> None:
+        return None
+
+    def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
+        """Train every run of ``runs``; a run that fails is reported through ``observer.run_failed``, never raised."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what :meth:`run` kept for later calls (worker processes)."""
+        return None

@@ -6,20 +6,14 @@ from collections.abc import Sequence
 
 from rnnbench.engine.training import train
 from rnnbench.errors import failure_reason
-from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path
+from rnnbench.executors.base import ExecutionObserver, Executor, checkpoint_path
 from rnnbench.spec import RunSpec
 
 
-class InlineExecutor:
+class InlineExecutor(Executor):
     """Trains each run in turn on the data the driver prepared; a run that raises is reported failed."""
 
     name = "inline"
-
-    def __init__(self, context: ExecutionContext) -> None:
-        self.context = context
-
-    def close(self) -> None:
-        return None
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         for spec in runs:

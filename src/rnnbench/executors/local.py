@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from rnnbench.data.source import DataSource
-from rnnbench.executors.base import ExecutionContext, ExecutionObserver, checkpoint_path, longest_first
+from rnnbench.executors.base import ExecutionContext, ExecutionObserver, Executor, checkpoint_path, longest_first
 from rnnbench.executors.worker import EventForwarder, prepare_worker_process, prepared_here, train_and_report
 from rnnbench.spec import RunSpec
 
@@ -59,14 +59,14 @@ def _exit_reason(process: BaseProcess) -> str:
     return f"worker process exited with status {code}"
 
 
-class LocalExecutor:
+class LocalExecutor(Executor):
     """Trains runs on ``context.jobs`` worker processes, longest first. The workers stay up between calls of
     :meth:`run` (a search trains many small batches of runs) until :meth:`close`."""
 
     name = "local"
 
     def __init__(self, context: ExecutionContext) -> None:
-        self.context = context
+        super().__init__(context)
         self.workers: list[_Worker] = []
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:

@@ -35,6 +35,7 @@ from rnnbench.executors.base import (
     ClusterOptions,
     ExecutionContext,
     ExecutionObserver,
+    Executor,
     checkpoint_name,
     checkpoint_path,
     longest_first,
@@ -66,10 +67,16 @@ def import_ray() -> ModuleType:
 
 def check_reachable(address: str) -> None:
     """Fail in seconds, not minutes, when nothing listens at ``address`` (HOST:PORT of the head's GCS)."""
+    forms = ("--address takes auto or HOST:PORT, the head node's address and its port (6379 unless 'ray start --head "
+             "--port' said otherwise), e.g. 192.168.1.5:6379")  # fmt: skip
+    if "://" in address:
+        raise RnnbenchError(f"--address '{address}' is a URL; {forms} (Ray Client ray:// and dashboard http:// "
+                            "addresses are not accepted)")  # fmt: skip
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise RnnbenchError(f"--address '{address}' is not auto or HOST:PORT (the head node's address, port 6379 "
-                            "unless 'ray start --head --port' said otherwise)")  # fmt: skip
+    if not host or not (port.isascii() and port.isdigit()):
+        raise RnnbenchError(f"--address '{address}' is not auto or HOST:PORT; {forms}")
+    if not 1 <= int(port) <= 65535:
+        raise RnnbenchError(f"--address '{address}': port {port} is out of range (1 to 65535); {forms}")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT):
             pass
@@ -203,16 +210,18 @@ class _Attempt:
     ended: bool = False
 
 
-class RayExecutor:
+class RayExecutor(Executor):
     """Trains each run as a Ray task, longest first, with ``context.cluster``'s resources and retries."""
 
     name = "ray"
+    on_this_machine = False  # a cluster's nodes have memory of their own
 
-    def __init__(self, context: ExecutionContext) -> None:
-        self.context = context
-
-    def close(self) -> None:
-        return None
+    @classmethod
+    def check(cls, cluster: ClusterOptions) -> None:
+        """A missing extra or a wrong address is said in one line before any data set is loaded or store opened."""
+        if cluster.address not in (None, "auto"):
+            check_reachable(cluster.address)
+        import_ray()
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if not runs:

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnbench.errors import RnnbenchError
 from rnnbench.settings import read_settings
 
 SOURCE = Path(__file__).with_name("recurrent.cc")
@@ -38,6 +39,17 @@ class KernelStatus:
     reason: str  # why the kernels are not available, or where the library lies
 
 
+DEFAULT_COMPILERS = ("c++", "g++", "clang++")
+
+
+def check_named_compiler() -> None:
+    """A compiler named in ``CXX`` is used or refused, never replaced by another one without a word."""
+    named = read_settings().compiler
+    if named and fast_layers_enabled() and shutil.which(named) is None:
+        raise RnnbenchError(f"CXX={named} names no compiler on this machine; give the path of a C++ compiler, or unset "
+                            "CXX to use c++, g++ or clang++")  # fmt: skip
+
+
 def kernel_cache_dir() -> Path:
     """``$RNNBENCH_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/rnnbench/kernels`` or ``~/.cache/rnnbench/kernels``."""
     return read_settings().kernel_cache
@@ -53,9 +65,11 @@ def kernel_status() -> KernelStatus:
     """Build (or find in the cache), load and register the kernels once per process."""
     if not fast_layers_enabled():
         return KernelStatus(False, "disabled by RNNBENCH_FAST_LAYERS")
-    compiler = shutil.which(read_settings().compiler) or shutil.which("g++") or shutil.which("clang++")
+    named = read_settings().compiler
+    compiler = shutil.which(named) if named else next(filter(None, map(shutil.which, DEFAULT_COMPILERS)), None)
     if compiler is None:
-        return KernelStatus(False, "no C++ compiler found (set CXX or install g++)")
+        return KernelStatus(False, f"CXX={named}: no such compiler" if named else "no C++ compiler found (set CXX "
+                            "or install g++)")  # fmt: skip
     import jax
 
     include = jax.ffi.include_dir()

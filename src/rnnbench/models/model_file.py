@@ -52,6 +52,19 @@ class ModelCard:
     keras_version: str
     backend: str
 
+    def __post_init__(self) -> None:
+        """A card that cannot describe a model (a damaged or hand-edited file) is refused on load, not at prediction."""
+        height, width, channels = self.image_shape
+        if min(height, width) < 1 or channels not in (1, 3):
+            raise ValueError(f"image shape {height} x {width} x {channels} is not an image")
+        if self.steps < 1 or self.features < 1 or self.steps * self.features != height * width * channels:
+            raise ValueError(f"{self.steps} steps x {self.features} features do not read a {height} x {width} x "
+                             f"{channels} image")  # fmt: skip
+        if len(self.class_names) < 2:
+            raise ValueError(f"{len(self.class_names)} class names; a classifier has at least 2")
+        if not self.pixel_scale > 0 or not 0.0 <= self.background <= 1.0:
+            raise ValueError(f"pixel scale {self.pixel_scale} or background {self.background} out of range")
+
     @property
     def classes(self) -> int:
         return len(self.class_names)
@@ -110,6 +123,10 @@ def model_file_bytes(model: Any, card: ModelCard) -> bytes:
 
 def read_card(path: Path) -> ModelCard:
     """The card of a model file; a file that is not one rnnbench wrote is one clear error."""
+    if str(path) in ("", "."):
+        raise RnnbenchError("the model is empty; give a .keras file that rnnbench saved, or a run key")
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise RnnbenchError(f"{path} is not a regular file (a FIFO, a device or a socket); give a .keras file")
     try:
         with zipfile.ZipFile(path) as archive:
             text = archive.read(CARD_MEMBER).decode()
@@ -117,6 +134,8 @@ def read_card(path: Path) -> ModelCard:
         raise RnnbenchError(f"model file {path} does not exist") from None
     except IsADirectoryError:
         raise RnnbenchError(f"{path} is a folder; give a .keras file that rnnbench saved") from None
+    except PermissionError:
+        raise RnnbenchError(f"{path} cannot be read by this user (permission denied)") from None
     except (zipfile.BadZipFile, OSError):
         raise RnnbenchError(f"{path} is not a .keras model file") from None
     except KeyError:
@@ -126,7 +145,8 @@ def read_card(path: Path) -> ModelCard:
     try:
         return ModelCard.from_json(text)
     except (ValueError, TypeError, KeyError) as error:
-        raise RnnbenchError(f"{path}: its model card is unreadable ({error}); another rnnbench wrote it") from None
+        raise RnnbenchError(f"{path}: its model card is unreadable or inconsistent ({error}); save the model again "
+                            "with --save-models") from None  # fmt: skip
 
 
 def load_saved_model(path: Path) -> tuple[Any, ModelCard]:

@@ -38,11 +38,6 @@ class RunStatus(StoredName):
         return self in (RunStatus.FINISHED, RunStatus.DIVERGED)
 
 
-# Earlier names, still imported by the engine, the driver and the search.
-FINISHED = RunStatus.FINISHED
-DIVERGED = RunStatus.DIVERGED
-
-
 @dataclass(frozen=True)
 class EpochMetrics:
     """Metrics of one epoch; validation fields are None when the run has no validation set."""

@@ -30,10 +30,6 @@ from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus, Stor
 from rnnbench.spec import DataSpec, RunSpec
 from rnnbench.version import __version__
 
-# Earlier names, still imported by the driver and the search.
-FAILED = RunStatus.FAILED
-DONE = tuple(status for status in RunStatus if status.done)
-
 # Each entry upgrades the schema from the previous version; the database's user_version says where it stands.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -132,7 +128,7 @@ class StoredTrial:
     model: str
     number: int
     params: dict[str, Any]
-    state: str  # a TrialState: its text is accepted and turned into one
+    state: TrialState  # its stored text is accepted and turned into one
     value: float | None
     loss: float | None  # the validation loss at the same epoch: what breaks ties between trials
     epochs: int

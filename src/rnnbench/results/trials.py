@@ -33,7 +33,7 @@ def describe_params(params: Mapping[str, Any]) -> str:
 def hyperparameter_importance(trials: Sequence[StoredTrial], space: Mapping[str, Any]) -> dict[str, float]:
     """Each varying hyperparameter's share of the variance of validation accuracy over the complete trials; empty
     with fewer than two of them, or when none varies. ``space``: the search space in its stored form
-    (:meth:`rnnbench.search.space.SearchSpace.to_dict`)."""
+    (:meth:`rnnbench.spec.search_space.SearchSpace.to_dict`)."""
     import optuna
 
     complete = [trial for trial in trials if trial.state == TrialState.COMPLETE and trial.value is not None]

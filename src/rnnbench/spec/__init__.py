@@ -8,7 +8,7 @@ Importing it loads the dataclasses only.
 """
 
 from rnnbench.spec.data import DataSpec
-from rnnbench.spec.execution import DEFAULT_REPORT_DIR, DEFAULT_STORE, ClusterOptions
+from rnnbench.spec.execution import DEFAULT_REPORT_DIR, DEFAULT_STORE, SAVE_MODELS, ClusterOptions, ExecutionConfig
 from rnnbench.spec.experiment import ExperimentSpec
 from rnnbench.spec.model import HEAD_ALIASES, HEADS, ModelSpec
 from rnnbench.spec.run import MAX_SEED_COUNT, SEED_LIMIT, RunSpec, parse_seeds
@@ -22,10 +22,12 @@ __all__ = [
     "MAX_SEED_COUNT",
     "PRESETS",
     "PRESET_ALIASES",
+    "SAVE_MODELS",
     "SEARCHED",
     "SEED_LIMIT",
     "ClusterOptions",
     "DataSpec",
+    "ExecutionConfig",
     "ExperimentSpec",
     "ModelSpec",
     "Preset",

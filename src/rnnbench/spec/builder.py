@@ -70,7 +70,7 @@ def experiment_spec(settings: Mapping[str, Any]) -> ExperimentSpec:
     )
     match_params = tuple(grid.get("match_params") or ())
     return ExperimentSpec(
-        name=settings.get("name") or _GRID.name,
+        name=_GRID.name if settings.get("name") is None else settings["name"],
         data=data_specs,
         train=train_specs,
         models=models,

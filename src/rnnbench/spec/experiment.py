@@ -38,6 +38,9 @@ class ExperimentSpec:
     model_options: tuple[tuple[str, tuple[tuple[str, float | int | bool], ...]], ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.name.strip() or not self.name.isprintable():
+            raise RnnbenchError(f"the experiment's name {self.name!r} is empty or holds control characters; give it a "
+                                "name of printable characters")  # fmt: skip
         widths = ("parameter budget", self.match_params) if self.match_params else ("units", self.units)
         for axis, values in (("model", self.models), ("seed", self.seeds), widths,
                              ("data set and view", self.data), ("preset", self.train)):  # fmt: skip

@@ -41,7 +41,7 @@
     pruner = "asha"
     final_seeds = 3
 
-    [search.space]               # optional: dimensions to change from the default space (see README)
+    [search.space]               # optional: dimensions to change from the default space (docs/tuning.md)
     optimizer = ["adam", "adamw"]
 
 An unknown key or a value of the wrong type is an error naming the key and its line in the file. Values missing from
@@ -53,14 +53,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import ExperimentSpec
 from rnnbench.spec.builder import experiment_spec
-
-if TYPE_CHECKING:
-    from rnnbench.search.tune import SearchOptions
+from rnnbench.spec.checks import read_text_file
+from rnnbench.spec.search import SearchOptions
+from rnnbench.spec.search_space import space_from_mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,14 +138,7 @@ def _line_of(text: str, table: str, key: str) -> int | None:
 def load_experiment_file(path: Path, backend: str | None = None) -> tuple[ExperimentSpec, SearchOptions | None]:
     """The comparison an experiment file describes, and its search options if it has a ``[search]`` table; every
     problem is one :class:`RnnbenchError` naming the file (and line)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RnnbenchError(f"cannot read experiment file {path} ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise RnnbenchError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the "
-                            "experiment file as UTF-8") from None  # fmt: skip
+    text = read_text_file(path, "experiment file")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -190,19 +183,21 @@ def load_experiment_file(path: Path, backend: str | None = None) -> tuple[Experi
         line = _line_of(text, "search.space", key) or _line_of(text, "search", "space")
         return f"{path}:{line}: " if line else f"{path}: "
 
-    return spec, _search_options(sections.get("search"), where, fail)
+    options = _search_options(sections.get("search"), where, fail)
+    if "grid" not in sections:  # an empty file, or one of settings alone, would train the default MNIST grid
+        raise RnnbenchError(f"{path}: the experiment has no [grid] table; an experiment file names at least what to "
+                            "compare, e.g. [grid] models = [\"lstm\", \"gru\"] (see docs/experiments.md)")  # fmt: skip
+    return spec, options
 
 
 def _search_options(values: dict[str, Any] | None, where: Any, fail: Any) -> SearchOptions | None:
-    from rnnbench.search.space import space_from_mapping
-    from rnnbench.search.tune import SearchOptions
-
+    """The ``[search]`` table: what it leaves out keeps :class:`SearchOptions`' defaults."""
     if values is None:
         return None
+    given = {key: value for key, value in values.items() if key != "space"}
     space = space_from_mapping(values.get("space", {}), where)
     try:
-        return SearchOptions(values.get("trials", 20), values.get("search_seed", 0), space,
-                             values.get("pruner", "asha"), values.get("final_seeds", 3))  # fmt: skip
+        return SearchOptions(**given, space=space)
     except RnnbenchError as error:
         key = next((key for key in values if key in str(error).replace("-", "_")), "trials")
         raise fail("search", key, f"is not accepted: {error}") from None

@@ -10,6 +10,8 @@ from rnnbench.errors import RnnbenchError
 from rnnbench.spec.checks import require_positive
 
 HEADS = ("batchnorm", "dense")
+# Deeper stacks are refused at once (building one to count its weights would take minutes), not after an hour.
+MAX_LAYERS = 100
 # Earlier spelling, still accepted: "seed" named both the reference recipe and the random seed.
 HEAD_ALIASES = {"seed": "batchnorm"}
 
@@ -37,6 +39,9 @@ class ModelSpec:
     def __post_init__(self) -> None:
         require_positive("units", self.units)
         require_positive("layers", self.layers)
+        if self.layers > MAX_LAYERS:
+            raise RnnbenchError(f"layers must be at most {MAX_LAYERS}, got {self.layers:,}; a deeper stack of "
+                                "recurrent layers does not train")  # fmt: skip
         if not 0.0 <= self.dropout < 1.0:
             raise RnnbenchError(f"dropout must be in [0, 1), got {self.dropout}")
         object.__setattr__(self, "head", HEAD_ALIASES.get(self.head, self.head))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.spec.checks import require_positive
+from rnnbench.spec.checks import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE, require_in_range, require_positive
 
 # Earlier spelling, still accepted: "seed" named both the reference recipe and the random seed.
 PRESET_ALIASES = {"seed": "reference"}
@@ -107,8 +107,11 @@ class TrainSpec:
             raise RnnbenchError(f"unknown preset '{self.preset}'; known: {', '.join(sorted(PRESETS))}")
         require_positive("epochs", self.epochs)
         require_positive("batch_size", self.batch_size)
-        if self.learning_rate_override is not None and not self.learning_rate_override > 0:
-            raise RnnbenchError(f"learning rate must be positive, got {self.learning_rate_override}")
+        if self.epochs > MAX_EPOCHS:
+            raise RnnbenchError(f"epochs must be at most {MAX_EPOCHS:,}, got {self.epochs:,}")
+        if self.batch_size > MAX_BATCH_SIZE:
+            raise RnnbenchError(f"batch_size must be at most {MAX_BATCH_SIZE:,}, got {self.batch_size:,}")
+        require_in_range("learning rate", self.learning_rate_override, 0.0, MAX_LEARNING_RATE, low_open=True)
         if self.stop_epoch is not None and not 1 <= self.stop_epoch < self.epochs:
             raise ValueError(f"stop_epoch must be from 1 to below epochs ({self.epochs}), got {self.stop_epoch}")
 

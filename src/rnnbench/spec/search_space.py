@@ -17,6 +17,7 @@ A bad file is one :class:`RnnbenchError` naming the file, the line and the key.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.errors import RnnbenchError
+from rnnbench.spec.checks import MAX_BATCH_SIZE, MAX_CLIPNORM, MAX_LEARNING_RATE, read_text_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,12 +61,19 @@ class Dimension:
 
 
 # What each dimension may hold: (kind for messages, check of one value).
+# Numbers are finite and inside these ranges: a learning rate of 1e300 trains nothing, it only diverges.
 _KINDS: dict[str, tuple[str, Any]] = {
     "optimizer": (f"one of {', '.join(OPTIMIZERS)}", lambda v: v in OPTIMIZERS),
-    "learning_rate": ("a number above 0", lambda v: _number(v) and v > 0),
-    "batch_size": ("a positive integer", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0),
-    "weight_decay": ("a number of 0 or more", lambda v: _number(v) and v >= 0),
-    "clipnorm": ("a number of 0 (no clipping) or more", lambda v: _number(v) and v >= 0),
+    "learning_rate": (
+        f"a number above 0 and at most {MAX_LEARNING_RATE:g}",
+        lambda v: _number(v) and 0 < v <= MAX_LEARNING_RATE,
+    ),
+    "batch_size": (
+        f"an integer from 1 to {MAX_BATCH_SIZE:,}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_BATCH_SIZE,
+    ),
+    "weight_decay": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
+    "clipnorm": (f"a number from 0 (no clipping) to {MAX_CLIPNORM:g}", lambda v: _number(v) and 0 <= v <= MAX_CLIPNORM),
     "schedule": (f"one of {', '.join(SCHEDULES)}", lambda v: v in SCHEDULES),
     "label_smoothing": ("a number from 0 to below 1", lambda v: _number(v) and 0 <= v < 1),
 }
@@ -72,7 +81,7 @@ RANGED = ("learning_rate", "weight_decay", "label_smoothing")
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 DEFAULT_DIMENSIONS = (
@@ -109,12 +118,7 @@ DEFAULT_SPACE = SearchSpace()
 
 def load_space(path: Path) -> SearchSpace:
     """The default space with the dimensions ``path`` (TOML) sets replaced; errors name the file, line and key."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RnnbenchError(f"cannot read search space {path} ({error.strerror or error})") from None
-    except UnicodeDecodeError:
-        raise RnnbenchError(f"{path}: not UTF-8 text; save the search space as UTF-8") from None
+    text = read_text_file(path, "search space")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -162,7 +166,8 @@ def _dimension(name: str, value: Any, location: str) -> Dimension:
             raise RnnbenchError(f"{location}{name}: a log range needs bounds above 0, not {low:g}")
         return Dimension(name, low=float(low), high=float(high), log=log)
     if not check(value):
-        raise RnnbenchError(f"{location}{name} must be {kind}, a list of such choices or a range; got {value!r}")
+        forms = "a list of such choices or a range" if name in RANGED else "or a list of such choices"
+        raise RnnbenchError(f"{location}{name} must be {kind}, {forms}; got {value!r}")
     return Dimension(name, choices=(value,))
 
 

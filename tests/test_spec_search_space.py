@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.search.space import DEFAULT_SPACE, Dimension, load_space
+from rnnbench.spec.search_space import DEFAULT_SPACE, Dimension, load_space
 
 
 def test_the_default_space_varies_the_recipe_only():
@@ -44,6 +46,13 @@ def test_a_file_replaces_the_dimensions_it_names(tmp_path):
          "space.toml:1: label_smoothing must be { low = ..., high = ..., log = true|false }"),
         ("learning_rate = -1\n", "space.toml:1: learning_rate must be a number above 0"),
         ("[learning_rate\n", "space.toml: not valid TOML"),
+        ("learning_rate = { low = 1e-4, high = inf, log = true }\n",
+         "space.toml:1: learning_rate: bound inf is not a number above 0 and at most 10"),
+        ("learning_rate = 1e300\n", "space.toml:1: learning_rate must be a number above 0 and at most 10, a list"),
+        ("label_smoothing = nan\n", "space.toml:1: label_smoothing must be a number from 0 to below 1"),
+        ('schedule = "linear"\n',
+         "space.toml:1: schedule must be one of constant, cosine, or a list of such choices; got 'linear'"),
+        ("batch_size = 1000000\n", "space.toml:1: batch_size must be an integer from 1 to 65,536, or a list"),
     ],
 )  # fmt: skip
 def test_a_bad_space_file_is_one_error_naming_line_and_key(tmp_path, text, message):
@@ -52,3 +61,10 @@ def test_a_bad_space_file_is_one_error_naming_line_and_key(tmp_path, text, messa
     with pytest.raises(RnnbenchError) as raised:
         load_space(path)
     assert str(raised.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_a_space_file_that_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "space.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(RnnbenchError, match="search space .* is not a regular file"):
+        load_space(fifo)
