@@ -9,94 +9,27 @@ It may import every layer; nothing imports it.
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.table import Table
 
-from rnnbench.backend import BACKENDS, DEFAULT_BACKEND
+from rnnbench.backend import DEFAULT_BACKEND
+from rnnbench.cli.compare import compare
+from rnnbench.cli.options import POSITIVE, data_source, data_source_options, parse_image_size
+from rnnbench.cli.sweep import sweep
+from rnnbench.cli.tune import tune
 from rnnbench.errors import Interrupted, OutputClosed, RnnbenchError
 from rnnbench.report.console import make_console
-from rnnbench.spec import (
-    DEFAULT_REPORT_DIR,
-    DEFAULT_STORE,
-    HEAD_ALIASES,
-    HEADS,
-    PRESET_ALIASES,
-    PRESETS,
-    ClusterOptions,
-    DataSpec,
-    ExperimentSpec,
-    ModelSpec,
-    TrainSpec,
-)
+from rnnbench.spec import DEFAULT_REPORT_DIR, DEFAULT_STORE, HEAD_ALIASES, HEADS, DataSpec, ModelSpec
 from rnnbench.terminal import silence_closed_stdout
 from rnnbench.version import __version__
 
-if TYPE_CHECKING:
-    from rnnbench.data.source import DataSource
-
-# The executors' names, without importing them (and training with them) just to print --help.
-EXECUTOR_NAMES = ("inline", "local", "ray")
-SAVE_MODELS = ("best", "all", "none")
 EXPORT_FORMATS = ("onnx", "tf_saved_model")
 VIEW_FORMATS = (".png", ".svg", ".pdf")
-
-POSITIVE = click.IntRange(min=1)
-
-
-def _split_models(text: str) -> tuple[str, ...]:
-    return tuple(name.strip().lower() for name in text.split(",") if name.strip())
-
-
-def _image_size(text: str | None) -> tuple[int, int] | None:
-    """``"28"`` -> (28, 28); ``"32x48"`` -> (32, 48) as (height, width)."""
-    if text is None:
-        return None
-    parts = text.lower().split("x")
-    if len(parts) not in (1, 2) or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
-        raise RnnbenchError(f"--image-size '{text}' is not a size; write HxW (e.g. 32x32) or one number for a square")
-    height, width = (int(parts[0]), int(parts[-1]))
-    return height, width
-
-
-def _source(offline: bool) -> DataSource:
-    from rnnbench.data.source import DataSource
-
-    return DataSource.from_settings(offline)
-
-
-def _given(**values: Any) -> dict[str, Any]:
-    """The settings a user gave: flags left unset are left out, so the specs' own defaults apply."""
-    return {key: value for key, value in values.items() if value is not None and value is not False}
-
-
-def _default(spec: Any, field: str) -> Any:
-    """A spec dataclass's default as a flag's default: the dataclass is the one place defaults live."""
-    value = getattr(spec, field)
-    return ",".join(map(str, value)) if isinstance(value, tuple) else value
-
-
-def data_source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The flags that say how to read a local data set and whether the network may be used."""
-    for option in reversed(
-        (
-            click.option("--image-size", default=None, metavar="HxW",
-                         help="Image folders: resize every image to H x W (default: the first image's size)."),
-            click.option("--color", type=click.Choice(["gray", "rgb"]), default=None,
-                         help=f"Image folders: read images as grayscale or RGB [default: {DataSpec().color}]."),
-            click.option("--offline", is_flag=True,
-                         help="Never touch the network (also RNNBENCH_OFFLINE=1); use cached or system copies."),
-        )
-    ):  # fmt: skip
-        command = option(command)
-    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,437 +38,8 @@ def cli() -> None:
     """Which recurrent architecture classifies my images best, and at what cost?"""
 
 
-def _jobs(text: str) -> int:
-    """``auto`` = the cores this process may use; else a positive integer."""
-    if text == "auto":
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if not text.isdigit() or int(text) < 1:
-        raise RnnbenchError(f"--jobs '{text}' is not auto or a positive integer")
-    return int(text)
-
-
-def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Where runs execute and where results go: shared by compare and sweep."""
-    for option in reversed(
-        (
-            click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STORE,
-                         show_default=True, help="SQLite results store; finished runs in it are not trained again."),
-            click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default=None,
-                         help="Where runs train: inline (one after another in this process), local (worker "
-                              "processes on this machine, --jobs of them) or ray (Ray tasks on a cluster; pip install "
-                              "'rnnbench[ray]'). Default: local when --jobs is above 1 and there are several runs, "
-                              "else inline."),
-            click.option("--jobs", default="auto", show_default=True,
-                         help="Runs training at once: auto (one per usable core) or N; --jobs 1 trains in this "
-                              "process. With --executor ray and no --address: the size of the Ray instance started "
-                              "here."),
-            click.option("--address", default=None,
-                         help="With --executor ray: the cluster to run on, auto (the one started on this machine "
-                              "with 'ray start') or HOST:PORT of its head. Default: start a Ray instance here for "
-                              "this command."),
-            click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
-                         help=f"With --executor ray: CPUs Ray reserves for each run [default: "
-                              f"{_default(ClusterOptions(), 'cpus_per_run'):g}]. A run computes on one thread."),
-            click.option("--gpus-per-run", type=click.FloatRange(min=0), default=None,
-                         help="With --executor ray: GPUs for each run; a fraction such as 0.25 puts 4 runs on one "
-                              "GPU [default: 0]."),
-            click.option("--max-retries", type=click.IntRange(min=0), default=None,
-                         help=f"With --executor ray: how often a run whose worker or node is lost trains again, "
-                              f"from its last checkpoint [default: {_default(ClusterOptions(), 'max_retries')}]."),
-            click.option("--force", is_flag=True, help="Train every run again, even those finished in the store."),
-            click.option("--save-models", type=click.Choice(SAVE_MODELS), default="best", show_default=True,
-                         help="Keep trained models as .keras files in STORE-models/: best (the best run of each "
-                              "model, chosen on validation accuracy), all, or none. 'rnnbench models saved' lists "
-                              "them; 'rnnbench predict' uses them."),
-            click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                         help="Keras backend (default jax), whatever KERAS_BACKEND says; tensorflow and torch need "
-                              "pip install 'rnnbench[tensorflow]' or 'rnnbench[torch]'."),
-            click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                         help="Write the summary JSON to this file."),
-            click.option("--quiet", is_flag=True, help="Print only the final tables."),
-            click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT_DIR,
-                         show_default=True, help="Folder of the report written at the end (report.html, report.md "
-                         "with figures/, report.json, csv/); 'rnnbench report' rewrites it from the store."),
-            click.option("--no-report", is_flag=True, help="Write no report at the end."),
-        )
-    ):  # fmt: skip
-        command = option(command)
-    return command
-
-
-@dataclass(frozen=True)
-class Execution:
-    """How a comparison runs and where its results go besides the store and the terminal."""
-
-    store: Path
-    executor: str | None
-    jobs: str
-    force: bool
-    json_path: Path | None
-    out: Path
-    report: bool
-    quiet: bool
-    source: DataSource
-    cluster: ClusterOptions
-    save_models: str
-
-    @classmethod
-    def from_flags(cls, offline: bool, flags: dict[str, Any]) -> Execution:
-        """From the flags of :func:`execution_options` (the Ray ones only with ``--executor ray``)."""
-        ray_flags = _given(address=flags["address"], cpus_per_run=flags["cpus_per_run"],
-                           gpus_per_run=flags["gpus_per_run"], max_retries=flags["max_retries"])  # fmt: skip
-        if ray_flags and flags["executor"] != "ray":
-            names = ", ".join("--" + name.replace("_", "-") for name in ray_flags)
-            verb, pronoun = ("is", "it") if len(ray_flags) == 1 else ("are", "them")
-            raise RnnbenchError(f"{names} {verb} for --executor ray only; add --executor ray or leave {pronoun} out")
-        return cls(
-            store=flags["store"],
-            executor=flags["executor"],
-            jobs=flags["jobs"],
-            force=flags["force"],
-            json_path=flags["json_path"],
-            out=flags["out"],
-            report=not flags["no_report"],
-            quiet=flags["quiet"],
-            source=_source(offline),
-            cluster=ClusterOptions(**ray_flags),
-            save_models=flags["save_models"],
-        )
-
-
-def _check_outputs(spec: ExperimentSpec, execution: Execution) -> None:
-    """Every path the command will write can be written and replaces nothing to keep: said before any training."""
-    from rnnbench.cli.output_paths import check_output_file, check_output_folder, check_writable_folder, store_files
-
-    check_writable_folder(execution.store.parent, "--store", execution.store)
-    kept = [*store_files(execution.store), *(Path(data.name) for data in spec.data if Path(data.name).exists())]
-    if execution.json_path is not None:
-        check_output_file(execution.json_path, "--json", kept)
-    if execution.report:
-        check_output_folder(execution.out, "--out", kept)
-
-
-def _execute(spec: ExperimentSpec, execution: Execution) -> int:
-    """Run the experiment with a progress display, print its tables and verdicts, then write its report.
-
-    Exit status 1 when runs failed (a diverged run is a result, not a failure): one line on stderr per failed run,
-    after the tables."""
-    from rnnbench.driver.experiment import check_names, run_experiment
-    from rnnbench.report.progress import make_progress
-    from rnnbench.report.summary import write_summary
-    from rnnbench.report.terminal_table import print_panels
-    from rnnbench.report.write import write_report
-
-    workers = _jobs(execution.jobs)
-    check_names(spec)
-    _check_outputs(spec, execution)
-    if execution.executor == "ray":
-        from rnnbench.executors.ray_cluster import check_reachable, import_ray
-
-        # A missing extra or a wrong address is said before any data set is loaded or store opened.
-        if execution.cluster.address not in (None, "auto"):
-            check_reachable(execution.cluster.address)
-        import_ray()
-    console = make_console()
-    run = functools.partial(run_experiment, spec, execution.store, workers, force=execution.force,
-                            executor=execution.executor, source=execution.source,
-                            cluster=execution.cluster, save_models=execution.save_models,
-                            announce=None if execution.quiet else functools.partial(console.print, highlight=False,
-                                                                                    soft_wrap=True))  # fmt: skip
-    if execution.quiet:
-        result = run()
-    else:
-        with make_progress(spec.run_count(), console) as progress:
-            result = run(progress)
-    print_panels(console, result.records)
-    console.print(result.footer(), highlight=False)
-    if execution.json_path is not None:
-        write_summary(result.records, result.summary_fields(), execution.json_path)
-        if not execution.quiet:
-            console.print(f"summary written to {execution.json_path}", highlight=False)
-    if execution.report:
-        # The panels just printed, so the report and the terminal show the same numbers.
-        written = write_report(result.records, execution.out)
-        console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
-    for failed in result.failed:
-        model = failed.spec.model
-        click.echo(f"rnnbench: run {failed.run_key} ({model.name}, {model.units} units, seed {failed.spec.seed}, "
-                   f"{failed.spec.data.name}) failed: {failed.reason}", err=True)  # fmt: skip
-    if result.failed:
-        click.echo(f"rnnbench: {len(result.failed)} of {result.trained + result.reused} runs failed; rerunning the "
-                   "same command trains them again", err=True)  # fmt: skip
-    return 1 if result.failed else 0
-
-
-def grid_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """What is compared and on what: models, data set and view, width, structure; shared by compare and tune."""
-    for option in reversed(
-        (
-            click.option("--models", default=_default(ExperimentSpec(), "models"), show_default=True,
-                         help="Comma-separated registered models (rnnbench models list)."),
-            click.option("--dataset", default=_default(DataSpec(), "name"), show_default=True,
-                         help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a "
-                              "folder of MNIST idx files, or a folder of images with one sub-folder per class."),
-            click.option("--view", default=_default(DataSpec(), "view"), show_default=True,
-                         help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K."),
-            click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
-                         help=f"Pixel order of the permuted view (the same for train and test) [default: "
-                              f"{_default(DataSpec(), 'permutation_seed')}]."),
-            data_source_options,
-            click.option("--units", type=POSITIVE, default=None,
-                         help=f"Units of each recurrent layer (default: {ExperimentSpec().units[0]})."),
-            click.option("--match-params", type=POSITIVE, default=None, metavar="N",
-                         help="Instead of --units: give each model the width whose parameter count is closest to N."),
-            click.option("--layers", type=POSITIVE, default=_default(ModelSpec(), "layers"), show_default=True,
-                         help="Stacked recurrent layers."),
-            click.option("--bidirectional", is_flag=True, help="Read each sequence both ways (Keras Bidirectional)."),
-            click.option("--dropout", type=click.FloatRange(0.0, 1.0, max_open=True),
-                         default=_default(ModelSpec(), "dropout"), show_default=True,
-                         help="Dropout on the output of every recurrent layer."),
-            click.option("--head", type=click.Choice([*HEADS, *HEAD_ALIASES]), default=_default(ModelSpec(), "head"),
-                         show_default=True,
-                         help="batchnorm: BatchNormalization + Dense (the reference experiment); dense: Dense alone. "
-                              "'seed' is a deprecated spelling of batchnorm."),
-            click.option("--cell-option", "cell_options", multiple=True, metavar="KEY=VALUE",
-                         help="A cell's own setting, e.g. dt=0.1 (every compared model that has it) or cornn.dt=0.1 "
-                              "(one model); repeat for several. 'rnnbench models info NAME' lists a cell's options."),
-        )
-    ):  # fmt: skip
-        command = option(command)
-    return command
-
-
-@cli.command()
-@grid_options
-@click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]),
-              default=_default(TrainSpec(), "preset"),
-              show_default=True,
-              help="Training recipe: 'reference' is the reference experiment's SGD with learning rate 0.01, "
-                   "'tuned' a modern recipe (see README); 'seed' is a deprecated spelling of reference.")  # fmt: skip
-@click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="Override the preset's (peak) learning rate.")  # fmt: skip
-@click.option("--epochs", type=POSITIVE, default=_default(TrainSpec(), "epochs"), show_default=True)
-@click.option("--batch-size", type=POSITIVE, default=_default(TrainSpec(), "batch_size"), show_default=True)
-@click.option("--seeds", default=None,
-              help=f"A count (3 = seeds 0, 1, 2) or a comma-separated list (0,3,7) (default: "
-                   f"{len(ExperimentSpec().seeds)}).")  # fmt: skip
-@click.option(
-    "--val-fraction",
-    type=click.FloatRange(0.0, 1.0, max_open=True),
-    default=_default(DataSpec(), "val_fraction"),
-    show_default=True,
-    help="Stratified validation split of the training data; 0 = none (the last epoch counts as best).",
-)
-@click.option(
-    "--test-each-epoch",
-    is_flag=True,
-    help="Also measure test accuracy after every epoch (a learning curve; never picks the best epoch).",
-)
-@click.option("--limit-train", type=POSITIVE, default=None, help="Use only N training images (before the split).")
-@click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
-@execution_options
-def compare(
-    preset: str | None,
-    learning_rate: float | None,
-    epochs: int | None,
-    batch_size: int | None,
-    seeds: str | None,
-    val_fraction: float | None,
-    test_each_epoch: bool,
-    limit_train: int | None,
-    limit_test: int | None,
-    offline: bool,
-    backend: str | None,
-    **flags: Any,
-) -> int:
-    """Train each model once per seed and compare them (defaults: the reference experiment on MNIST)."""
-    from rnnbench.spec.builder import experiment_spec
-
-    settings = _grid_settings("compare", backend, flags, limit_train, limit_test)
-    settings["grid"].update(_given(seeds=seeds))
-    settings["train"] = _given(preset=preset, epochs=epochs, batch_size=batch_size, val_fraction=val_fraction,
-                               learning_rate=learning_rate, test_each_epoch=test_each_epoch)  # fmt: skip
-    return _execute(experiment_spec(settings), Execution.from_flags(offline, flags))
-
-
-@cli.command()
-@grid_options
-@click.option(
-    "--epochs",
-    type=POSITIVE,
-    default=30,
-    show_default=True,
-    help="Epochs of every trial and of the final runs (the budget of a trial that is not pruned).",
-)
-@click.option(
-    "--trials",
-    type=POSITIVE,
-    default=20,
-    show_default=True,
-    help="Trials per architecture, the same for every architecture.",
-)
-@click.option(
-    "--search-seed",
-    type=click.IntRange(0, 2**32 - 1),
-    default=0,
-    show_default=True,
-    help="Seed of the sampler (Optuna's TPE); the same seed gives the same search.",
-)
-@click.option(
-    "--space",
-    "space_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE.toml",
-    help="Search space: the dimensions to change from the default (see README).",
-)
-@click.option(
-    "--pruner",
-    type=click.Choice(["asha", "none"]),
-    default="asha",
-    show_default=True,
-    help="asha: stop poor trials early (Optuna's Hyperband: successive halving on validation accuracy at epochs r, "
-    "3r, 9r, ..., r a ninth of the epochs but at least 3; the same rule for every architecture); none: train every "
-    "trial to the end.",
-)
-@click.option(
-    "--final-seeds",
-    type=POSITIVE,
-    default=3,
-    show_default=True,
-    help="Fresh seeds on which each architecture's best configuration is trained and tested.",
-)
-@click.option(
-    "--val-fraction",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=_default(DataSpec(), "val_fraction"),
-    show_default=True,
-    help="Stratified validation split of the training data: trials are scored on it alone.",
-)
-@click.option("--limit-train", type=POSITIVE, default=None, help="Use only N training images (before the split).")
-@click.option("--limit-test", type=POSITIVE, default=None, help="Use only N test images.")
-@execution_options
-def tune(
-    epochs: int,
-    trials: int,
-    search_seed: int,
-    space_file: Path | None,
-    pruner: str,
-    final_seeds: int,
-    val_fraction: float,
-    limit_train: int | None,
-    limit_test: int | None,
-    offline: bool,
-    backend: str | None,
-    **flags: Any,
-) -> int:
-    """Tune every architecture with the same budget on validation data, then compare their best configurations.
-
-    Each model gets its own search over the training recipe (optimizer, learning rate, batch size, weight decay,
-    clipping, schedule, label smoothing); its size stays fixed. The best configuration of each, chosen on validation
-    accuracy, is trained on fresh seeds and tested as in compare. Trials are runs in the store: run the same command
-    again after an interruption and the search goes on where it stopped.
-    """
-    from rnnbench.search.space import DEFAULT_SPACE, load_space
-    from rnnbench.search.tune import SearchOptions
-    from rnnbench.spec.builder import experiment_spec
-
-    settings = _grid_settings("tune", backend, flags, limit_train, limit_test)
-    settings["train"] = {"epochs": epochs, "val_fraction": val_fraction}
-    spec = experiment_spec(settings)
-    space = load_space(space_file) if space_file is not None else DEFAULT_SPACE
-    options = SearchOptions(trials, search_seed, space, pruner, final_seeds)
-    return _search(spec, options, Execution.from_flags(offline, flags))
-
-
-def _search(spec: ExperimentSpec, options: Any, execution: Execution) -> int:
-    """Run a search per data set, view and width of ``spec`` with a line per decided trial; print each search's table
-    and tuned comparison; write one report (and summary) of them all."""
-    import dataclasses
-
-    from rnnbench.driver.experiment import check_names
-    from rnnbench.report.search import search_table
-    from rnnbench.report.summary import write_summary
-    from rnnbench.report.terminal_table import print_panels
-    from rnnbench.report.write import write_report
-    from rnnbench.search.tune import run_search
-
-    workers = _jobs(execution.jobs)
-    check_names(spec)
-    _check_outputs(spec, execution)
-    console = make_console()
-    say = None if execution.quiet else functools.partial(console.print, highlight=False, soft_wrap=True)
-    # One search per data set and view and per width (a unit count or a parameter budget).
-    widths: list[tuple[tuple[int, ...], tuple[int, ...]]] = [((), (budget,)) for budget in spec.match_params]
-    widths = widths or [((units,), ()) for units in spec.units]
-    results = []
-    for data in spec.data:
-        for units, budget in widths:
-            one = dataclasses.replace(spec, data=(data,), units=units, match_params=budget)
-            result = run_search(one, options, execution.store, workers, executor=execution.executor,
-                                source=execution.source, cluster=execution.cluster, say=say,
-                                save_models=execution.save_models)  # fmt: skip
-            console.print(search_table(result))
-            print_panels(console, result.records)
-            console.print(f"{result.trained} runs trained now; {result.wall_seconds:.1f} s in all; search "
-                          f"{result.name} in {execution.store}", highlight=False)  # fmt: skip
-            results.append(result)
-    panels = [panel for result in results for panel in result.records.panels]
-    records = dataclasses.replace(results[0].records, panels=tuple(
-        dataclasses.replace(panel, number=number) for number, panel in enumerate(panels, start=1)))  # fmt: skip
-    if execution.json_path is not None:
-        fields = results[0].summary_fields() if len(results) == 1 else {
-            "searches": [result.summary_fields() for result in results]}  # fmt: skip
-        write_summary(records, fields, execution.json_path)
-    if execution.report:
-        written = write_report(records, execution.out)
-        console.print(f"report written to {written['html'].resolve()}", highlight=False, soft_wrap=True)
-    return 0
-
-
-GRID_FLAGS = ("models", "dataset", "view", "permutation_seed", "image_size", "color", "units", "match_params",
-              "layers", "bidirectional", "dropout", "head", "cell_options")  # fmt: skip
-
-
-def _grid_settings(
-    name: str, backend: str | None, flags: dict[str, Any], limit_train: int | None, limit_test: int | None
-) -> dict[str, Any]:
-    """The settings (see :mod:`rnnbench.spec.builder`) of :func:`grid_options`' flags, taken out of ``flags``."""
-    from rnnbench.spec.builder import parse_cell_options
-
-    grid = {key: flags.pop(key) for key in GRID_FLAGS}
-    if grid["units"] is not None and grid["match_params"] is not None:
-        raise RnnbenchError("--units and --match-params exclude each other; give one")
-    return {
-        **_given(name=name, backend=backend),
-        "grid": _given(
-            models=_split_models(grid["models"]) if grid["models"] is not None else None,
-            datasets=[grid["dataset"]] if grid["dataset"] is not None else None,
-            views=[grid["view"]] if grid["view"] is not None else None,
-            units=[grid["units"]] if grid["units"] is not None else None,
-            match_params=[grid["match_params"]] if grid["match_params"] is not None else None,
-        ),
-        "model": _given(layers=grid["layers"], bidirectional=grid["bidirectional"], dropout=grid["dropout"],
-                        head=grid["head"], options=parse_cell_options(grid["cell_options"]) or None),
-        "data": _given(limit_train=limit_train, limit_test=limit_test, permutation_seed=grid["permutation_seed"],
-                       image_size=_image_size(grid["image_size"]), color=grid["color"]),
-    }  # fmt: skip
-
-
-@cli.command()
-@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--offline", is_flag=True, help="Never touch the network (also RNNBENCH_OFFLINE=1).")
-@execution_options
-def sweep(experiment: Path, offline: bool, backend: str | None, **execution_flags: Any) -> int:
-    """Run the grid of an experiment file (TOML); finished runs in the store are not trained again. With a [search]
-    table, every model is tuned first, one search per data set, view and width of the grid (see rnnbench tune)."""
-    from rnnbench.spec.experiment_file import load_experiment_file
-
-    spec, search = load_experiment_file(experiment, backend)
-    execution = Execution.from_flags(offline, execution_flags)
-    if search is None:
-        return _execute(spec, execution)
-    return _search(spec, search, execution)
+for command in (compare, sweep, tune):
+    cli.add_command(command)
 
 
 @cli.command()
@@ -594,7 +98,7 @@ def datasets_list() -> None:
     """List the built-in data sets with their shape, size, source and cache status."""
     from rnnbench.data import list_datasets
 
-    source = _source(offline=False)
+    source = data_source(offline=False)
     table = Table("name", "image (H x W x C)", "classes", "train / test", "cache", "source")
     for info in list_datasets():
         table.add_row(
@@ -616,7 +120,7 @@ def datasets_fetch(name: str) -> None:
     from rnnbench.data.download import fetch
 
     info = dataset_info(name)
-    source = _source(offline=False)
+    source = data_source(offline=False)
     for resource in info.resources:
         path = fetch(resource, source.folder(name), offline=source.offline)
         click.echo(f"{resource.filename}: verified, {path}")
@@ -635,7 +139,7 @@ def datasets_info(name: str, image_size: str | None, color: str | None, offline:
     from rnnbench.data.download import fetch, verification
     from rnnbench.data.registry import dataset_info, is_registered
 
-    source = _source(offline)
+    source = data_source(offline)
     console = make_console()
     if is_registered(name) and (status := dataset_info(name).cache_status(source)) in ("not cached", "partly cached"):
         info = dataset_info(name)
@@ -645,7 +149,7 @@ def datasets_info(name: str, image_size: str | None, color: str | None, offline:
         console.print(f"{status} in {source.folder(name)}; 'rnnbench datasets fetch {name}' downloads and verifies it",
                       highlight=False, soft_wrap=True)  # fmt: skip
         return
-    dataset = load_dataset(name, _image_size(image_size), color or DataSpec().color, source)
+    dataset = load_dataset(name, parse_image_size(image_size), color or DataSpec().color, source)
     height, width, channels = dataset.image_shape
     console.print(f"[bold]{name}[/bold]: {len(dataset.y_train):,} train / {len(dataset.y_test):,} test images of "
                   f"{height} x {width} x {channels}, {dataset.classes} classes", highlight=False)  # fmt: skip
@@ -701,7 +205,7 @@ def datasets_show(
     if out.suffix.lower() not in VIEW_FORMATS:
         raise RnnbenchError(f"--out {out}: pictures are written as {', '.join(VIEW_FORMATS)}; give such a file name")
     check_writable_folder(out.parent, "--out", out)
-    dataset = load_dataset(name, _image_size(image_size), color or DataSpec().color, _source(offline))
+    dataset = load_dataset(name, parse_image_size(image_size), color or DataSpec().color, data_source(offline))
     if index >= len(dataset.y_train):
         raise RnnbenchError(f"--index {index} is out of range; {name} has {len(dataset.y_train)} training images")
     image = dataset.x_train[index]
