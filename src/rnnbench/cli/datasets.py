@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from rnnbench.cli.options import data_source, data_source_options, parse_image_size
+from rnnbench.cli.options import data_source, data_source_options, parse_image_size, view_options
 from rnnbench.errors import RnnbenchError
 from rnnbench.report.console import make_console
 from rnnbench.spec import DataSpec
@@ -111,8 +111,7 @@ def datasets_info(name: str, image_size: str | None, color: str | None, offline:
 @datasets.command("show")
 @click.argument("name")
 @click.option("--index", type=click.IntRange(min=0), default=0, show_default=True, help="Which training image.")
-@click.option("--view", default="rows", show_default=True, help="rows, columns, pixels, permuted or patches:K.")
-@click.option("--permutation-seed", type=click.IntRange(min=0), default=0, show_default=True)
+@view_options
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -124,7 +123,7 @@ def datasets_show(
     name: str,
     index: int,
     view: str,
-    permutation_seed: int,
+    permutation_seed: int | None,
     out: Path | None,
     image_size: str | None,
     color: str | None,
@@ -135,6 +134,8 @@ def datasets_show(
     from rnnbench.data import get_view
     from rnnbench.report.view_plot import draw_view
 
+    if permutation_seed is None:
+        permutation_seed = DataSpec().permutation_seed
     reader = get_view(view, permutation_seed)
     if out is None:
         out = Path("view.png")
