@@ -40,7 +40,7 @@ class ClusterOptions:
 
 
 # Which trained models a command keeps as files beside the store: none, the best of each model per panel, or all.
-SAVE_MODELS = ("none", "best", "all")
+SAVE_MODELS = ("best", "all", "none")
 
 
 @dataclass(frozen=True)
