@@ -127,7 +127,7 @@ def test_two_sweeps_on_one_store_do_not_collide(tmp_path):
 
 
 def test_a_diverging_run_is_recorded_and_the_sweep_finishes(tmp_path, capsys):
-    experiment = _experiment(tmp_path, EXPERIMENT.replace("epochs = 6", "epochs = 3\nlearning_rate = 1e12"))
+    experiment = _experiment(tmp_path, EXPERIMENT.replace("epochs = 6", "epochs = 3\nlearning_rate = 10"))
     store = tmp_path / "diverged.db"
     assert main(["sweep", str(experiment), "--store", str(store), "--jobs", "1", "--quiet", "--no-report"]) == 0
     assert _query(store, "SELECT status, count(*) FROM runs GROUP BY status") == [("diverged", 2)]

@@ -167,3 +167,8 @@ def test_an_experiment_round_trips_through_its_stored_form():
     )
     assert ExperimentSpec.from_dict(_through_json(experiment.to_dict())) == experiment
     assert ExperimentSpec.from_dict(_through_json(ExperimentSpec().to_dict())) == ExperimentSpec()
+
+
+def test_a_whole_learning_rate_is_a_float_to_the_optimizer():
+    assert TrainSpec(learning_rate_override=10).learning_rate == 10.0
+    assert isinstance(TrainSpec(learning_rate_override=10).learning_rate, float)

@@ -112,6 +112,8 @@ class TrainSpec:
         if self.batch_size > MAX_BATCH_SIZE:
             raise RnnbenchError(f"batch_size must be at most {MAX_BATCH_SIZE:,}, got {self.batch_size:,}")
         require_in_range("learning rate", self.learning_rate_override, 0.0, MAX_LEARNING_RATE, low_open=True)
+        if self.learning_rate_override is not None:  # a whole number from a file is a float to the optimizer
+            object.__setattr__(self, "learning_rate_override", float(self.learning_rate_override))
         if self.stop_epoch is not None and not 1 <= self.stop_epoch < self.epochs:
             raise ValueError(f"stop_epoch must be from 1 to below epochs ({self.epochs}), got {self.stop_epoch}")
 
