@@ -10,6 +10,7 @@ It may import every layer; nothing imports it.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
@@ -18,6 +19,7 @@ from rnnbench.cli.compare import compare
 from rnnbench.cli.datasets import datasets
 from rnnbench.cli.models import models
 from rnnbench.cli.predict import predict
+from rnnbench.cli.repeats import refuse_conflicting_repeats
 from rnnbench.cli.report import report
 from rnnbench.cli.sweep import sweep
 from rnnbench.cli.tune import tune
@@ -36,6 +38,10 @@ for command in (compare, sweep, tune, report, datasets, predict, models):
     cli.add_command(command)
 
 
+# What writing to standard output can fail with, besides a reader gone (> /dev/full, a disk full, a dead terminal).
+OUTPUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF)
+
+
 def _one_line_usage_error(error: click.UsageError) -> str:
     message = " ".join(error.format_message().split()).rstrip(".")
     command = error.ctx.command_path if error.ctx else "rnnbench"
@@ -44,8 +50,13 @@ def _one_line_usage_error(error: click.UsageError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status instead of printing a traceback for bad input."""
+    if sys.stdout is None:  # started with its standard output closed: whatever it printed would be lost
+        click.echo("rnnbench: error: standard output is closed; give it a file or a pipe (> out.txt)", err=True)
+        return 2
     try:
+        refuse_conflicting_repeats(cli, sys.argv[1:] if argv is None else argv)
         status = cli.main(args=argv, prog_name="rnnbench", standalone_mode=False)
+        sys.stdout.flush()  # here, not at exit: a reader gone (| true) or a full device is one of the cases below
     except click.UsageError as error:
         if error.ctx is not None and type(error).__name__ == "NoArgsIsHelpError":
             click.echo(error.ctx.get_help())
@@ -64,7 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     except (OutputClosed, BrokenPipeError):
         silence_closed_stdout()
         return 141  # as a process killed by SIGPIPE
+    except SystemExit as exiting:
+        # click answers a reader gone while it prints (help, a version) by wrapping stdout and exiting with 1.
+        if type(sys.stdout).__name__ != "_PacifyFlushWrapper":
+            raise
+        silence_closed_stdout()
+        return 141 if exiting.code == 1 else int(exiting.code or 0)
     except OSError as error:
+        if error.filename is None and error.errno in OUTPUT_ERRORS:
+            silence_closed_stdout()
+            click.echo(f"rnnbench: error: writing the output failed ({error.strerror or error})", err=True)
+            return 2
         if error.filename is None:
             raise
         # The paths are checked before any work; what is left is the file system changing under the command (a

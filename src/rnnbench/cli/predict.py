@@ -20,9 +20,10 @@ def predict(model: str, images: tuple[Path, ...], top: int, as_json: bool, store
     """Classify image files (PNG, JPEG, BMP, GIF, ...; folders are walked) with a kept model.
 
     MODEL is a .keras file saved with --save-models, or the run key of one ('rnnbench models saved'). Each image is
-    converted to the model's channels and size, scaled as in training, and inverted when its background is the
-    opposite of the training images'. A file that cannot be read is one line on stderr; the others are still
-    predicted, and the exit status is 2.
+    converted to the model's channels and size, scaled by the range of its pixel type (8-, 16- or 32-bit; floating
+    point as it is), and inverted when its background is the opposite of the training images'; what was done is said
+    beside its prediction. A file that cannot be read is one line on stderr; the others are still predicted, and the
+    exit status is 2.
     """
     import json
 
@@ -34,9 +35,7 @@ def predict(model: str, images: tuple[Path, ...], top: int, as_json: bool, store
         if isinstance(item, Prediction):
             predictions.append(item)
             if not as_json:
-                classes = ", ".join(f"{name} {probability:.1%}" for _, name, probability in item.top)
-                note = " (inverted: its background is the opposite of the training images')" if item.inverted else ""
-                click.echo(f"{item.path}: {classes}{note}")
+                click.echo(item.line())
         else:
             unreadable.append(item)
             click.echo(f"rnnbench: error: {item.path}: {item.reason}", err=True)
