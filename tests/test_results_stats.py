@@ -134,6 +134,11 @@ def test_a_model_best_at_its_last_epoch_on_most_seeds_is_still_improving():
         "; still improving at the last epoch: lstm (2 of 3 seeds); their accuracy reflects the "
         "epochs and recipe given, not the cell: train longer or tune them (rnnbench tune)"
     )
+    after_a_search = verdict(list(summaries.values()), pairwise(results), tuned=True)
+    assert after_a_search.endswith(
+        "their accuracy reflects the search's epoch budget, not the cell: give the search more epochs "
+        "(rnnbench tune --epochs)"
+    )
 
 
 def test_without_validation_the_last_epoch_is_best_by_rule_not_improvement():

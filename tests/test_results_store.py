@@ -155,3 +155,19 @@ def test_states_are_stored_as_the_text_earlier_versions_wrote(tmp_path):
     assert [state.value for state in TrialState] == ["running", "pruned", "complete", "failed"]
     assert f"{RunStatus.DIVERGED}: {TrialState.COMPLETE:>9}" == "diverged:  complete"
     assert {RunStatus.FINISHED: 1}["finished"] == 1 and __import__("json").dumps([TrialState.FAILED]) == '["failed"]'
+
+
+def test_a_refused_store_is_refused_before_anything_is_written_beside_it(tmp_path):
+    notes = tmp_path / "notes.db"
+    notes.write_text("my notes")
+    with pytest.raises(RnnbenchError, match="not a usable results store"), Store.open(notes):
+        pass
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.db"] and notes.read_text() == "my notes"
+
+
+def test_a_store_in_use_is_said_at_once_by_the_early_check(tmp_path):
+    store = tmp_path / "busy.db"
+    with Store.open(store):
+        with pytest.raises(RnnbenchError, match="is in use by another rnnbench process"):
+            Store.check_writable(store)
+    Store.check_writable(store)  # free again once the writer is done

@@ -11,6 +11,7 @@ It may import every layer; nothing imports it.
 from __future__ import annotations
 
 import errno
+import sqlite3
 import sys
 
 import click
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except RnnbenchError as error:
         click.echo(f"rnnbench: error: {error}", err=True)
+        return 2
+    except sqlite3.DatabaseError as error:  # pages damaged past the header, found while reading them
+        click.echo(f"rnnbench: error: the results store is damaged ({error}); restore it from a copy, or give "
+                   "another --store", err=True)  # fmt: skip
         return 2
     except Interrupted as interruption:
         click.echo(f"rnnbench: {interruption}", err=True)

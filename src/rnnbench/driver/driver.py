@@ -75,6 +75,7 @@ class Driver:
         """Every check that can refuse, before the store is opened: names, the executor, then each data set prepared
         once (a missing file or a view that does not fit is said before any training)."""
         check_names(spec)
+        Store.check_writable(self.store_path)
         check_named_compiler()
         check_places_written(self.store_path)
         if self.execution.executor is not None:

@@ -322,7 +322,7 @@ def gather(store: Store, selection: Selection = Selection()) -> PanelSet:
                 runs=tuple(ordered),
                 summary=tuple(summary),
                 comparisons=tuple(comparisons),
-                verdict=verdict(summary, comparisons),
+                verdict=verdict(summary, comparisons, tuned=train.search is not None),
                 trials=tuple(store.trials(train.search)) if train.search else (),
                 search_space=_search_space(every_experiment, train.search),
             )

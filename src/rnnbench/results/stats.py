@@ -214,8 +214,11 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison], alpha: float = 0.05) -> str:
-    """One line: the best model by mean test accuracy, and how each other model compares to it."""
+def verdict(
+    summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison], alpha: float = 0.05, tuned: bool = False
+) -> str:
+    """One line: the best model by mean test accuracy, and how each other model compares to it. ``tuned``: the
+    models' recipes were chosen by a search, so what would help a model still improving is a larger epoch budget."""
     measured = [(s.test_accuracy, s) for s in summaries if s.test_accuracy is not None]
     if not measured:
         return "no finished runs to compare"
@@ -240,6 +243,10 @@ def verdict(summaries: Sequence[ModelSummary], comparisons: Sequence[Comparison]
     improving = [f"{summary.model} ({summary.best_at_last_epoch} of {summary.with_validation} seeds)"
                  for summary in ranked if summary.still_improving]  # fmt: skip
     if improving:
-        parts.append(f"still improving at the last epoch: {', '.join(improving)}; their accuracy reflects the epochs "
-                     "and recipe given, not the cell: train longer or tune them (rnnbench tune)")  # fmt: skip
+        advice = (
+            "search's epoch budget, not the cell: give the search more epochs (rnnbench tune --epochs)"
+            if tuned
+            else "epochs and recipe given, not the cell: train longer or tune them (rnnbench tune)"
+        )
+        parts.append(f"still improving at the last epoch: {', '.join(improving)}; their accuracy reflects the {advice}")
     return "; ".join(parts)

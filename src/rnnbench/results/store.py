@@ -160,6 +160,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 class Store:
     """A results store; use :meth:`open` (exclusive writer) or :meth:`read` (read-only)."""
 
@@ -189,9 +192,34 @@ class Store:
             yield
 
     @classmethod
+    def check_writable(cls, path: Path) -> None:
+        """Refuse, at once and writing nothing, a ``path`` that :meth:`open` would refuse or fail on later: not a
+        store, a newer store, one another process writes, one this user cannot write, a name that is not UTF-8."""
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise RnnbenchError(f"--store {str(path)!r} is not valid UTF-8; give a store name in UTF-8") from None
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise RnnbenchError(f"--store {path} is not a regular file; give a results store (a .db file)")
+        with path.open("rb") as file:
+            header = file.read(16)
+        if header and header != SQLITE_HEADER:
+            raise RnnbenchError(f"{path} is not a usable results store (not an SQLite file); give another --store")
+        for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if part.exists() and not os.access(part, os.R_OK | os.W_OK):
+                raise RnnbenchError(f"store {part} cannot be written by this user; give a store you may write, or "
+                                    "copy it and give the copy")  # fmt: skip
+        if header:
+            _check_is_store(path)
+        _check_not_in_use(path)
+
+    @classmethod
     @contextmanager
     def open(cls, path: Path) -> Iterator[Store]:
         """The store at ``path`` for writing, created or migrated as needed; refuses while another process has it."""
+        cls.check_writable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(str(path) + ".lock", "w") as lock:
             try:
@@ -472,6 +500,36 @@ class Store:
 def _epoch_row(metrics: EpochMetrics) -> tuple[Any, ...]:
     return (metrics.epoch, metrics.train_loss, metrics.train_accuracy, metrics.val_loss, metrics.val_accuracy,
             metrics.seconds, metrics.test_accuracy)  # fmt: skip
+
+
+def _check_is_store(path: Path) -> None:
+    """A newer store, or an SQLite file that is not a store, refused by reading it (nothing written)."""
+    connection = _connect_read_only(path)
+    try:
+        if (
+            _check_version(connection, path) == 0
+            and connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        ):
+            raise RnnbenchError(f"{path} is an SQLite file but not a results store; give another --store")
+    finally:
+        connection.close()
+
+
+def _check_not_in_use(path: Path) -> None:
+    """Another process writing the store holds its lock file's lock; the file itself is left as found."""
+    try:
+        descriptor = os.open(f"{path}.lock", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+    except BlockingIOError:
+        raise RnnbenchError(
+            f"store {path} is in use by another rnnbench process; wait for it to finish or use another --store"
+        ) from None
+    finally:
+        os.close(descriptor)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
