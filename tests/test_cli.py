@@ -35,6 +35,13 @@ TINY = [
 ]
 
 
+def tiny(*changes: str) -> list[str]:
+    """TINY with the options of ``changes`` given their new values (an option given twice is refused)."""
+    changed = {arg for arg in changes if arg.startswith("--")}
+    pairs = zip(TINY[::2], TINY[1::2], strict=True)
+    return [*(arg for option, value in pairs if option not in changed for arg in (option, value)), *changes]
+
+
 def _one_line_error(capsys) -> str:
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
@@ -104,7 +111,7 @@ def test_the_table_is_printed(capsys):
 
 
 def test_progress_is_plain_lines_without_carriage_returns(capsys):
-    assert main(["compare", *TINY, "--models", "simplernn", "--epochs", "3"]) == 0
+    assert main(["compare", *tiny("--epochs", "3"), "--models", "simplernn"]) == 0
     out = capsys.readouterr().out
     assert "\r" not in out
     assert "[1/1] simplernn seed 0 epoch 3/3" in out
@@ -198,7 +205,7 @@ def test_the_entry_point_exits_2_without_a_traceback():
 def test_keras_backend_in_the_environment_does_not_change_the_backend(tmp_path: Path):
     path = tmp_path / "s.json"
     process = _rnnbench(
-        "compare", *TINY, "--models", "simplernn", "--epochs", "1", "--json", str(path), "--quiet", "--no-report",
+        "compare", *tiny("--epochs", "1"), "--models", "simplernn", "--json", str(path), "--quiet", "--no-report",
         env={"KERAS_BACKEND": "tensorflow"},
     )  # fmt: skip
     assert process.returncode == 0, process.stderr
@@ -229,7 +236,7 @@ def test_models_info_lists_a_cells_options_and_counts_with_them(capsys):
 
 def test_a_cell_option_reaches_the_run_and_its_table(tmp_path, capsys):
     store = tmp_path / "s.db"
-    args = ["compare", *TINY, "--models", "cornn,gru", "--cell-option", "dt=0.1", "--epochs", "1", "--quiet"]
+    args = ["compare", *tiny("--epochs", "1"), "--models", "cornn,gru", "--cell-option", "dt=0.1", "--quiet"]
     assert main([*args, "--store", str(store), "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "│ cornn dt=0.1 │" in out and "│ gru          │" in out
@@ -289,7 +296,7 @@ def test_a_backend_that_cannot_be_imported_names_its_extra(backend, extra):
 def test_compare_on_torch_in_worker_processes(tmp_path: Path):
     """The backend reaches the workers: two runs on two torch workers, counted as on JAX, with seeded dropout."""
     path = tmp_path / "s.json"
-    args = [*TINY, "--epochs", "1", "--limit-train", "100", "--limit-test", "50", "--jobs", "2"]
+    args = tiny("--epochs", "1", "--limit-train", "100", "--limit-test", "50", "--jobs", "2")
     process = _rnnbench(
         "compare", *args, "--models", "lru,gru", "--dropout", "0.2", "--backend", "torch", "--json", str(path),
         "--quiet", env={"TF_CPP_MIN_LOG_LEVEL": "2"},

@@ -29,14 +29,19 @@ from unprivileged import unprivileged_prefix
 class Case:
     args: tuple[str, ...]
     says: str  # what the one line on stderr must contain
+    environment: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
-        return " ".join(self.args)
+        return " ".join((*(f"{key}={value}" for key, value in self.environment), *self.args))
 
 
 def case(says: str, *args: str) -> Case:
     return Case(args, says)
+
+
+def case_with(environment: dict[str, str], says: str, *args: str) -> Case:
+    return Case(args, says, tuple(environment.items()))
 
 
 DIGITS = ("compare", "--dataset", "digits")
@@ -154,7 +159,67 @@ CASES = [
     case("notes.txt", "predict", "notes.txt", "notes.txt"),
     case("nosuch.keras", "models", "export", "nosuch.keras"),
     case("'pdf' is not one of 'onnx', 'tf_saved_model'", "models", "export", "x.keras", "--format", "pdf"),
+    # values that are not numbers, numbers that make no sense, options that conflict
+    case("--epochs 3 and --epochs 5: --epochs is given twice", *DIGITS, "--epochs", "3", "--epochs", "5"),
+    case("--jobs '²' is not auto or a positive integer", *DIGITS, "--jobs", "²"),
+    case("--input-shape '²,8' is not a shape", "models", "info", "lstm", "--input-shape", "²,8"),
+    case("learning rate must be a number above 0 and at most 10, got inf", *DIGITS, "--learning-rate", "inf"),
+    case("learning rate must be a number above 0 and at most 10, got 1e+308", *DIGITS, "--learning-rate", "1e308"),
+    case("epochs must be at most 100,000", *DIGITS, "--epochs", "1000000"),
+    case("layers must be at most 100, got 100,000", *DIGITS, "--layers", "100000"),
+    case("--limit-train 100,000 is more than the 1,438 training images of digits", *DIGITS, "--limit-train", "100000"),
+    case("--executor inline trains one run at a time; --jobs 2 needs", *DIGITS, "--executor", "inline", "--jobs", "2"),
+    case("--trials must be from 1 to 10,000", "tune", "--dataset", "digits", "--trials", "1000000"),
+    case("--final-seeds must be from 1 to 1,000", "tune", "--dataset", "digits", "--final-seeds", "1000000"),
+    case("datasets fetch downloads a built-in one", "datasets", "fetch", "notes.txt"),
+    # files that must be regular files, and files that say nothing
+    case("experiment file experiments/fifo.toml is not a regular file", "sweep", "experiments/fifo.toml"),
+    case("experiment file zero is not a regular file", "sweep", "zero"),
+    case(
+        "search space experiments/fifo.toml is not a regular file",
+        "tune",
+        "--dataset",
+        "digits",
+        "--space",
+        "experiments/fifo.toml",
+    ),
+    case("fifo.keras is not a regular file", "predict", "fifo.keras", "notes.txt"),
+    case("the model is empty", "predict", "", "notes.txt"),
+    case("the experiment has no [grid] table", "sweep", "experiments/empty.toml"),
+    case("the experiment's name '' is empty", "sweep", "experiments/noname.toml"),
+    case("learning rate must be a number above 0 and at most 10, got inf", "sweep", "experiments/inflr.toml"),
+    case("learning_rate: bound inf is not a number above 0 and at most 10", "sweep", "experiments/infspace.toml"),
+    case(
+        "learning_rate: bound inf is not a number above 0 and at most 10",
+        "tune",
+        "--dataset",
+        "digits",
+        "--space",
+        "experiments/infspace-only.toml",
+    ),
+    # settings of the machine, checked before anything trains
+    case_with({"CXX": "nonexistent-cc"}, "CXX=nonexistent-cc names no compiler on this machine", *DIGITS),
+    case_with({"XLA_FLAGS": "--xla_no_such_flag=1"}, "XLA_FLAGS='--xla_no_such_flag=1' is refused by XLA", *DIGITS),
+    case_with({"RNNBENCH_JAX_CACHE": "notes.txt/jax"}, "RNNBENCH_JAX_CACHE (the compiled programs' cache", *DIGITS),
+    case("store ro.db cannot be written by this user", *DIGITS, "--store", "ro.db"),
+    case("port 99999 is out of range (1 to 65535)", *DIGITS, "--executor", "ray", "--address", "127.0.0.1:99999"),
+    case(
+        "is a URL; --address takes auto or HOST:PORT",
+        "tune",
+        "--dataset",
+        "digits",
+        "--executor",
+        "ray",
+        "--address",
+        "ray://127.0.0.1:10001",
+    ),
 ]
+
+
+def _listing(folder: Path) -> list[str]:
+    """What a refused command must leave as it was: every name in its folder (links into the world not followed)."""
+    return sorted(os.path.relpath(os.path.join(parent, name), folder)
+                  for parent, folders, files in os.walk(folder) for name in (*folders, *files))  # fmt: skip
 
 
 def _rows(store: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -194,12 +259,23 @@ def world(tmp_path_factory) -> Path:
     (experiments / "wrongtype.toml").write_text('name = "x"\n[train]\nepochs = "ten"\n')
     (experiments / "space.toml").write_text('optimizer = ["adam"]\nmomentum = 0.9\n')
     (experiments / "search.toml").write_text("[search]\n[search.space]\nlabel_smoothing = { low = 0.0 }\n")
+    os.mkfifo(experiments / "fifo.toml")  # opening it would wait for a writer forever
+    os.mkfifo(root / "fifo.keras")
+    os.mknod(root / "zero", 0o666 | stat.S_IFCHR, os.makedev(1, 5))  # a copy of /dev/zero: reads never end
+    (experiments / "empty.toml").write_text("")
+    (experiments / "noname.toml").write_text('name = ""\n[grid]\nmodels = ["gru"]\n')
+    (experiments / "inflr.toml").write_text('[grid]\nmodels = ["gru"]\n[train]\nlearning_rate = inf\n')
+    infinite = "learning_rate = { low = 1e-4, high = inf, log = true }\n"
+    (experiments / "infspace.toml").write_text(f'[grid]\nmodels = ["gru"]\n[search]\n[search.space]\n{infinite}')
+    (experiments / "infspace-only.toml").write_text(infinite)
     (root / "notes.txt").write_text("notes\n")
     with sqlite3.connect(root / "foreign.db") as connection:
         connection.execute("CREATE TABLE songs (title TEXT)")
     with sqlite3.connect(root / "newer.db") as connection:
         connection.execute("PRAGMA user_version = 99")
         connection.execute("CREATE TABLE runs (rnnbench_version TEXT)")
+    shutil.copy2(root / "rnnbench.db", root / "ro.db")
+    (root / "ro.db").chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     readonly = root / "readonly"
     readonly.mkdir()
     readonly.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
@@ -222,10 +298,11 @@ def outcomes(world, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedPro
                     shutil.copy2(entry, folder / entry.name)
             else:
                 (folder / entry.name).symlink_to(entry)
-        before = _rows(folder / "rnnbench.db")
+        before = (_rows(folder / "rnnbench.db"), _listing(folder))
         process = subprocess.run([*prefix, sys.executable, "-m", "rnnbench", *bad.args], cwd=folder,
-                                 capture_output=True, text=True, env=environment, timeout=300)  # fmt: skip
-        return bad.name, (process, _rows(folder / "rnnbench.db") == before)
+                                 capture_output=True, text=True, env={**environment, **dict(bad.environment)},
+                                 timeout=300)  # fmt: skip
+        return bad.name, (process, (_rows(folder / "rnnbench.db"), _listing(folder)) == before)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(pool.map(run, enumerate(CASES)))
@@ -237,7 +314,7 @@ def test_there_are_at_least_60_cases():
 
 
 @pytest.mark.parametrize("bad", CASES, ids=[bad.name for bad in CASES])
-def test_a_bad_invocation_is_one_line_exit_2_and_the_store_is_untouched(outcomes, bad):
+def test_a_bad_invocation_is_one_line_exit_2_and_nothing_is_written(outcomes, bad):
     process, store_unchanged = outcomes[bad.name]
     lines = process.stderr.strip().splitlines()
     assert "Traceback" not in process.stderr, process.stderr

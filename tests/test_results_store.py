@@ -167,7 +167,6 @@ def test_a_refused_store_is_refused_before_anything_is_written_beside_it(tmp_pat
 
 def test_a_store_in_use_is_said_at_once_by_the_early_check(tmp_path):
     store = tmp_path / "busy.db"
-    with Store.open(store):
-        with pytest.raises(RnnbenchError, match="is in use by another rnnbench process"):
-            Store.check_writable(store)
+    with Store.open(store), pytest.raises(RnnbenchError, match="is in use by another rnnbench process"):
+        Store.check_writable(store)
     Store.check_writable(store)  # free again once the writer is done

@@ -116,7 +116,7 @@ def test_a_search_table_gives_the_search_options(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[search]\ntrials = 0\n", "bad.toml:2: [search] trials is not accepted: --trials must be at least 1, got 0"),
+        ("[search]\ntrials = 0\n", "bad.toml:2: [search] trials is not accepted: --trials must be from 1 to 10,000"),
         ("[search]\nrounds = 3\n", "bad.toml:2: [search] rounds is not a known key; known: trials, search_seed"),
         ("[search]\n[search.space]\nschedule = []\n", "bad.toml:3: schedule has no choices; give at least one"),
     ],

@@ -72,5 +72,5 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         compiler=env.get("CXX", "").strip() or None,
         # CI systems set CI to words of their own; only a plain "on" value counts.
         ci=env.get("CI", "").strip().lower() in _ON,
-        columns=int(columns) if columns.isdigit() and int(columns) > 0 else None,
+        columns=int(columns) if columns.isascii() and columns.isdigit() and int(columns) > 0 else None,
     )

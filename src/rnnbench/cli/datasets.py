@@ -55,9 +55,13 @@ def datasets_list() -> None:
 @click.argument("name")
 def datasets_fetch(name: str) -> None:
     """Download (or find) and verify a built-in data set ahead of time."""
-    from rnnbench.data import dataset_info
+    from rnnbench.data import dataset_info, list_datasets
     from rnnbench.data.download import fetch
+    from rnnbench.data.registry import is_registered
 
+    if not is_registered(name):  # a path has nothing to download
+        known = ", ".join(info.name for info in list_datasets())
+        raise RnnbenchError(f"unknown data set '{name}'; datasets fetch downloads a built-in one: {known}")
     info = dataset_info(name)
     source = data_source(offline=False)
     for resource in info.resources:

@@ -44,7 +44,9 @@ def models_list() -> None:
 def _input_shape(text: str) -> tuple[int, int]:
     """``"28,28"`` -> (28, 28) as (steps, features)."""
     parts = text.replace("x", ",").split(",")
-    if len(parts) != 2 or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+    if len(parts) != 2 or not all(
+        part.strip().isascii() and part.strip().isdigit() and int(part) > 0 for part in parts
+    ):
         raise RnnbenchError(f"--input-shape '{text}' is not a shape; write STEPS,FEATURES (e.g. 28,28)")
     return int(parts[0]), int(parts[1])
 

@@ -70,7 +70,9 @@ def parse_image_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     parts = text.lower().split("x")
-    if len(parts) not in (1, 2) or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+    if len(parts) not in (1, 2) or not all(
+        part.strip().isascii() and part.strip().isdigit() and int(part) > 0 for part in parts
+    ):
         raise RnnbenchError(f"--image-size '{text}' is not a size; write HxW (e.g. 32x32) or one number for a square")
     height, width = (int(parts[0]), int(parts[-1]))
     return height, width
@@ -80,7 +82,7 @@ def parse_jobs(text: str) -> int:
     """``auto`` = the cores this process may use; else a positive integer."""
     if text == "auto":
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise RnnbenchError(f"--jobs '{text}' is not auto or a positive integer")
     return int(text)
 

@@ -107,7 +107,9 @@ def _download(url: str, resource: Resource, directory: Path, timeout: float) -> 
             # Said once the server answers: an unreachable network is the one line of the error alone.
             print(f"downloading {resource.filename} from {url}", file=sys.stderr)
             length = response.headers.get("Content-Length")
-            with _download_bar(int(length) if length and length.isdigit() else None, resource.filename) as advance:
+            with _download_bar(
+                int(length) if length and length.isascii() and length.isdigit() else None, resource.filename
+            ) as advance:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)
                     advance(len(chunk))

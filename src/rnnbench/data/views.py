@@ -93,7 +93,7 @@ def get_view(name: str, permutation_seed: int = 0) -> View:
         return View(name, _permuted(permutation_seed))
     if name.startswith("patches:"):
         size = name.partition(":")[2]
-        if not size.isdigit() or int(size) < 1:
+        if not (size.isascii() and size.isdigit()) or int(size) < 1:
             raise RnnbenchError(f"view '{name}': K in patches:K must be a positive integer, e.g. patches:4")
         return View(name, _patches(int(size)))
     raise RnnbenchError(f"unknown view '{name}'; known: {', '.join(VIEW_NAMES)}")

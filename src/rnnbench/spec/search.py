@@ -10,6 +10,9 @@ from rnnbench.spec.run import SEED_LIMIT
 from rnnbench.spec.search_space import DEFAULT_SPACE, SearchSpace
 
 PRUNERS = ("asha", "none")
+# A search is a few dozen trials per architecture, its comparison a few seeds: a million is a typo.
+MAX_TRIALS = 10_000
+MAX_FINAL_SEEDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,10 @@ class SearchOptions:
     final_seeds: int = 3
 
     def __post_init__(self) -> None:
-        if self.trials < 1:
-            raise RnnbenchError(f"--trials must be at least 1, got {self.trials}")
-        if self.final_seeds < 1:
-            raise RnnbenchError(f"--final-seeds must be at least 1, got {self.final_seeds}")
+        if not 1 <= self.trials <= MAX_TRIALS:
+            raise RnnbenchError(f"--trials must be from 1 to {MAX_TRIALS:,} per architecture, got {self.trials:,}")
+        if not 1 <= self.final_seeds <= MAX_FINAL_SEEDS:
+            raise RnnbenchError(f"--final-seeds must be from 1 to {MAX_FINAL_SEEDS:,}, got {self.final_seeds:,}")
         if self.pruner not in PRUNERS:
             raise RnnbenchError(f"unknown pruner '{self.pruner}'; known: {', '.join(PRUNERS)}")
         if not 0 <= self.search_seed < SEED_LIMIT:
