@@ -16,6 +16,7 @@ from rnnbench.version import __version__
 _PUBLIC = {
     "select_backend": ("rnnbench.backend", "select_backend"),
     "DataSpec": ("rnnbench.spec", "DataSpec"),
+    "ExecutionConfig": ("rnnbench.spec", "ExecutionConfig"),
     "ExperimentSpec": ("rnnbench.spec", "ExperimentSpec"),
     "ModelSpec": ("rnnbench.spec", "ModelSpec"),
     "RunSpec": ("rnnbench.spec", "RunSpec"),
@@ -36,6 +37,7 @@ _PUBLIC = {
 
 __all__ = [
     "DataSpec",
+    "ExecutionConfig",
     "ExperimentResult",
     "ExperimentSpec",
     "ModelSpec",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from rnnbench.engine.training import train
     from rnnbench.errors import RnnbenchError
     from rnnbench.models import build_model, list_models
-    from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
+    from rnnbench.spec import DataSpec, ExecutionConfig, ExperimentSpec, ModelSpec, RunSpec, TrainSpec, parse_seeds
     from rnnbench.spec.builder import experiment_spec
 
 
