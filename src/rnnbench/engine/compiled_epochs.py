@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnbench.engine.schedule import scheduled_rate
+
 EVAL_BATCH_SIZE = 1024
 BATCHES_PER_CALL = 10  # training batches per compiled call, and between progress reports
 
@@ -27,10 +29,10 @@ class TrainingValues:
     """A recipe's numbers, passed to the compiled step as arguments rather than built into it: runs that differ only
     in them (a search's trials) share one compiled program.
 
-    The step sets the optimizer's learning rate from the schedule (constant, or a linear warm-up over
-    ``warmup_steps`` then cosine decay to zero at ``total_steps``), clips the gradients' global norm to ``clipnorm``
-    (0: none), applies decoupled weight decay (``weight_decay`` x learning rate, before the update, as AdamW does) and
-    smooths the labels by ``label_smoothing``. The optimizer itself is plain SGD or Adam.
+    The step sets the optimizer's learning rate from the schedule (constant, or :mod:`rnnbench.engine.schedule`'s
+    linear warm-up over ``warmup_steps`` then cosine decay to zero at ``total_steps``), clips the gradients' global
+    norm to ``clipnorm`` (0: none), applies decoupled weight decay (``weight_decay`` x learning rate, before the
+    update, as AdamW does) and smooths the labels by ``label_smoothing``. The optimizer itself is plain SGD or Adam.
     """
 
     learning_rate: float
@@ -95,18 +97,6 @@ def batch_loss(
     return jnp.mean(sample_losses(y, logits, smoothing, layout.smoothed)), (logits, non_trainable)
 
 
-def scheduled_rate(step_number: Any, values: Any) -> Any:
-    """The learning rate at ``step_number`` (counted from 0) of the schedule in ``values``
-    (:meth:`TrainingValues.as_array`): the peak, or a linear warm-up to it then a cosine decay to zero."""
-    import jax.numpy as jnp
-
-    peak, cosine, warmup, total = values[0], values[1], values[2], values[3]
-    warming = peak * step_number / jnp.maximum(warmup, 1.0)
-    decay_steps = jnp.maximum(total - warmup, 1.0)
-    decayed = peak * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(step_number - warmup, decay_steps) / decay_steps))
-    return jnp.where(cosine > 0, jnp.where(step_number < warmup, warming, decayed), peak)
-
-
 def clip_by_global_norm(grads: list[Any], clipnorm: Any) -> list[Any]:
     """``grads`` scaled so that their global norm is at most ``clipnorm`` (unchanged when ``clipnorm`` is 0)."""
     import jax.numpy as jnp
@@ -125,7 +115,8 @@ def apply_values(
     import jax.numpy as jnp
 
     index = layout.rate_index
-    rate = scheduled_rate(optimizer[layout.iteration_index].astype(jnp.float32), values)
+    step_number = optimizer[layout.iteration_index].astype(jnp.float32)
+    rate = scheduled_rate(step_number, values[0], values[1], values[2], values[3])
     optimizer = [*optimizer[:index], rate.astype(optimizer[index].dtype), *optimizer[index + 1 :]]
     grads = clip_by_global_norm(grads, values[4])
     trainable = [w - w * values[5] * rate for w in trainable]
