@@ -7,7 +7,6 @@ The Keras classes are defined on first use (:func:`keras_classes`), so importing
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rnnbench.models.lazy import lazy_keras_classes
@@ -31,6 +30,8 @@ def recurrent_bound(timesteps: int, max_gradient: float = MAX_GRADIENT) -> float
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     IndRNNCell: Any
     IndRNN: Any
 

@@ -10,7 +10,7 @@ The Keras class is defined on first use (:func:`keras_classes`), so importing th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rnnbench.models.lazy import lazy_keras_classes
@@ -23,6 +23,8 @@ R_MIN, R_MAX, MAX_PHASE = 0.9, 0.999, 2.0 * math.pi
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     LRUCell: Any
 
 
@@ -103,10 +105,6 @@ def _modulus(nu_log: Any) -> Any:
     return ops.exp(-ops.exp(nu_log))
 
 
-# A Keras initializer: (shape, dtype) -> tensor.
-Initializer = Callable[..., Any]
-
-
 def _uniform_open(shape: Any, dtype: Any) -> Any:
     """Uniform on [1e-7, 1): never exactly 0, whose log would make theta_log (or nu_log when r_min = 0) infinite."""
     import keras
@@ -114,7 +112,7 @@ def _uniform_open(shape: Any, dtype: Any) -> Any:
     return keras.initializers.RandomUniform(1e-7, 1.0)(shape, dtype=dtype)
 
 
-def _nu_log_initializer(r_min: float, r_max: float) -> Initializer:
+def _nu_log_initializer(r_min: float, r_max: float) -> Callable[..., Any]:
     """nu_log such that |lambda|^2 is uniform on [r_min^2, r_max^2]."""
 
     def init(shape: Any, dtype: Any = None) -> Any:
@@ -126,7 +124,7 @@ def _nu_log_initializer(r_min: float, r_max: float) -> Initializer:
     return init
 
 
-def _theta_log_initializer(max_phase: float) -> Initializer:
+def _theta_log_initializer(max_phase: float) -> Callable[..., Any]:
     """theta_log such that the phase exp(theta_log) is uniform on [0, max_phase]."""
 
     def init(shape: Any, dtype: Any = None) -> Any:
@@ -137,7 +135,7 @@ def _theta_log_initializer(max_phase: float) -> Initializer:
     return init
 
 
-def _gamma_log_initializer(nu_log: Any) -> Initializer:
+def _gamma_log_initializer(nu_log: Any) -> Callable[..., Any]:
     """gamma_log = log sqrt(1 - |lambda|^2) for the initialised ``nu_log``."""
 
     def init(shape: Any, dtype: Any = None) -> Any:
@@ -149,7 +147,8 @@ def _gamma_log_initializer(nu_log: Any) -> Initializer:
     return init
 
 
-def _normal(stddev: float) -> Initializer:
+def _normal(stddev: float) -> Callable[..., Any]:
+    """A Keras initializer, (shape, dtype) -> tensor, of N(0, stddev^2)."""
     import keras
 
     return keras.initializers.RandomNormal(stddev=stddev)
