@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
+
+from rnnbench.engine.schedule import scheduled_rate
 
 EVAL_BATCH_SIZE = 1024
 BATCHES_PER_CALL = 10  # training batches per compiled call, and between progress reports
@@ -26,10 +29,10 @@ class TrainingValues:
     """A recipe's numbers, passed to the compiled step as arguments rather than built into it: runs that differ only
     in them (a search's trials) share one compiled program.
 
-    The step sets the optimizer's learning rate from the schedule (constant, or a linear warm-up over
-    ``warmup_steps`` then cosine decay to zero at ``total_steps``), clips the gradients' global norm to ``clipnorm``
-    (0: none), applies decoupled weight decay (``weight_decay`` x learning rate, before the update, as AdamW does) and
-    smooths the labels by ``label_smoothing``. The optimizer itself is plain SGD or Adam.
+    The step sets the optimizer's learning rate from the schedule (constant, or :mod:`rnnbench.engine.schedule`'s
+    linear warm-up over ``warmup_steps`` then cosine decay to zero at ``total_steps``), clips the gradients' global
+    norm to ``clipnorm`` (0: none), applies decoupled weight decay (``weight_decay`` x learning rate, before the
+    update, as AdamW does) and smooths the labels by ``label_smoothing``. The optimizer itself is plain SGD or Adam.
     """
 
     learning_rate: float
@@ -60,7 +63,6 @@ class CompiledEpochs:
     ) -> None:
         import jax
         import jax.numpy as jnp
-        import keras
 
         self.model = model
         self.batch_size = batch_size
@@ -71,76 +73,11 @@ class CompiledEpochs:
         self._read_state()
         # With values, they are an argument of every call; without, a placeholder that the programs do not read.
         self._values = jnp.asarray(values.as_array() if values is not None else np.zeros(7, np.float32))
-        given = values is not None
-        names = [variable.path.rsplit("/", 1)[-1] for variable in model.optimizer.variables]
-        rate_index = names.index("learning_rate") if given else -1
-        iteration_index = names.index("iteration") if given else -1
-
-        def losses(y: Any, logits: Any, smoothing: Any) -> Any:
-            # The loss training.train compiles the model with, per sample; with label smoothing, the true class's
-            # target is 1 - s + s / classes and every other class's s / classes.
-            plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-            if not given and not label_smoothing:
-                return plain
-            uniform = -jnp.mean(jax.nn.log_softmax(logits, axis=-1), axis=-1)
-            return (1.0 - smoothing) * plain + smoothing * uniform
-
-        def loss_and_updates(trainable: Any, non_trainable: Any, x: Any, y: Any, smoothing: Any) -> Any:
-            logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
-            return jnp.mean(losses(y, logits, smoothing)), (logits, non_trainable)
-
-        gradient = jax.value_and_grad(loss_and_updates, has_aux=True)
-
-        def scheduled_rate(step_number: Any, v: Any) -> Any:
-            peak, cosine, warmup, total = v[0], v[1], v[2], v[3]
-            warming = peak * step_number / jnp.maximum(warmup, 1.0)
-            decay_steps = jnp.maximum(total - warmup, 1.0)
-            decayed = (
-                peak * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(step_number - warmup, decay_steps) / decay_steps))
-            )
-            return jnp.where(cosine > 0, jnp.where(step_number < warmup, warming, decayed), peak)
-
-        def step(state: Any, totals: Any, x: Any, y: Any, v: Any, order: Any, start: Any, size: int) -> tuple[Any, Any]:
-            """One batch: ``order[start:start + size]``; ``totals`` are the epoch's summed loss and correct count."""
-            trainable, non_trainable, optimizer = state
-            indices = jax.lax.dynamic_slice_in_dim(order, start, size)
-            xb, yb = jnp.take(x, indices, axis=0), jnp.take(y, indices, axis=0)
-            smoothing = v[6] if given else label_smoothing
-            (loss, (logits, non_trainable)), grads = gradient(trainable, non_trainable, xb, yb, smoothing)
-            if given:
-                rate = scheduled_rate(optimizer[iteration_index].astype(jnp.float32), v)
-                optimizer = [*optimizer[:rate_index], rate.astype(optimizer[rate_index].dtype),
-                             *optimizer[rate_index + 1 :]]  # fmt: skip
-                norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in grads))
-                scale = jnp.where(v[4] > 0, v[4] / jnp.maximum(norm, v[4]), 1.0)
-                grads = [g * scale for g in grads]
-                trainable = [w - w * v[5] * rate for w in trainable]
-            trainable, optimizer = model.optimizer.stateless_apply(optimizer, grads, trainable)
-            correct = jnp.sum(jnp.argmax(logits, axis=-1) == yb)
-            return (trainable, non_trainable, optimizer), (totals[0] + loss * size, totals[1] + correct)
-
-        def evaluate(state: Any, x: Any, y: Any, weight: Any) -> tuple[Any, Any, Any]:
-            trainable, non_trainable, _ = state
-            logits, _ = model.stateless_call(trainable, non_trainable, x, training=False)
-            correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
-            # Plain cross-entropy: validation losses compare across label smoothings.
-            plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-            return jnp.sum(plain * weight), jnp.sum(correct * weight), logits
-
-        def steps(
-            state: Any, totals: Any, x: Any, y: Any, v: Any, order: Any, start: Any, count: Any, size: int
-        ) -> Any:
-            """``count`` batches of ``size`` one after another from ``order[start:]``, in one call (``count`` is a
-            traced value: one compiled program serves every count)."""
-
-            def body(index: Any, carry: Any) -> Any:
-                state, totals = carry
-                return step(state, totals, x, y, v, order, start + index * size, size)
-
-            return jax.lax.fori_loop(0, count, body, (state, totals))
-
-        self._steps = jax.jit(steps, donate_argnums=(0, 1), static_argnames="size")
-        self._evaluate = jax.jit(evaluate)
+        layout = StepLayout.of(model.optimizer, label_smoothing, values_given=values is not None)
+        # The model and layout are bound, not static arguments: a program cache keyed on them would keep every run's
+        # model alive.
+        self._steps = jax.jit(partial(train_steps, model, layout), donate_argnums=(0, 1), static_argnames="size")
+        self._evaluate = jax.jit(partial(evaluate_batch, model))
         self._compiled: dict[int, Any] = {}  # training programs by batch size, compiled ahead of the first epoch
         self._compiled_evaluate: Any = None
 
@@ -194,34 +131,14 @@ class CompiledEpochs:
         """One pass over the training set in ``order``; returns (mean loss, accuracy) as fit reports them."""
         import jax.numpy as jnp
 
-        size, batch_size = len(order), self.batch_size
+        size = len(order)
         device_order = jnp.asarray(order.astype(np.int32))
         totals = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
-        # Calls of up to BATCHES_PER_CALL whole batches, then the short last batch if there is one: two compiled
-        # programs whatever the data set's size.
-        whole, short = divmod(size, batch_size)
-        calls = [(start, min(BATCHES_PER_CALL, whole - start // batch_size), batch_size)
-                 for start in range(0, whole * batch_size, BATCHES_PER_CALL * batch_size)]  # fmt: skip
-        if short:
-            calls.append((whole * batch_size, 1, short))
         done = 0
-        for start, count, samples in calls:
-            if samples in self._compiled:
-                program = self._compiled[samples]
-                self._state, totals = program(self._state, totals, self.x_train, self.y_train, self._values,
-                                              device_order, start, count)  # fmt: skip
-            else:
-                self._state, totals = self._steps(
-                    self._state,
-                    totals,
-                    self.x_train,
-                    self.y_train,
-                    self._values,
-                    device_order,
-                    start,
-                    count,
-                    size=samples,
-                )
+        for start, count, samples in epoch_calls(size, self.batch_size):
+            program = self._compiled[samples] if samples in self._compiled else partial(self._steps, size=samples)
+            self._state, totals = program(self._state, totals, self.x_train, self.y_train, self._values,
+                                          device_order, start, count)  # fmt: skip
             done += count
             batches_done(done)
         return float(totals[0]) / size, float(totals[1]) / size
@@ -251,3 +168,141 @@ class CompiledEpochs:
             correct_total += float(correct)
             logits.append(np.asarray(batch_logits)[: EVAL_BATCH_SIZE - pad])
         return loss_total / len(x), correct_total / len(x), np.concatenate(logits)
+
+
+def epoch_calls(size: int, batch_size: int) -> list[tuple[int, int, int]]:
+    """(first sample, batches, samples per batch) of each call that an epoch of ``size`` samples makes: up to
+    BATCHES_PER_CALL whole batches, then the short last batch if there is one (two compiled programs whatever the
+    data set's size)."""
+    whole, short = divmod(size, batch_size)
+    calls = [(start, min(BATCHES_PER_CALL, whole - start // batch_size), batch_size)
+             for start in range(0, whole * batch_size, BATCHES_PER_CALL * batch_size)]  # fmt: skip
+    if short:
+        calls.append((whole * batch_size, 1, short))
+    return calls
+
+
+@dataclass(frozen=True)
+class StepLayout:
+    """What the compiled step fixes when it is traced: whether the recipe's numbers come as an argument
+    (:class:`TrainingValues`), the label smoothing when they do not, and where the optimizer keeps its learning rate
+    and iteration count among its variables (only read when the numbers are given)."""
+
+    values_given: bool
+    label_smoothing: float = 0.0
+    rate_index: int = -1
+    iteration_index: int = -1
+
+    @classmethod
+    def of(cls, optimizer: Any, label_smoothing: float, values_given: bool) -> StepLayout:
+        if not values_given:
+            return cls(values_given=False, label_smoothing=label_smoothing)
+        names = [variable.path.rsplit("/", 1)[-1] for variable in optimizer.variables]
+        return cls(True, label_smoothing, names.index("learning_rate"), names.index("iteration"))
+
+    @property
+    def smoothed(self) -> bool:
+        """Whether the loss mixes in the uniform target (a traced smoothing may be 0, which mixes in nothing)."""
+        return self.values_given or bool(self.label_smoothing)
+
+
+def train_steps(
+    model: Any, layout: StepLayout, state: Any, totals: Any, x: Any, y: Any, values: Any, order: Any, start: Any,
+    count: Any, size: int,
+) -> Any:  # fmt: skip
+    """``count`` batches of ``size`` one after another from ``order[start:]``, in one call (``count`` is a traced
+    value: one compiled program serves every count)."""
+    import jax
+
+    def body(index: Any, carry: Any) -> Any:
+        state, totals = carry
+        return train_step(model, layout, state, totals, x, y, values, order, start + index * size, size)
+
+    return jax.lax.fori_loop(0, count, body, (state, totals))
+
+
+def train_step(
+    model: Any, layout: StepLayout, state: Any, totals: Any, x: Any, y: Any, values: Any, order: Any, start: Any,
+    size: int,
+) -> tuple[Any, Any]:  # fmt: skip
+    """One batch, ``order[start:start + size]`` of ``x`` and ``y``. ``state`` is (trainable, non-trainable, optimizer
+    variables), ``totals`` the epoch's summed loss and correct count so far; returns both updated."""
+    import jax
+    import jax.numpy as jnp
+
+    trainable, non_trainable, optimizer = state
+    indices = jax.lax.dynamic_slice_in_dim(order, start, size)
+    xb, yb = jnp.take(x, indices, axis=0), jnp.take(y, indices, axis=0)
+    smoothing = values[6] if layout.values_given else layout.label_smoothing
+    gradient = jax.value_and_grad(batch_loss, argnums=2, has_aux=True)
+    (loss, (logits, non_trainable)), grads = gradient(model, layout, trainable, non_trainable, xb, yb, smoothing)
+    if layout.values_given:
+        trainable, grads, optimizer = apply_values(layout, values, trainable, grads, optimizer)
+    trainable, optimizer = model.optimizer.stateless_apply(optimizer, grads, trainable)
+    correct = jnp.sum(jnp.argmax(logits, axis=-1) == yb)
+    return (trainable, non_trainable, optimizer), (totals[0] + loss * size, totals[1] + correct)
+
+
+def batch_loss(
+    model: Any, layout: StepLayout, trainable: Any, non_trainable: Any, x: Any, y: Any, smoothing: Any
+) -> tuple[Any, tuple[Any, Any]]:
+    """(mean loss, (logits, updated non-trainable variables)) of one training batch, ``x`` (batch, steps, features)."""
+    import jax.numpy as jnp
+
+    logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+    return jnp.mean(sample_losses(y, logits, smoothing, layout.smoothed)), (logits, non_trainable)
+
+
+def sample_losses(y: Any, logits: Any, smoothing: Any, smoothed: bool) -> Any:
+    """Cross-entropy per sample, shape (batch,), of ``logits`` (batch, classes) against labels ``y`` (batch,): the loss
+    training.train compiles the model with. Smoothed, the true class's target is 1 - s + s / classes and every other
+    class's s / classes."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    if not smoothed:
+        return plain
+    uniform = -jnp.mean(jax.nn.log_softmax(logits, axis=-1), axis=-1)
+    return (1.0 - smoothing) * plain + smoothing * uniform
+
+
+def apply_values(
+    layout: StepLayout, values: Any, trainable: list[Any], grads: list[Any], optimizer: list[Any]
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """(trainable, grads, optimizer state) once the recipe's numbers have acted, before the optimizer's update: the
+    scheduled rate set in the optimizer's state, the gradients clipped, the weights decayed (``weight_decay`` x rate,
+    as AdamW does)."""
+    import jax.numpy as jnp
+
+    index = layout.rate_index
+    step_number = optimizer[layout.iteration_index].astype(jnp.float32)
+    rate = scheduled_rate(step_number, values[0], values[1], values[2], values[3])
+    optimizer = [*optimizer[:index], rate.astype(optimizer[index].dtype), *optimizer[index + 1 :]]
+    grads = clip_by_global_norm(grads, values[4])
+    trainable = [w - w * values[5] * rate for w in trainable]
+    return trainable, grads, optimizer
+
+
+def clip_by_global_norm(grads: list[Any], clipnorm: Any) -> list[Any]:
+    """``grads`` scaled so that their global norm is at most ``clipnorm`` (unchanged when ``clipnorm`` is 0)."""
+    import jax.numpy as jnp
+
+    norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in grads))
+    scale = jnp.where(clipnorm > 0, clipnorm / jnp.maximum(norm, clipnorm), 1.0)
+    return [g * scale for g in grads]
+
+
+def evaluate_batch(model: Any, state: Any, x: Any, y: Any, weight: Any) -> tuple[Any, Any, Any]:
+    """(summed loss, summed correct, logits) of ``x`` (batch, steps, features) in inference mode, each sample counted
+    with its ``weight`` (batch,): 0 for padding."""
+    import jax.numpy as jnp
+    import keras
+
+    trainable, non_trainable, _ = state
+    logits, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+    correct = (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
+    # Plain cross-entropy: validation losses compare across label smoothings.
+    plain = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    return jnp.sum(plain * weight), jnp.sum(correct * weight), logits

@@ -21,8 +21,9 @@ from rnnbench.backend import seed_everything, training_environment
 from rnnbench.data.prepare import SequenceData
 from rnnbench.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnnbench.engine.compiled_epochs import EVAL_BATCH_SIZE, CompiledEpochs, TrainingValues
-from rnnbench.engine.inference_cost import measure_inference
+from rnnbench.engine.inference_cost import InferenceCost, measure_inference
 from rnnbench.engine.model_card import card_for_run
+from rnnbench.engine.schedule import warmup_cosine
 from rnnbench.errors import RnnbenchError
 from rnnbench.models.builder import build_model
 from rnnbench.models.model_file import model_file_bytes
@@ -54,8 +55,7 @@ def training_values(spec: RunSpec, steps_per_epoch: int) -> TrainingValues | Non
     recipe = spec.train.recipe
     if spec.train.custom is None or spec.backend != "jax":
         return None
-    total = spec.train.epochs * steps_per_epoch
-    warmup = min(int(recipe.warmup_epochs * steps_per_epoch), total - 1) if recipe.schedule == "cosine" else 0
+    warmup, total = schedule_steps(spec.train, steps_per_epoch)
     return TrainingValues(
         learning_rate=spec.train.learning_rate_for(spec.model.name),
         cosine=recipe.schedule == "cosine",
@@ -67,6 +67,15 @@ def training_values(spec: RunSpec, steps_per_epoch: int) -> TrainingValues | Non
     )
 
 
+def schedule_steps(train: TrainSpec, steps_per_epoch: int) -> tuple[int, int]:
+    """(warm-up steps, total steps) of the run's schedule: a warm-up only for the cosine schedule, ending before the
+    last step."""
+    total = train.epochs * steps_per_epoch
+    if train.recipe.schedule != "cosine":
+        return 0, total
+    return min(int(train.recipe.warmup_epochs * steps_per_epoch), total - 1), total
+
+
 def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int, plain: bool = False) -> Any:
     """The preset's optimizer for ``model``, with its learning-rate schedule (per step) and gradient clipping. With
     ``plain``, only the update rule (SGD or Adam at the peak learning rate): the compiled step applies the rest
@@ -74,22 +83,14 @@ def make_optimizer(train: TrainSpec, model: str, steps_per_epoch: int, plain: bo
     import keras
 
     recipe = train.recipe
+    peak = train.learning_rate_for(model)
     if plain:
-        peak = train.learning_rate_for(model)
         if recipe.optimizer == "sgd":
             return keras.optimizers.SGD(learning_rate=peak, momentum=recipe.momentum, nesterov=recipe.nesterov)
         return keras.optimizers.Adam(learning_rate=peak)
-    peak = train.learning_rate_for(model)
-    learning_rate: Any = peak
-    if recipe.schedule == "cosine":
-        total = train.epochs * steps_per_epoch
-        warmup = min(int(recipe.warmup_epochs * steps_per_epoch), total - 1)
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=0.0 if warmup else peak,
-            decay_steps=total - warmup,
-            warmup_target=peak if warmup else None,
-            warmup_steps=warmup,
-        )
+    learning_rate = (
+        warmup_cosine(peak, *schedule_steps(train, steps_per_epoch)) if recipe.schedule == "cosine" else peak
+    )
     common = {"learning_rate": learning_rate, "global_clipnorm": recipe.clipnorm}
     if recipe.optimizer == "sgd":
         return keras.optimizers.SGD(momentum=recipe.momentum, nesterov=recipe.nesterov, **common)
@@ -193,24 +194,8 @@ def train(
     ``keep_model``, a run that did not diverge sends its model file to ``observer`` before its result."""
     entered = time.perf_counter()
     model = _compiled_model(spec, data)
-    batches = math.ceil(len(data.x_train) / spec.train.batch_size)
-    if observer is not None:
-        observer.run_started(spec, spec.train.epochs, batches, training_environment(spec.backend))
-    restored = _resume(model, checkpoint_path)
-    if restored is not None and observer is not None:
-        observer.run_resumed(spec, restored.epoch)
-    recorder = EpochRecorder(spec, model, observer, checkpoint_path, restored)
-    smoothing = spec.train.recipe.label_smoothing
-    if smoothing and spec.backend != "jax":
-        raise RnnbenchError(f"label smoothing is applied on the JAX backend only, not {spec.backend}; leave it at 0")
-    values = training_values(spec, batches)
-    compiled = (
-        CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size, smoothing, values)
-        if spec.backend == "jax"
-        else None
-    )
-    if compiled is not None:
-        compiled.compile()
+    recorder = _start(spec, data, model, observer, checkpoint_path)
+    compiled = _compiled_epochs(spec, data, model)
     # The run's fixed cost: building the model and compiling its programs (on JAX; elsewhere the first epoch
     # compiles, and its time includes that).
     setup_seconds = time.perf_counter() - entered
@@ -222,7 +207,50 @@ def train(
     evaluation = _evaluate(model, compiled, data, recorder) if not trial else _validated(recorder)
     # The model now holds the best epoch's weights: what is timed and kept is what the result reports.
     cost = None if recorder.diverged or trial else measure_inference(model, data.steps, data.features)
-    result = RunResult(
+    result = _run_result(spec, model, recorder, evaluation, cost, setup_seconds, train_seconds)
+    if observer is not None:
+        if keep_model and not recorder.diverged and not trial:
+            observer.model_saved(spec, model_file_bytes(model, card_for_run(result, data)))
+        observer.run_ended(result, evaluation.confusion)
+    return result
+
+
+def _start(
+    spec: RunSpec, data: SequenceData, model: Any, observer: TrainingObserver | None, checkpoint_path: Path | None
+) -> EpochRecorder:
+    """Tell the observer the run starts, resume from the checkpoint if there is one, and record from there."""
+    batches = math.ceil(len(data.x_train) / spec.train.batch_size)
+    if observer is not None:
+        observer.run_started(spec, spec.train.epochs, batches, training_environment(spec.backend))
+    restored = _resume(model, checkpoint_path)
+    if restored is not None and observer is not None:
+        observer.run_resumed(spec, restored.epoch)
+    return EpochRecorder(spec, model, observer, checkpoint_path, restored)
+
+
+def _compiled_epochs(spec: RunSpec, data: SequenceData, model: Any) -> CompiledEpochs | None:
+    """The run's compiled epochs, their programs compiled (JAX); None elsewhere, where Keras' ``fit`` trains."""
+    smoothing = spec.train.recipe.label_smoothing
+    if smoothing and spec.backend != "jax":
+        raise RnnbenchError(f"label smoothing is applied on the JAX backend only, not {spec.backend}; leave it at 0")
+    if spec.backend != "jax":
+        return None
+    values = training_values(spec, math.ceil(len(data.x_train) / spec.train.batch_size))
+    compiled = CompiledEpochs(model, data.x_train, data.y_train, spec.train.batch_size, smoothing, values)
+    compiled.compile()
+    return compiled
+
+
+def _run_result(
+    spec: RunSpec,
+    model: Any,
+    recorder: EpochRecorder,
+    evaluation: Evaluation,
+    cost: InferenceCost | None,
+    setup_seconds: float,
+    train_seconds: float,
+) -> RunResult:
+    return RunResult(
         spec=spec,
         params=int(model.count_params()),
         trainable_params=sum(int(math.prod(weight.shape)) for weight in model.trainable_weights),
@@ -237,11 +265,6 @@ def train(
         latency_ms=cost.latency_ms if cost else None,
         images_per_second=cost.images_per_second if cost else None,
     )
-    if observer is not None:
-        if keep_model and not recorder.diverged and not trial:
-            observer.model_saved(spec, model_file_bytes(model, card_for_run(result, data)))
-        observer.run_ended(result, evaluation.confusion)
-    return result
 
 
 def _compiled_model(spec: RunSpec, data: SequenceData) -> Any:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 def _define() -> tuple[Any, ...]:
     import keras
-    from keras import ops
 
     class CoRNNCell(keras.layers.Layer):
         """z_n = z_{n-1} + dt (tanh(W y_{n-1} + W_z z_{n-1} + V u_n + b) - gamma y_{n-1} - eps z_{n-1});
@@ -50,41 +49,39 @@ def _define() -> tuple[Any, ...]:
             self.output_size = units
 
         def build(self, input_shape: Any) -> None:
-            features = int(input_shape[-1])
-            limit = (features + 2 * self.units) ** -0.5
+            features, n = int(input_shape[-1]), self.units
+            limit = (features + 2 * n) ** -0.5
             init = keras.initializers.RandomUniform(-limit, limit)
-            self.kernel = self.add_weight(shape=(features, self.units), initializer=init, name="kernel")
-            self.recurrent_kernel = self.add_weight(
-                shape=(self.units, self.units), initializer=init, name="recurrent_kernel"
-            )
-            self.velocity_kernel = self.add_weight(
-                shape=(self.units, self.units), initializer=init, name="velocity_kernel"
-            )
-            self.bias = self.add_weight(shape=(self.units,), initializer=init, name="bias")
+            self.kernel = self.add_weight(shape=(features, n), initializer=init, name="kernel")
+            self.recurrent_kernel = self.add_weight(shape=(n, n), initializer=init, name="recurrent_kernel")
+            self.velocity_kernel = self.add_weight(shape=(n, n), initializer=init, name="velocity_kernel")
+            self.bias = self.add_weight(shape=(n,), initializer=init, name="bias")
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            y, z = states
-            force = ops.tanh(
-                ops.matmul(y, self.recurrent_kernel)
-                + ops.matmul(z, self.velocity_kernel)
-                + ops.matmul(inputs, self.kernel)
-                + self.bias
-            )
-            # IMEX: the velocity is updated from the old position, then the position from the new velocity.
-            z = z + self.dt * (force - self.gamma * y - self.epsilon * z)
-            y = y + self.dt * z
+            y, z = _cornn_step(self, inputs, *states)
             return y, [y, z]
 
         def get_config(self) -> dict[str, Any]:
-            return {
-                **super().get_config(),
-                "units": self.units,
-                "dt": self.dt,
-                "gamma": self.gamma,
-                "epsilon": self.epsilon,
-            }
+            options = {"units": self.units, "dt": self.dt, "gamma": self.gamma, "epsilon": self.epsilon}
+            return {**super().get_config(), **options}
 
     return (CoRNNCell,)
+
+
+def _cornn_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
+    """(y_n, z_n), each (batch, units), from u_n (batch, features) and y_{n-1}, z_{n-1} (batch, units)."""
+    from keras import ops
+
+    force = ops.tanh(
+        ops.matmul(y, cell.recurrent_kernel)
+        + ops.matmul(z, cell.velocity_kernel)
+        + ops.matmul(inputs, cell.kernel)
+        + cell.bias
+    )
+    # IMEX: the velocity is updated from the old position, then the position from the new velocity.
+    z = z + cell.dt * (force - cell.gamma * y - cell.epsilon * z)
+    y = y + cell.dt * z
+    return y, z
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")

@@ -92,10 +92,14 @@ def fast_layer_classes() -> dict[str, type]:
 
 
 def _define() -> tuple[Any, ...]:
-    import keras
-
     # The classes are defined on every backend, since a file saved on JAX names them; only their fast path needs
     # JAX, so jax_ops is imported where it runs.
+    return _fast_simple_rnn(), _fast_lstm(), _fast_gru()
+
+
+def _fast_simple_rnn() -> type:
+    import keras
+
     class FastSimpleRNN(keras.layers.SimpleRNN):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             if fast_path_reason(self, mask, training) is not None:
@@ -111,6 +115,12 @@ def _define() -> tuple[Any, ...]:
                 initial_state[0],
             )
             return last, _outputs(self, hseq, last), [last]
+
+    return FastSimpleRNN
+
+
+def _fast_lstm() -> type:
+    import keras
 
     class FastLSTM(keras.layers.LSTM):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
@@ -128,6 +138,12 @@ def _define() -> tuple[Any, ...]:
             )
             return last, _outputs(self, hseq, last), [last, c_last]
 
+    return FastLSTM
+
+
+def _fast_gru() -> type:
+    import keras
+
     class FastGRU(keras.layers.GRU):
         def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
             state = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
@@ -142,7 +158,7 @@ def _define() -> tuple[Any, ...]:
             )
             return last, _outputs(self, hseq, last), [last]
 
-    return FastSimpleRNN, FastLSTM, FastGRU
+    return FastGRU
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "FastSimpleRNN", "FastLSTM", "FastGRU")

@@ -33,11 +33,17 @@ def recurrent_bound(timesteps: int, max_gradient: float = MAX_GRADIENT) -> float
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     IndRNNCell: Any
     IndRNN: Any
 
 
 def _define() -> tuple[Any, ...]:
+    return _cell_class(), _layer_class()
+
+
+def _cell_class() -> type:
     import keras
     from keras import ops
 
@@ -72,18 +78,12 @@ def _define() -> tuple[Any, ...]:
 
         def build(self, input_shape: Any) -> None:
             bound = self.bound
-            self.kernel = self.add_weight(
-                shape=(input_shape[-1], self.units),
-                # PyTorch's kaiming_uniform_(a=8, mode="fan_in"): limit sqrt(6 / ((1 + a^2) fan_in)).
-                initializer=keras.initializers.VarianceScaling(2.0 / 65.0, "fan_in", "uniform"),
-                name="kernel",
-            )
+            # PyTorch's kaiming_uniform_(a=8, mode="fan_in"): limit sqrt(6 / ((1 + a^2) fan_in)).
+            kaiming = keras.initializers.VarianceScaling(2.0 / 65.0, "fan_in", "uniform")
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer=kaiming, name="kernel")
+            memory = keras.initializers.RandomUniform(1.0 / bound if self.long_memory_init else 0.0, bound)
             self.recurrent_kernel = self.add_weight(
-                shape=(self.units,),
-                initializer=keras.initializers.RandomUniform(1.0 / bound if self.long_memory_init else 0.0, bound),
-                # Keras' optimizers apply a constraint after every update, as the official code clips before each step.
-                constraint=lambda u: ops.clip(u, -bound, bound),
-                name="recurrent_kernel",
+                shape=(self.units,), initializer=memory, constraint=_clip_to(bound), name="recurrent_kernel"
             )
             self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
 
@@ -101,6 +101,12 @@ def _define() -> tuple[Any, ...]:
                 "long_memory_init": self.long_memory_init,
             }
 
+    return IndRNNCell
+
+
+def _layer_class() -> type:
+    import keras
+
     class IndRNN(keras.layers.RNN):
         """``keras.layers.RNN`` that tells its IndRNNCell the sequence length T, on which the bound depends."""
 
@@ -109,7 +115,19 @@ def _define() -> tuple[Any, ...]:
                 self.cell.timesteps = int(sequences_shape[1])
             super().build(sequences_shape, initial_state_shape)
 
-    return IndRNNCell, IndRNN
+    return IndRNN
+
+
+def _clip_to(bound: float) -> Callable[[Any], Any]:
+    """The constraint |u| <= ``bound``, element-wise: Keras' optimizers apply it after every update, as the official
+    code clips before each step."""
+
+    def clip(u: Any) -> Any:
+        from keras import ops
+
+        return ops.clip(u, -bound, bound)
+
+    return clip
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "IndRNNCell", "IndRNN")

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 def _define() -> tuple[Any, ...]:
     import keras
-    from keras import ops
 
     class LEMCell(keras.layers.Layer):
         """dt_n = dt sigmoid(W_1 y_{n-1} + V_1 u_n + b_1);  dtbar_n = dt sigmoid(W_2 y_{n-1} + V_2 u_n + b_2);
@@ -57,20 +56,27 @@ def _define() -> tuple[Any, ...]:
             self.bias = self.add_weight(shape=(4 * n,), initializer=init, name="bias")
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            y, z = states
-            from_input = ops.split(ops.matmul(inputs, self.kernel) + self.bias, 4, axis=-1)
-            from_y = ops.split(ops.matmul(y, self.recurrent_kernel), 3, axis=-1)
-            dt_z = self.dt * ops.sigmoid(from_input[0] + from_y[0])
-            dt_y = self.dt * ops.sigmoid(from_input[1] + from_y[1])
-            z = (1.0 - dt_z) * z + dt_z * ops.tanh(from_input[2] + from_y[2])
-            # The slow state reads the fast state of this step, not the previous one.
-            y = (1.0 - dt_y) * y + dt_y * ops.tanh(ops.matmul(z, self.state_kernel) + from_input[3])
+            y, z = _lem_step(self, inputs, *states)
             return y, [y, z]
 
         def get_config(self) -> dict[str, Any]:
             return {**super().get_config(), "units": self.units, "dt": self.dt}
 
     return (LEMCell,)
+
+
+def _lem_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
+    """(y_n, z_n), each (batch, units), from u_n (batch, features) and y_{n-1}, z_{n-1} (batch, units)."""
+    from keras import ops
+
+    from_input = ops.split(ops.matmul(inputs, cell.kernel) + cell.bias, 4, axis=-1)
+    from_y = ops.split(ops.matmul(y, cell.recurrent_kernel), 3, axis=-1)
+    dt_z = cell.dt * ops.sigmoid(from_input[0] + from_y[0])
+    dt_y = cell.dt * ops.sigmoid(from_input[1] + from_y[1])
+    z = (1.0 - dt_z) * z + dt_z * ops.tanh(from_input[2] + from_y[2])
+    # The slow state reads the fast state of this step, not the previous one.
+    y = (1.0 - dt_y) * y + dt_y * ops.tanh(ops.matmul(z, cell.state_kernel) + from_input[3])
+    return y, z
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell")

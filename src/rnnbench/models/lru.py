@@ -26,16 +26,13 @@ R_MIN, R_MAX, MAX_PHASE = 0.9, 0.999, 2.0 * math.pi
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     LRUCell: Any
 
 
 def _define() -> tuple[Any, ...]:
     import keras
-    from keras import ops
-
-    def uniform(shape: Any, dtype: Any) -> Any:
-        # Never exactly 0: log(0) would make theta_log (or nu_log when r_min = 0) infinite.
-        return keras.initializers.RandomUniform(1e-7, 1.0)(shape, dtype=dtype)
 
     class LRUCell(keras.layers.Layer):
         """h_t = lambda * h_{t-1} + gamma * (B x_t);  y_t = Re(C h_t) + D x_t, with complex h, lambda, B, C.
@@ -65,55 +62,99 @@ def _define() -> tuple[Any, ...]:
 
         def build(self, input_shape: Any) -> None:
             n, features = self.units, int(input_shape[-1])
-
-            def nu_log_init(shape: Any, dtype: Any = None) -> Any:
-                radius_squared = uniform(shape, dtype) * (self.r_max**2 - self.r_min**2) + self.r_min**2
-                return ops.log(-0.5 * ops.log(radius_squared))
-
-            def theta_log_init(shape: Any, dtype: Any = None) -> Any:
-                return ops.log(self.max_phase * uniform(shape, dtype))
-
-            def gamma_log_init(shape: Any, dtype: Any = None) -> Any:
-                # log sqrt(1 - |lambda|^2), with 1 - |lambda|^2 = -expm1(-2 nu) accurate for |lambda| near 1.
-                return 0.5 * ops.log(-ops.expm1(-2.0 * ops.exp(ops.cast(self.nu_log, dtype))))
-
-            def normal(stddev: float) -> Any:
-                return keras.initializers.RandomNormal(stddev=stddev)
-
-            self.nu_log = self.add_weight(shape=(n,), initializer=nu_log_init, name="nu_log")
-            self.theta_log = self.add_weight(shape=(n,), initializer=theta_log_init, name="theta_log")
-            self.gamma_log = self.add_weight(shape=(n,), initializer=gamma_log_init, name="gamma_log")
-            self.b_re = self.add_weight(shape=(features, n), initializer=normal((2 * features) ** -0.5), name="b_re")
-            self.b_im = self.add_weight(shape=(features, n), initializer=normal((2 * features) ** -0.5), name="b_im")
-            self.c_re = self.add_weight(shape=(n, n), initializer=normal(n**-0.5), name="c_re")
-            self.c_im = self.add_weight(shape=(n, n), initializer=normal(n**-0.5), name="c_im")
-            self.d = self.add_weight(shape=(features, n), initializer=normal(features**-0.5), name="d")
+            add = self.add_weight
+            self.nu_log = add(shape=(n,), initializer=_nu_log_initializer(self.r_min, self.r_max), name="nu_log")
+            self.theta_log = add(shape=(n,), initializer=_theta_log_initializer(self.max_phase), name="theta_log")
+            self.gamma_log = add(shape=(n,), initializer=_gamma_log_initializer(self.nu_log), name="gamma_log")
+            self.b_re = add(shape=(features, n), initializer=_normal((2 * features) ** -0.5), name="b_re")
+            self.b_im = add(shape=(features, n), initializer=_normal((2 * features) ** -0.5), name="b_im")
+            self.c_re = add(shape=(n, n), initializer=_normal(n**-0.5), name="c_re")
+            self.c_im = add(shape=(n, n), initializer=_normal(n**-0.5), name="c_im")
+            self.d = add(shape=(features, n), initializer=_normal(features**-0.5), name="d")
 
         def modulus(self) -> Any:
             """|lambda|, shape (units,)."""
-            return ops.exp(-ops.exp(self.nu_log))
+            return _modulus(self.nu_log)
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            h_re, h_im = states
-            modulus, phase = self.modulus(), ops.exp(self.theta_log)
-            lambda_re, lambda_im = modulus * ops.cos(phase), modulus * ops.sin(phase)
-            gamma = ops.exp(self.gamma_log)
-            new_re = lambda_re * h_re - lambda_im * h_im + gamma * ops.matmul(inputs, self.b_re)
-            new_im = lambda_re * h_im + lambda_im * h_re + gamma * ops.matmul(inputs, self.b_im)
-            # Re(C h) = Re(C) Re(h) - Im(C) Im(h).
-            y = ops.matmul(new_re, self.c_re) - ops.matmul(new_im, self.c_im) + ops.matmul(inputs, self.d)
-            return y, [new_re, new_im]
+            y, h_re, h_im = _lru_step(self, inputs, *states)
+            return y, [h_re, h_im]
 
         def get_config(self) -> dict[str, Any]:
-            return {
-                **super().get_config(),
-                "units": self.units,
-                "r_min": self.r_min,
-                "r_max": self.r_max,
-                "max_phase": self.max_phase,
-            }
+            options = {"units": self.units, "r_min": self.r_min, "r_max": self.r_max, "max_phase": self.max_phase}
+            return {**super().get_config(), **options}
 
     return (LRUCell,)
+
+
+def _lru_step(cell: Any, inputs: Any, h_re: Any, h_im: Any) -> tuple[Any, Any, Any]:
+    """(y_t, Re h_t, Im h_t), each (batch, units), from x_t (batch, features) and h_{t-1} (batch, units) twice."""
+    from keras import ops
+
+    modulus, phase = _modulus(cell.nu_log), ops.exp(cell.theta_log)
+    lambda_re, lambda_im = modulus * ops.cos(phase), modulus * ops.sin(phase)
+    gamma = ops.exp(cell.gamma_log)
+    new_re = lambda_re * h_re - lambda_im * h_im + gamma * ops.matmul(inputs, cell.b_re)
+    new_im = lambda_re * h_im + lambda_im * h_re + gamma * ops.matmul(inputs, cell.b_im)
+    # Re(C h) = Re(C) Re(h) - Im(C) Im(h).
+    y = ops.matmul(new_re, cell.c_re) - ops.matmul(new_im, cell.c_im) + ops.matmul(inputs, cell.d)
+    return y, new_re, new_im
+
+
+def _modulus(nu_log: Any) -> Any:
+    """|lambda| = exp(-exp(nu_log)), the shape of ``nu_log``."""
+    from keras import ops
+
+    return ops.exp(-ops.exp(nu_log))
+
+
+def _uniform_open(shape: Any, dtype: Any) -> Any:
+    """Uniform on [1e-7, 1): never exactly 0, whose log would make theta_log (or nu_log when r_min = 0) infinite."""
+    import keras
+
+    return keras.initializers.RandomUniform(1e-7, 1.0)(shape, dtype=dtype)
+
+
+def _nu_log_initializer(r_min: float, r_max: float) -> Callable[..., Any]:
+    """nu_log such that |lambda|^2 is uniform on [r_min^2, r_max^2]."""
+
+    def init(shape: Any, dtype: Any = None) -> Any:
+        from keras import ops
+
+        radius_squared = _uniform_open(shape, dtype) * (r_max**2 - r_min**2) + r_min**2
+        return ops.log(-0.5 * ops.log(radius_squared))
+
+    return init
+
+
+def _theta_log_initializer(max_phase: float) -> Callable[..., Any]:
+    """theta_log such that the phase exp(theta_log) is uniform on [0, max_phase]."""
+
+    def init(shape: Any, dtype: Any = None) -> Any:
+        from keras import ops
+
+        return ops.log(max_phase * _uniform_open(shape, dtype))
+
+    return init
+
+
+def _gamma_log_initializer(nu_log: Any) -> Callable[..., Any]:
+    """gamma_log = log sqrt(1 - |lambda|^2) for the initialised ``nu_log``."""
+
+    def init(shape: Any, dtype: Any = None) -> Any:
+        from keras import ops
+
+        # 1 - |lambda|^2 = -expm1(-2 nu), accurate for |lambda| near 1.
+        return 0.5 * ops.log(-ops.expm1(-2.0 * ops.exp(ops.cast(nu_log, dtype))))
+
+    return init
+
+
+def _normal(stddev: float) -> Callable[..., Any]:
+    """A Keras initializer, (shape, dtype) -> tensor, of N(0, stddev^2)."""
+    import keras
+
+    return keras.initializers.RandomNormal(stddev=stddev)
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LRUCell")
