@@ -126,3 +126,18 @@ def test_the_search_figures_are_drawn(tables):
     (panel,) = data.panels
     drawn = {plot.name: len(plot.figures(panel, rows)) for plot in PLOTS if plot.name.startswith("search_")}
     assert drawn == {"search_sensitivity": 1, "search_progress": 1, "search_importance": 1}
+
+
+def test_the_learning_rate_axis_is_labelled_at_decades_only(tables):
+    """Learning rates inside one decade: matplotlib would label the minor ticks 2, 3, 4 x 10^-3, which overlap."""
+    data, rows = tables["searched"]
+    (panel,) = data.panels
+    plot = next(plot for plot in PLOTS if plot.name == "search_sensitivity")
+    (figure,) = plot.figures(panel, rows)
+    figure.draw_without_rendering()
+    axis = figure.axes[0]
+    low, high = axis.get_xlim()
+    assert (low, high) == pytest.approx((1e-3, 1e-2))  # every trial's rate, 1.5e-3 to 8e-3, between two decades
+    assert [label.get_text() for label in axis.xaxis.get_minorticklabels() if label.get_text()] == []
+    labelled = [tick for tick in axis.get_xticks() if low <= tick <= high]
+    assert labelled == pytest.approx([1e-3, 1e-2])

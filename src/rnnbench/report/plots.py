@@ -266,13 +266,27 @@ def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
                 axis.scatter([row["learning_rate"] for row in points], [row["val_accuracy"] for row in points],
                              s=36, facecolors=face, edgecolors=colour,
                              label=model if state == TrialState.COMPLETE else None)  # fmt: skip
-    axis.set_xscale("log")
+    _decade_axis(axis, [row["learning_rate"] for row in rows])
     axis.set_xlabel("peak learning rate")
     axis.set_ylabel("validation accuracy, last epoch")
     _percent_axis(axis)
     axis.grid(alpha=0.3)
     _legend(figure, axis)
     return figure
+
+
+def _decade_axis(axis: Axes, values: list[float]) -> None:
+    """A log x axis from a decade to a decade, labelled at decades only: matplotlib labels the minor ticks (2, 3, 4 x
+    10^-3, ...) of a range inside about one decade, and their labels run into each other."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    axis.set_xscale("log")
+    exponents = np.log10([value for value in values if value > 0])
+    if exponents.size:
+        # A little room, so that a point on a decade is not cut in half by the axis.
+        axis.set_xlim(10 ** np.floor(exponents.min() - 0.02), 10 ** np.ceil(exponents.max() + 0.02))
+    axis.xaxis.set_major_locator(LogLocator(base=10))
+    axis.xaxis.set_minor_formatter(NullFormatter())
 
 
 def search_progress(panel: Panel, tables: Tables) -> Figure | None:
