@@ -47,6 +47,7 @@ class PageVisit:
     screenshot: bytes = b""
     content_width: float = 0.0
     content_height: float = 0.0
+    values: dict[str, Any] = field(default_factory=dict)  # what each expression asked of the page gave
 
 
 class Chromium:
@@ -126,8 +127,11 @@ class Chromium:
                 return message
             self.pending.append(message)
 
-    def visit(self, url: str, width: int, height: int, mobile: bool = False) -> PageVisit:
-        """Load ``url`` offline in a fresh tab of ``width`` x ``height`` CSS pixels; screenshot the whole page."""
+    def visit(
+        self, url: str, width: int, height: int, mobile: bool = False, measures: dict[str, str] | None = None
+    ) -> PageVisit:
+        """Load ``url`` offline in a fresh tab of ``width`` x ``height`` CSS pixels; screenshot the whole page.
+        ``measures``: JavaScript expressions to evaluate in the loaded page, by name (their values in ``values``)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -155,6 +159,9 @@ class Chromium:
                 visit.errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
             elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
                 visit.errors.append(params["entry"]["text"])
+        for name, expression in (measures or {}).items():
+            reply = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+            visit.values[name] = reply["result"].get("value")
         size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
         visit.content_width, visit.content_height = size["width"], size["height"]
         shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,

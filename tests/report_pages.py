@@ -24,6 +24,7 @@ class ReportPage(HTMLParser):
         self._table: list[list[str]] | None = None
         self._cell: list[str] | None = None
         self._figure: str | None = None
+        self._groups = False
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -33,8 +34,10 @@ class ReportPage(HTMLParser):
         if tag == "table":
             self._table = self.tables.setdefault(values.get("class") or "", [])
         elif tag == "tr" and self._table is not None:
-            self._table.append([])
-        elif tag in ("td", "th") and self._table is not None:
+            self._groups = values.get("class") == "groups"  # names over groups of columns, not a row of the table
+            if not self._groups:
+                self._table.append([])
+        elif tag in ("td", "th") and self._table is not None and not self._groups:
             self._cell = []
         elif tag == "figure":
             self._figure = values.get("data-plot")
@@ -44,7 +47,8 @@ class ReportPage(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self._table is not None:
-            self._table[-1].append("".join(self._cell).strip())
+            # A no-break space keeps a unit with its name on the page; it reads as a space.
+            self._table[-1].append("".join(self._cell).replace("\u00a0", " ").strip())
             self._cell = None
         elif tag == "table":
             self._table = None

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from rnnbench.results.run_result import EpochMetrics, RunResult, RunStatus
-from rnnbench.results.store import Store
+from rnnbench.results.store import Store, StoredTrial
 from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, RunSpec, TrainSpec
+from rnnbench.spec.search_space import DEFAULT_SPACE
+from rnnbench.spec.train import SEARCHED, Preset
 
 DATA = DataSpec("digits", limit_train=100)
 TRAIN = TrainSpec(epochs=2)
@@ -18,8 +20,13 @@ ENVIRONMENT = {"rnnbench_version": "0.1.0", "keras_version": "3.x", "backend_ver
                "device": "cpu"}  # fmt: skip
 
 
-def spec(model: str, seed: int, data: DataSpec = DATA) -> RunSpec:
-    return RunSpec(data, ModelSpec(model, 8), TRAIN, seed)
+SEARCH = "search-1"
+# The recipe a search chose: its runs share one panel, which shows the search's trials.
+TUNED = TrainSpec(SEARCHED, epochs=2, custom=Preset("adam", 3e-3, "chosen by a search"), search=SEARCH)
+
+
+def spec(model: str, seed: int, data: DataSpec = DATA, train: TrainSpec = TRAIN) -> RunSpec:
+    return RunSpec(data, ModelSpec(model, 8), train, seed)
 
 
 def result(run: RunSpec, val: tuple[float, float], test: float, seconds: tuple[float, float] = (2.0, 0.5)) -> RunResult:
@@ -44,6 +51,23 @@ def fill(
         for run_result, confusion in results:
             store.start_run(run_result.spec, ENVIRONMENT)
             store.finish_run(run_result, confusion)
+    return path
+
+
+def diverged(run: RunSpec) -> RunResult:
+    """A run stopped at its first epoch on a non-finite loss (stored as no loss at all)."""
+    epochs = (EpochMetrics(1, float("nan"), 0.1, float("nan"), 0.1, 1.5),)
+    return RunResult(run, 100, 90, RunStatus.DIVERGED, None, None, None, None, 1.5, epochs)
+
+
+def add_trials(path: Path, trials: list[tuple[str, int, str, float | None, float]]) -> Path:
+    """Add the search that chose the recipe of the runs trained with ``TUNED``: its space, and its trials as
+    (model, number, state, validation accuracy, learning rate)."""
+    with Store.open(path) as store:
+        store.save_experiment("tuned", {"search_name": SEARCH, "search": {"space": DEFAULT_SPACE.to_dict()}})
+        for model, number, state, value, rate in trials:
+            params = {"optimizer": "adam", "learning_rate": rate, "batch_size": (32, 64)[number % 2]}
+            store.save_trial(StoredTrial(SEARCH, model, number, params, state, value, 0.5, 2, 1.0, None))
     return path
 
 

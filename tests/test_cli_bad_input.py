@@ -99,6 +99,16 @@ CASES = [
     case("the folder", *DIGITS, "--store", "readonly/r.db"),
     case("the folder", *DIGITS, "--json", "readonly/s.json"),
     case("the folder", *DIGITS, "--out", "readonly/report"),
+    # outputs of one command inside one another: the later one would replace the earlier
+    case("--json rnnbench-report/s.json is inside --out rnnbench-report", *DIGITS, "--json", "rnnbench-report/s.json"),
+    case("--json report is also --out report", *DIGITS, "--json", "report", "--out", "report"),
+    case("--store rnnbench-report/r.db is inside --out rnnbench-report", *DIGITS, "--store", "rnnbench-report/r.db"),
+    case("is inside --out rnnbench-report", "tune", "--dataset", "digits", "--json", "rnnbench-report/s.json"),
+    case("is inside --out out", "sweep", "experiments/tiny.toml", "--json", "out/sub/s.json", "--out", "out"),
+    # a folder of the user's own files is no report folder
+    case("--out mine is a folder of other files, not a report rnnbench wrote", *DIGITS, "--out", "mine"),
+    case("--out mine is a folder of other files, not a report rnnbench wrote", "report", "--out", "mine"),
+    case("--out mine is a folder of other files", "sweep", "experiments/tiny.toml", "--out", "mine"),
     # stores that are not ours to write
     case("notes.txt is not a usable results store", *DIGITS, "--models", "gru", "--store", "notes.txt"),
     case("is an SQLite file but not a results store", *DIGITS, "--models", "gru", "--store", "foreign.db"),
@@ -268,7 +278,10 @@ def world(tmp_path_factory) -> Path:
     infinite = "learning_rate = { low = 1e-4, high = inf, log = true }\n"
     (experiments / "infspace.toml").write_text(f'[grid]\nmodels = ["gru"]\n[search]\n[search.space]\n{infinite}')
     (experiments / "infspace-only.toml").write_text(infinite)
+    (experiments / "tiny.toml").write_text('name = "tiny"\n[grid]\nmodels = ["gru"]\ndatasets = ["digits"]\n')
     (root / "notes.txt").write_text("notes\n")
+    (root / "mine").mkdir()
+    (root / "mine" / "report.md").write_text("# My own report, written by hand\n")
     with sqlite3.connect(root / "foreign.db") as connection:
         connection.execute("CREATE TABLE songs (title TEXT)")
     with sqlite3.connect(root / "newer.db") as connection:

@@ -16,6 +16,11 @@ pytestmark = pytest.mark.skipif(
 
 LAPTOP = (1280, 800)
 PHONE = (390, 844)
+# Each comparison table: its right edge, and how far it overflows the box it would scroll in.
+COMPARISON_TABLES = (
+    "[...document.querySelectorAll('table.comparison')].map(table => ({right: table.getBoundingClientRect().right, "
+    "overflow: table.parentElement.scrollWidth - table.parentElement.clientWidth}))"
+)
 
 
 def _picture(png: bytes) -> np.ndarray:
@@ -55,3 +60,34 @@ def test_a_page_that_fetches_or_fails_is_caught(browser, tmp_path):
     assert "http://127.0.0.1:9/x.png" in visit.requests and "https://example.org/y.png" in visit.requests
     assert any("broken" in error for error in visit.errors)
     assert any("undefinedFunction" in error or "Uncaught" in error for error in visit.errors)
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory):
+    """A report whose comparison table is as wide as they come: every column filled, intervals, ranges of best
+    epochs, diverged runs, thousands of images per second."""
+    from dataclasses import replace
+
+    from report_stores import HALF, PERFECT, diverged, fill, result, spec
+    from rnnbench.report.write import report_from_store
+
+    folder = tmp_path_factory.mktemp("wide")
+    runs = []
+    for model in ("simplernn", "gru", "lstm"):
+        for seed in (0, 1, 2):
+            run = result(spec(model, seed), (0.6 - seed / 10, 0.55 + seed / 9), 0.5 + seed / 7, (0.0123, 0.0098))
+            costs = {"latency_ms": 12.34, "images_per_second": 1234567.0, "setup_seconds": 123.45}
+            runs.append((replace(run, **costs), PERFECT if seed else HALF))
+        runs.append((diverged(spec(model, 3)), None))
+    report_from_store(fill(folder / "s.db", runs), folder / "report", ("html",))
+    return folder / "report" / "report.html"
+
+
+@pytest.mark.parametrize("which", ["tiny_sweep", "wide"])
+def test_the_comparison_table_fits_a_laptop_without_scrolling(browser, tiny_sweep, wide_report, tmp_path, which):
+    page = tiny_sweep.report / "report.html" if which == "tiny_sweep" else wide_report
+    visit = browser.visit(file_url(page), *LAPTOP, measures={"tables": COMPARISON_TABLES})
+    (tmp_path / f"{which}-{LAPTOP[0]}.png").write_bytes(visit.screenshot)
+    assert visit.content_width <= LAPTOP[0]
+    tables = visit.values["tables"]
+    assert tables and all(table["right"] <= LAPTOP[0] and table["overflow"] <= 0 for table in tables), tables

@@ -21,8 +21,10 @@ def test_report_writes_the_formats_asked_for(tiny_sweep, tmp_path, capsys):
     out = tmp_path / "only-html"
     assert main(["report", "--store", str(tiny_sweep.store), "--out", str(out), "--format", "html,json"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"html: {out}/report.html", f"json: {out}/report.json"]
-    # .figures: the drawn figures, kept so that a report written again redraws only what changed
-    assert sorted(path.name for path in out.iterdir()) == [".figures", "report.html", "report.json"]
+    # .figures: the drawn figures, kept so that a report written again redraws only what changed; the marker says
+    # that rnnbench may write here again
+    assert sorted(path.name for path in out.iterdir()) == [".figures", ".rnnbench-report", "report.html",
+                                                           "report.json"]  # fmt: skip
 
 
 def test_the_store_is_only_read(tiny_sweep, tmp_path):
@@ -36,7 +38,8 @@ def test_the_store_is_only_read(tiny_sweep, tmp_path):
 def test_a_sweep_writes_its_report_and_prints_the_path(tiny_sweep):
     assert f"report written to {tiny_sweep.report}/report.html" in tiny_sweep.stdout
     assert {path.name for path in tiny_sweep.report.iterdir()} == {"report.html", "report.md", "report.json",
-                                                                   "figures", "csv", ".figures"}  # fmt: skip
+                                                                   "figures", "csv", ".figures",
+                                                                   ".rnnbench-report"}  # fmt: skip
 
 
 def test_formats_are_checked():
@@ -84,3 +87,67 @@ def test_diverged_and_failed_runs_are_reported_not_fatal(tmp_path):
     html = written["html"].read_text()
     assert "failed: worker process killed by SIGKILL" in html and ">diverged<" in html
     assert "0 + 1 diverged" in html  # gru's row: no finished run, one diverged
+
+
+def _files(folder):
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _report_of_two_seeds(tmp_path):
+    from report_stores import HALF, PERFECT, fill, result, spec
+
+    runs = [(result(spec(model, seed), (0.5, 0.6 + seed / 10), 0.5 + seed / 10), PERFECT if seed else HALF)
+            for model in ("lstm", "gru") for seed in (0, 1)]  # fmt: skip
+    return fill(tmp_path / "s.db", runs)
+
+
+def test_a_plot_that_fails_leaves_an_existing_report_as_it_was(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from report_stores import PERFECT, fill, result, spec
+    from rnnbench.report import plots
+
+    store, out = _report_of_two_seeds(tmp_path), tmp_path / "report"
+    report_from_store(store, out)
+    before = _files(out)
+    assert "figures/panel1-learning_curves-1.png" in before and "csv/runs.csv" in before
+    fill(store, [(result(spec("lstm", 2), (0.5, 0.9), 0.9), PERFECT)])  # every figure changes: all are drawn again
+
+    def fails(panel, tables):
+        raise RuntimeError("this plot cannot be drawn")
+
+    *others, last = plots.PLOTS
+    monkeypatch.setattr(plots, "PLOTS", (*others, replace(last, draw=fails)))
+    with pytest.raises(RuntimeError, match="this plot cannot be drawn"):
+        report_from_store(store, out)
+    after = _files(out)
+    assert {name: data for name, data in after.items() if not name.startswith(".figures/")} == {
+        name: data for name, data in before.items() if not name.startswith(".figures/")
+    }
+    # The earlier figures stay in the cache too, until a report that uses others is written whole.
+    assert set(before) <= set(after)
+
+
+def test_a_report_goes_only_into_a_folder_of_reports(tmp_path):
+    from rnnbench.report.folder import MARKER
+
+    store = _report_of_two_seeds(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("my own notes\n")
+    with pytest.raises(RnnbenchError, match=r"mine is a folder of other files, not a report rnnbench wrote"):
+        report_from_store(store, mine, ("json",))
+    assert sorted(path.name for path in mine.iterdir()) == ["report.md"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report_from_store(store, empty, ("json",))
+    assert (empty / MARKER).is_file()
+    report_from_store(store, empty, ("md",))  # marked: written again
+
+    earlier = tmp_path / "earlier"  # written before the marker: its own page says where it came from
+    report_from_store(store, earlier, ("html",))
+    (earlier / MARKER).unlink()
+    (earlier / "notes.txt").write_text("kept\n")
+    report_from_store(store, earlier, ("html", "json"))
+    assert (earlier / "notes.txt").read_text() == "kept\n"

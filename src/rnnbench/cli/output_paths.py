@@ -51,6 +51,23 @@ def check_output_folder(path: Path, option: str, kept: Iterable[Path]) -> None:
     check_writable_folder(path, option, path)
 
 
+def check_apart(outputs: Iterable[tuple[str, Path]]) -> None:
+    """No output of a command (given as its option and path) is another or lies inside another: the one written
+    later would replace the other (a summary inside the report folder, which the report then rewrites)."""
+    named = [(option, path, path.resolve()) for option, path in outputs]
+    for option, path, target in named:
+        for other_option, other, folder in named:
+            if option == other_option:
+                continue
+            if target == folder:
+                raise RnnbenchError(
+                    f"{option} {path} is also {other_option} {other}; give each output a path of its own"
+                )
+            if folder in target.parents:
+                raise RnnbenchError(f"{option} {path} is inside {other_option} {other}, which the command also writes; "
+                                    "give a path outside it")  # fmt: skip
+
+
 def _check_not_kept(path: Path, option: str, kept: Iterable[Path]) -> None:
     target = path.resolve()
     for keep in kept:

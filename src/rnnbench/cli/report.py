@@ -32,12 +32,14 @@ from rnnbench.cli.options import report_folder_option, store_option
 def report(store: Path, formats: str, out: Path, experiment: str | None, filters: tuple[str, ...]) -> None:
     """Write a report of the runs in a store: comparison tables, verdicts, plots, settings."""
     from rnnbench.cli.output_paths import check_output_folder, store_files
+    from rnnbench.report.folder import check_report_folder
     from rnnbench.report.write import parse_formats, report_from_store
     from rnnbench.results.panels import Selection, parse_filters
 
     chosen = parse_formats(formats)
     selection = Selection(experiment=experiment, filters=parse_filters(filters))
     check_output_folder(out, "--out", store_files(store))
+    check_report_folder(out, "--out")
     written = report_from_store(store, out, chosen, selection)
     for name in chosen:
         click.echo(f"{name}: {written[name]}")

@@ -23,16 +23,23 @@ if TYPE_CHECKING:
 
 
 def _check_outputs(spec: ExperimentSpec, execution: Execution) -> None:
-    """Every path the command will write can be written and replaces nothing to keep: said before any training."""
-    from rnnbench.cli.output_paths import check_output_file, check_output_folder, store_files
+    """Every path the command will write can be written, replaces nothing to keep and lies apart from the others:
+    said before any training."""
+    from rnnbench.cli.output_paths import check_apart, check_output_file, check_output_folder, store_files
     from rnnbench.files import check_writable_folder
+    from rnnbench.report.folder import check_report_folder
 
     check_writable_folder(execution.store.parent, "--store", execution.store)
     kept = [*store_files(execution.store), *(Path(data.name) for data in spec.data if Path(data.name).exists())]
+    outputs = [("--store", execution.store)]
     if execution.json_path is not None:
         check_output_file(execution.json_path, "--json", kept)
+        outputs.append(("--json", execution.json_path))
     if execution.report:
         check_output_folder(execution.out, "--out", kept)
+        check_report_folder(execution.out, "--out")
+        outputs.append(("--out", execution.out))
+    check_apart(outputs)
 
 
 def _prepare(spec: ExperimentSpec, execution: Execution) -> ExecutionConfig:

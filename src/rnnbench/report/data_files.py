@@ -6,10 +6,8 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from rnnbench.files import write_text
 from rnnbench.report.rows import Row
 from rnnbench.results.panels import PanelSet
 from rnnbench.version import __version__
@@ -26,9 +24,8 @@ def report_dict(data: PanelSet, tables: Mapping[str, list[Row]]) -> dict[str, An
     }
 
 
-def write_json(data: PanelSet, tables: Mapping[str, list[Row]], path: Path) -> Path:
-    write_text(path, json.dumps(report_dict(data, tables), indent=1) + "\n")
-    return path
+def json_text(data: PanelSet, tables: Mapping[str, list[Row]]) -> str:
+    return json.dumps(report_dict(data, tables), indent=1) + "\n"
 
 
 def _csv_value(value: Any) -> Any:
@@ -38,19 +35,17 @@ def _csv_value(value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_csv(tables: Mapping[str, list[Row]], folder: Path) -> list[Path]:
-    """One ``<table>.csv`` per table, header first; columns in the order of the first row (union of all rows)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+def csv_texts(tables: Mapping[str, list[Row]]) -> dict[str, str]:
+    """One ``<table>.csv`` text per table, header first; columns in the order of the first row (union of all
+    rows)."""
+    texts = {}
     for name, rows in tables.items():
         columns: dict[str, None] = {}
         for row in rows:
             columns.update(dict.fromkeys(row))
-        path = folder / f"{name}.csv"
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, fieldnames=list(columns))
         writer.writeheader()
         writer.writerows({key: _csv_value(value) for key, value in row.items()} for row in rows)
-        write_text(path, text.getvalue())
-        written.append(path)
-    return written
+        texts[f"{name}.csv"] = text.getvalue()
+    return texts

@@ -6,6 +6,8 @@ column kept in view), and prints one panel per page with no figure split across 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Mapping
 from html import escape
 
@@ -45,6 +47,16 @@ th { font-weight: 600; background: #f6f8fa; }
 .scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; background: var(--paper); }
 .scroll th:first-child { background: #f6f8fa; }
 table.settings td:last-child { white-space: normal; overflow-wrap: anywhere; }
+/* The comparison: names wrap under their group's header, cost columns are set smaller. */
+table.comparison th { white-space: normal; vertical-align: bottom; min-width: 3.5em; }
+table.comparison th, table.comparison td { padding: .35rem .45rem; }
+table.comparison td.wrap { white-space: normal; }
+/* The empty cell over model to params spans four columns: kept in view, it would cover the groups' names. */
+.scroll table.comparison tr.groups th:first-child { position: static; }
+table.comparison .cost { font-size: .86em; }
+table.comparison tr.groups th { text-align: center; background: var(--paper); border-bottom: 0; padding-bottom: 0; }
+table.comparison tr.groups th.group { background: #f6f8fa; border-bottom: 2px solid var(--line); color: var(--muted);
+                                      font-weight: 600; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr)); gap: 1.5rem 2rem;
            margin-top: 1rem; }
 figure { margin: 0; min-width: 0; }
@@ -60,6 +72,7 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
   h2 { font-size: 1.2rem; }
   table { font-size: .82rem; }
   th, td { padding: .3rem .45rem; }
+  table.comparison tr.groups th { text-align: left; }  /* the name in view while the table scrolls */
 }
 @media print {
   @page { margin: 14mm; }
@@ -83,22 +96,59 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
 """
 
 
-def _table(table: TextTable, css_class: str = "") -> str:
-    head = "".join(
-        f'<th scope="col"{" class=num" if numeric else ""}>{escape(name)}</th>'
-        for name, numeric in zip(table.header, table.numeric, strict=True)
-    )
+# The comparison table's columns under a header of their group: the names below can then wrap, and the cost columns
+# be set smaller, so that the table fits a laptop's page. Columns not named here sit under an empty group header.
+COMPARISON_GROUPS = {
+    **dict.fromkeys(("best val acc %", "best epoch", "test acc %", "test acc % at best"), "accuracy"),
+    **dict.fromkeys(("s/epoch", "samples/s", "setup s"), "training cost"),
+    **dict.fromkeys(("latency ms", "images/s"), "serving cost"),
+}
+COST_GROUPS = ("training cost", "serving cost")
+# Text cells that may wrap where the table would not fit otherwise ("3 + 1 / diverged"); numbers never do.
+COMPARISON_WRAPPED = ("model", "runs")
+
+
+def _class(names: list[str]) -> str:
+    return f' class="{" ".join(names)}"' if names else ""
+
+
+def _group_row(groups: tuple[str, ...]) -> str:
+    cells = []
+    for group, run in itertools.groupby(groups):
+        kinds = (["group"] if group else []) + (["cost"] if group in COST_GROUPS else [])
+        scope = " scope=colgroup" if group else ""
+        cells.append(f'<th colspan="{len(list(run))}"{scope}{_class(kinds)}>{escape(group)}</th>')
+    return f'<tr class="groups">{"".join(cells)}</tr>'
+
+
+def _table(
+    table: TextTable, css_class: str = "", groups: tuple[str, ...] | None = None, wrapped: tuple[str, ...] = ()
+) -> str:
+    """A table in its scroll box; ``groups``: each column's group, named in a header row above the columns';
+    ``wrapped``: the columns whose cells may wrap."""
+    kinds = [(["num"] if numeric else []) + (["wrap"] if name in wrapped else [])
+             for name, numeric in zip(table.header, table.numeric, strict=True)]  # fmt: skip
+    head = ""
+    if groups is not None:
+        kinds = [kind + (["cost"] if group in COST_GROUPS else []) for kind, group in zip(kinds, groups, strict=True)]
+        head = _group_row(groups)
+    names = zip(table.header, kinds, strict=True)
+    head += "<tr>" + "".join(f'<th scope="col"{_class(kind)}>{escape(name)}</th>' for name, kind in names) + "</tr>"
     body = "".join(
         "<tr>"
-        + "".join(
-            f"<td{' class=num' if numeric else ''}>{escape(cell)}</td>"
-            for cell, numeric in zip(row, table.numeric, strict=True)
-        )
+        + "".join(f"<td{_class(kind)}>{escape(cell)}</td>" for cell, kind in zip(row, kinds, strict=True))
         + "</tr>"
         for row in table.rows
     )
-    attribute = f' class="{css_class}"' if css_class else ""
-    return f'<div class="scroll"><table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    table_class = _class([css_class] if css_class else [])
+    return f'<div class="scroll"><table{table_class}><thead>{head}</thead><tbody>{body}</tbody></table></div>'
+
+
+def _comparison(table: TextTable) -> str:
+    groups = tuple(COMPARISON_GROUPS.get(name, "") for name in table.header)
+    # A percent sign stays on the line of its name when the name wraps ("best val / acc %", not "best val acc / %").
+    header = tuple(name.replace(" %", "\u00a0%") for name in table.header)
+    return _table(dataclasses.replace(table, header=header), "comparison", groups, COMPARISON_WRAPPED)
 
 
 def _figure(panel: Panel, name: str, title: str, caption: str, svgs: list[str]) -> str:
@@ -117,7 +167,7 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
         f"<h2>{escape(panel.title)}</h2>",
         f'<p class="meta">{escape(cells.panel_facts(panel))}</p>',
         f'<p class="verdict"><strong>Verdict:</strong> {escape(panel.verdict)}</p>',
-        _table(comparison, "comparison"),
+        _comparison(comparison),
         f'<p class="note">{escape(cells.ACCURACY_NOTE)}</p>',
         '<div class="figures">',
     ]

@@ -75,6 +75,23 @@ def _integer_epochs(axis: Axes) -> None:
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+def _columns(rows: list[Row], *keys: str) -> list[list[Any]]:
+    return [[row[key] for row in rows] for key in keys]
+
+
+def _band(means: list[Any], lows: list[Any], highs: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means and the band around them as floats (None: NaN, drawn as nothing), the band widened to hold its mean:
+    the mean of equal values can land an ulp outside their range, and a spread below zero fails to draw."""
+    mean, low, high = (np.array(values, dtype=float) for values in (means, lows, highs))
+    return mean, np.fmin(low, mean), np.fmax(high, mean)
+
+
+def _error_bars(means: list[Any], lows: list[Any], highs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Bar heights and their error bars' lengths below and above, never negative; none where a value is unknown."""
+    mean, low, high = _band(means, lows, highs)
+    return mean, np.nan_to_num(np.stack([mean - low, high - mean]), nan=0.0)
+
+
 def learning_curves(panel: Panel, tables: Tables) -> Figure | None:
     rows = panel_rows(tables["learning_curves"], panel)
     if not rows:
@@ -86,10 +103,10 @@ def learning_curves(panel: Panel, tables: Tables) -> Figure | None:
         if not points:
             continue
         epochs = [row["epoch"] for row in points]
-        axis.plot(epochs, [row["mean"] for row in points], color=colour, label=model, linewidth=1.8)
+        mean, low, high = _band(*_columns(points, "mean", "low", "high"))
+        axis.plot(epochs, mean, color=colour, label=model, linewidth=1.8)
         if max(row["n"] for row in points) > 1:
-            axis.fill_between(epochs, [r["low"] for r in points], [r["high"] for r in points], color=colour,
-                              alpha=0.2, linewidth=0)  # fmt: skip
+            axis.fill_between(epochs, low, high, color=colour, alpha=0.2, linewidth=0)
     metric = rows[0]["metric"].replace("_", " ").replace("val ", "validation ")
     _integer_epochs(axis)
     axis.set_xlabel("epoch")
@@ -211,10 +228,7 @@ def per_class_accuracy(panel: Panel, tables: Tables) -> Figure | None:
     for index, model in enumerate(models):
         points = sorted((row for row in rows if row["model"] == model), key=lambda row: row["class"])
         positions = np.array([row["class"] for row in points]) - 0.4 + width * (index + 0.5)
-        means = np.array([row["accuracy_mean"] for row in points])
-        spread = np.array(
-            [[m - row["accuracy_low"], row["accuracy_high"] - m] for m, row in zip(means, points, strict=True)]
-        ).T
+        means, spread = _error_bars(*_columns(points, "accuracy_mean", "accuracy_low", "accuracy_high"))
         axis.bar(positions, means, width=width, color=colours[model], label=model)
         if max(row["n"] for row in points) > 1:
             axis.errorbar(positions, means, yerr=spread, fmt="none", ecolor="black", elinewidth=0.8, capsize=1.5)
@@ -252,13 +266,27 @@ def search_sensitivity(panel: Panel, tables: Tables) -> Figure | None:
                 axis.scatter([row["learning_rate"] for row in points], [row["val_accuracy"] for row in points],
                              s=36, facecolors=face, edgecolors=colour,
                              label=model if state == TrialState.COMPLETE else None)  # fmt: skip
-    axis.set_xscale("log")
+    _decade_axis(axis, [row["learning_rate"] for row in rows])
     axis.set_xlabel("peak learning rate")
     axis.set_ylabel("validation accuracy, last epoch")
     _percent_axis(axis)
     axis.grid(alpha=0.3)
     _legend(figure, axis)
     return figure
+
+
+def _decade_axis(axis: Axes, values: list[float]) -> None:
+    """A log x axis from a decade to a decade, labelled at decades only: matplotlib labels the minor ticks (2, 3, 4 x
+    10^-3, ...) of a range inside about one decade, and their labels run into each other."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    axis.set_xscale("log")
+    exponents = np.log10([value for value in values if value > 0])
+    if exponents.size:
+        # A little room, so that a point on a decade is not cut in half by the axis.
+        axis.set_xlim(10 ** np.floor(exponents.min() - 0.02), 10 ** np.ceil(exponents.max() + 0.02))
+    axis.xaxis.set_major_locator(LogLocator(base=10))
+    axis.xaxis.set_minor_formatter(NullFormatter())
 
 
 def search_progress(panel: Panel, tables: Tables) -> Figure | None:

@@ -219,16 +219,24 @@ def per_class_accuracy(data: PanelSet) -> list[Row]:
                 continue
             recalls = np.stack([_recall(matrix) for matrix in matrices])
             for label in range(recalls.shape[1]):
-                column = recalls[:, label]
-                rows.append({**_panel_fields(panel), "model": summary.model, "class": label, "n": len(column),
-                             "accuracy_mean": float(np.mean(column)), "accuracy_low": float(np.min(column)),
-                             "accuracy_high": float(np.max(column))})  # fmt: skip
+                rows.append({**_panel_fields(panel), "model": summary.model, "class": label,
+                             **_spread_of(recalls[:, label])})  # fmt: skip
     return rows
 
 
 def _recall(matrix: np.ndarray) -> np.ndarray:
+    """Each class's share of its test images classified right; NaN for a class with no test image."""
     totals = matrix.sum(axis=1)
-    return np.divide(np.diag(matrix), totals, out=np.zeros(len(matrix)), where=totals > 0)
+    return np.divide(np.diag(matrix), totals, out=np.full(len(matrix), np.nan), where=totals > 0)
+
+
+def _spread_of(values: np.ndarray) -> Row:
+    """Mean and range over the runs that had test images of the class: none (None) is not 0 %."""
+    known = values[~np.isnan(values)]
+    if not known.size:
+        return {"n": 0, "accuracy_mean": None, "accuracy_low": None, "accuracy_high": None}
+    return {"n": int(known.size), "accuracy_mean": float(np.mean(known)), "accuracy_low": float(np.min(known)),
+            "accuracy_high": float(np.max(known))}  # fmt: skip
 
 
 def pairwise(data: PanelSet) -> list[Row]:

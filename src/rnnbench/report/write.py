@@ -1,4 +1,8 @@
-"""Write a report in the formats asked for: report.html, report.md (+ figures/*.png), report.json, csv/*.csv."""
+"""Write a report in the formats asked for: report.html, report.md (+ figures/*.png), report.json, csv/*.csv.
+
+A report is written whole or not at all: every part is rendered first (figures into the cache, documents as texts),
+and the files of the report folder are replaced only once nothing is left that could fail but the writing itself.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,17 @@ from pathlib import Path
 from rnnbench.errors import RnnbenchError
 from rnnbench.files import write_text
 from rnnbench.report import data_files
-from rnnbench.report.figures import render_figures
+from rnnbench.report.figures import PanelFigures, cache_folder, install_figures, render_figures
+from rnnbench.report.folder import check_report_folder, mark_report_folder
 from rnnbench.report.html import render_html
 from rnnbench.report.markdown import render_markdown
-from rnnbench.report.rows import all_tables
+from rnnbench.report.rows import Row, all_tables
 from rnnbench.results.panels import PanelSet, Selection, read_panels
 from rnnbench.spec import DEFAULT_REPORT_DIR
 
 FORMATS = ("html", "md", "json", "csv")
+# The main file (or folder) of each format, relative to the report folder.
+MAIN = {"html": "report.html", "md": "report.md", "json": "report.json", "csv": "csv"}
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -28,26 +35,35 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
-    """Write ``data`` into the folder ``out``; returns the main file of each format."""
+    """Write ``data`` into the folder ``out`` (new, empty, or a report folder of rnnbench's); returns the main file
+    of each format."""
     chosen = tuple(formats)
+    check_report_folder(out)
+    # Marked before anything is drawn: the cache lands in it, and a report that fails is then no foreign folder.
+    mark_report_folder(out)
     tables = all_tables(data)
-    out.mkdir(parents=True, exist_ok=True)
-    drawn = render_figures(data.panels, tables, out, svg="html" in chosen, png="md" in chosen)
-    svgs = {figures.number: figures.svgs for figures in drawn}
-    pngs = {figures.number: figures.pngs for figures in drawn}
-    written: dict[str, Path] = {}
+    drawn = render_figures(data.panels, tables, cache_folder(out), svg="html" in chosen, png="md" in chosen)
+    texts = _render_texts(data, tables, drawn, chosen)
+    install_figures(drawn, out)
+    for relative, text in texts.items():
+        write_text(out / relative, text)
+    return {name: out / MAIN[name] for name in chosen}
+
+
+def _render_texts(
+    data: PanelSet, tables: dict[str, list[Row]], drawn: list[PanelFigures], chosen: tuple[str, ...]
+) -> dict[str, str]:
+    """Every document of the report by its path in the report folder."""
+    texts: dict[str, str] = {}
     if "html" in chosen:
-        written["html"] = out / "report.html"
-        write_text(written["html"], render_html(data, tables, svgs))
+        texts[MAIN["html"]] = render_html(data, tables, {figures.number: figures.svgs for figures in drawn})
     if "md" in chosen:
-        written["md"] = out / "report.md"
-        write_text(written["md"], render_markdown(data, tables, pngs))
+        texts[MAIN["md"]] = render_markdown(data, tables, {figures.number: figures.pngs for figures in drawn})
     if "json" in chosen:
-        written["json"] = data_files.write_json(data, tables, out / "report.json")
+        texts[MAIN["json"]] = data_files.json_text(data, tables)
     if "csv" in chosen:
-        data_files.write_csv(tables, out / "csv")
-        written["csv"] = out / "csv"
-    return written
+        texts.update({f"{MAIN['csv']}/{name}": text for name, text in data_files.csv_texts(tables).items()})
+    return texts
 
 
 def report_from_store(
