@@ -294,13 +294,15 @@ def test_bad_cluster_settings_are_one_line_in_seconds(arguments, message):
     assert time.monotonic() - started < 30  # seconds, not Ray's minutes of reconnecting
 
 
-def test_runs_no_node_can_hold_are_refused_not_left_waiting(cluster):
-    process = _rnnbench("compare", *_on_ray(cluster, *SMALL, "--gpus-per-run", "1"), timeout=60)
+@pytest.mark.parametrize("command", ["compare", "tune"])
+def test_runs_no_node_can_hold_are_refused_not_left_waiting(cluster, tmp_path, command):
+    process = _rnnbench(command, *_on_ray(cluster, *SMALL[:4], "--gpus-per-run", "1"), timeout=60)
     assert process.returncode == 2
     assert process.stderr.strip() == (
         "rnnbench: error: no node of the Ray cluster can hold a run of 1 CPUs and 1 GPUs (its nodes have 1 CPUs and "
         "0 GPUs; 1 CPUs and 0 GPUs); lower --cpus-per-run or --gpus-per-run, or add such a node"
     )
+    assert not list(tmp_path.iterdir())  # refused before the store was opened
 
 
 def test_without_an_address_a_ray_instance_is_started_for_the_command(tmp_path):

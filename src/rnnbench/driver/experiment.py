@@ -104,7 +104,7 @@ def run_experiment(
     driver = Driver(store_path, execution, display, source)
     prepared = driver.prepare(spec)
     runs = spec.runs(_matcher(prepared))
-    driver.check_memory(runs, prepared)
+    driver.check_sizes(runs, prepared)
     with driver.session(spec, prepared) as session:
         todo = session.to_train(runs, force)
         if announce is not None and len(todo) >= ANNOUNCED_FROM:

@@ -221,7 +221,10 @@ class RayExecutor(Executor):
         """A missing extra or a wrong address is said in one line before any data set is loaded or store opened."""
         if cluster.address not in (None, "auto"):
             check_reachable(cluster.address)
-        import_ray()
+        ray = import_ray()
+        if cluster.gpus_per_run > 0 or cluster.cpus_per_run > 1:
+            with connected(ray, cluster, jobs=1):
+                pass  # connecting checks that a node can hold a run: refused before the store is opened
 
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         if not runs:

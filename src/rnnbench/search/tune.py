@@ -155,7 +155,7 @@ def run_search(
     sequences = prepared[spec.data[0]]
     bases = _base_runs(spec, sequences)
     largest = max(space_batch_sizes(options.space))
-    driver.check_memory((_with_batch_size(run, largest) for run in bases.values()), prepared)
+    driver.check_sizes((_with_batch_size(run, largest) for run in bases.values()), prepared)
     name = search_name(spec, options)
     with driver.session(spec, prepared, {"search": options.to_dict(), "search_name": name}) as session:
         studies = {label: _study(f"{name}-{label}", options, spec.train[0].epochs) for label in bases}
