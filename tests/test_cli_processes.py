@@ -17,12 +17,24 @@ from pathlib import Path
 from unprivileged import unprivileged_prefix
 
 # Long enough that no run ends before the test acts on it.
-LONG = ["--dataset", "digits", "--epochs", "400", "--models", "gru,lstm", "--seeds", "1", "--no-report"]
+LONG = ["--dataset", "digits", "--models", "gru,lstm", "--seeds", "1", "--no-report"]
+LONG_EPOCHS = "400"
 
 
-def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, *args: str, epochs: str = LONG_EPOCHS) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "rnnbench", "compare", *LONG, "--store", str(tmp_path / "r.db"), *args],
+        [
+            sys.executable,
+            "-m",
+            "rnnbench",
+            "compare",
+            *LONG,
+            "--epochs",
+            epochs,
+            "--store",
+            str(tmp_path / "r.db"),
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -104,7 +116,7 @@ def test_a_closed_pipe_ends_quietly_and_leaves_no_run_running(tmp_path):
 
 
 def test_a_killed_worker_fails_its_run_exit_status_1_with_one_line_on_stderr(tmp_path):
-    process = _start(tmp_path, "--jobs", "2", "--epochs", "60")
+    process = _start(tmp_path, "--jobs", "2", epochs="60")
     _wait_for_epoch(process)
     victim = _workers(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
