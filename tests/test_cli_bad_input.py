@@ -178,7 +178,7 @@ CASES = [
     case("epochs must be at most 100,000", *DIGITS, "--epochs", "1000000"),
     case("layers must be at most 100, got 100,000", *DIGITS, "--layers", "100000"),
     case("--limit-train 100,000 is more than the 1,438 training images of digits", *DIGITS, "--limit-train", "100000"),
-    case("batch size 5,000 is larger than the 1,294 training samples of digits", *DIGITS, "--batch-size", "5000"),
+    case("batch_size must be at most 65,536, got 1,000,000", *DIGITS, "--batch-size", "1000000"),
     case(
         "no node of the Ray cluster can hold a run of 1 CPUs and 1 GPUs",
         *DIGITS,

@@ -19,7 +19,7 @@ from rnnbench.data.prepare import SequenceData, prepare_data
 from rnnbench.data.source import DataSource
 from rnnbench.data.views import get_view
 from rnnbench.driver.recorder import NullDisplay, StoreRecorder
-from rnnbench.errors import Interrupted, RnnbenchError
+from rnnbench.errors import Interrupted
 from rnnbench.executors import ExecutionContext, ExecutionObserver, Executor, executor_class, make_executor
 from rnnbench.executors.base import checkpoint_name
 from rnnbench.files import check_writable_folder
@@ -85,14 +85,10 @@ class Driver:
         return {data: prepare_data(data, source=self.source) for data in spec.data}
 
     def check_sizes(self, runs: Iterable[RunSpec], prepared: Mapping[DataSpec, SequenceData]) -> None:
-        """Refuse runs whose batch is larger than their training data, or that cannot fit in this machine's memory
-        when they train on this machine: before the store is opened, and before anything is built."""
+        """Refuse runs that cannot fit in this machine's memory (weights, gradients and a batch of activations), when
+        they train on this machine: before the store is opened, and before anything is built. A batch larger than
+        the training data is one batch an epoch, not an error."""
         distinct = list(dict.fromkeys(dataclasses.replace(run, seed=0) for run in runs))
-        for run in distinct:
-            samples = len(prepared[run.data].x_train)
-            if run.train.batch_size > samples:
-                raise RnnbenchError(f"batch size {run.train.batch_size:,} is larger than the {samples:,} training "
-                                    f"samples of {run.data.name}; give at most {samples:,}")  # fmt: skip
         if self.execution.executor is not None and not executor_class(self.execution.executor).on_this_machine:
             return
         shapes = {data: (s.steps, s.features, s.classes) for data, s in prepared.items()}
