@@ -3,14 +3,20 @@
 Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The forward call computes the input
 projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,
 and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
+The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
+gradients of a, b and h0.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+
+from rnnbench.kernels.build import kernel_status
 
 Array = Any
 
@@ -141,3 +147,44 @@ def _gru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tu
 
 
 gru_sequence.defvjp(_gru_forward, _gru_backward, symbolic_zeros=True)
+
+
+LINEAR_SCAN_HANDLERS = ("RnnbenchLinearScanForward", "RnnbenchLinearScanBackward")
+
+
+@functools.cache
+def linear_scan_available() -> bool:
+    """Whether the compiled linear scan can run: the kernels are built and its handlers registered with JAX.
+
+    The library is the one :func:`rnnbench.kernels.build.kernel_status` built and loaded; its linear-scan handlers
+    are registered here, on first use, beside the handlers that module registers."""
+    status = kernel_status()
+    if not status.available:
+        return False
+    handle = ctypes.cdll.LoadLibrary(status.reason)  # the library already loaded: the same handle
+    for name in LINEAR_SCAN_HANDLERS:
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(handle, name)), platform="cpu")
+    return True
+
+
+@jax.custom_vjp
+def linear_scan(a: Array, b: Array, h0: Array) -> Array:
+    """h_t = a_t * h_{t-1} + b_t over a[B, T, H] and b[B, T, H] from h0[B, H]; returns hseq[B, T, H].
+
+    Call :func:`linear_scan_available` first: it registers the kernel's handlers."""
+    return _call("RnnbenchLinearScanForward", a.shape)(a, b, h0)[0]
+
+
+def _linear_scan_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+    (a, b, h0), _ = _values(primals)
+    hseq = _call("RnnbenchLinearScanForward", a.shape)(a, b, h0)[0]
+    return hseq, (a, hseq, h0)
+
+
+def _linear_scan_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Array, Array, Array]:
+    a, hseq, h0 = residuals
+    da, db, dh0 = _call("RnnbenchLinearScanBackward", a.shape, a.shape, h0.shape)(_dense(dhseq), a, hseq, h0)
+    return da, db, dh0
+
+
+linear_scan.defvjp(_linear_scan_forward, _linear_scan_backward, symbolic_zeros=True)

@@ -881,6 +881,92 @@ ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
   return ffi::Error::Success();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// An element-wise linear recurrence h_t = a_t * h_{t-1} + b_t over a[B][T][H], b[B][T][H] from h0[B][H] (minGRU and
+// minLSTM, whose gates depend on the input alone). Each step is a few loads and one FMA per element, so the loops
+// are bound by memory: one pass over each sample's rows, vectorised over the units, with no scratch.
+
+ffi::Error CheckScanDims(const ffi::Buffer<ffi::F32>& a, const ffi::Buffer<ffi::F32>& b,
+                         const ffi::Buffer<ffi::F32>& h0, Dims* dims) {
+  const auto ad = a.dimensions();
+  const auto bd = b.dimensions();
+  const auto hd = h0.dimensions();
+  if (ad.size() != 3 || bd.size() != 3 || hd.size() != 2 || ad[0] != bd[0] || ad[1] != bd[1] || ad[2] != bd[2] ||
+      ad[0] != hd[0] || ad[2] != hd[1]) {
+    return ffi::Error::InvalidArgument("linear scan: a and b must be [B][T][H] and h0 [B][H]");
+  }
+  *dims = Dims{ad[0], ad[1], ad[2]};
+  return ffi::Error::Success();
+}
+
+void LinearScanForward(const float* a, const float* b, const float* h0, float* h, int64_t steps, int64_t n) {
+  const float* prev = h0;
+  for (int64_t t = 0; t < steps; ++t) {
+    const float* at = a + t * n;
+    const float* bt = b + t * n;
+    float* ht = h + t * n;
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) ht[j] = at[j] * prev[j] + bt[j];
+    prev = ht;
+  }
+}
+
+ffi::Error LinearScanForwardImpl(ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> b, ffi::Buffer<ffi::F32> h0,
+                                 ffi::ResultBuffer<ffi::F32> hseq) {
+  Dims d;
+  if (ffi::Error error = CheckScanDims(a, b, h0, &d); error.failure()) return error;
+  if (hseq->element_count() != a.element_count()) {
+    return ffi::Error::InvalidArgument("linear scan: the result must be [B][T][H]");
+  }
+  const int64_t row = d.steps * d.units;
+  for (int64_t s = 0; s < d.batch; ++s) {
+    LinearScanForward(a.typed_data() + s * row, b.typed_data() + s * row, h0.typed_data() + s * d.units,
+                      hseq->typed_data() + s * row, d.steps, d.units);
+  }
+  return ffi::Error::Success();
+}
+
+// One sample, backwards in time: g_t = dL/dh_t from the outputs plus a_{t+1} g_{t+1} from the step after;
+// db_t = g_t, da_t = g_t h_{t-1}, and what is left after step 0 is dL/dh0. dh0 carries g between steps.
+void LinearScanBackward(const OutputGradients& outputs, int64_t sample, const float* a, const float* hseq,
+                        const float* h0, float* da, float* db, float* dh0, int64_t steps, int64_t n) {
+  std::fill(dh0, dh0 + n, 0.0f);
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    const float* given = outputs.at(sample, t);
+    const float* prev = t == 0 ? h0 : hseq + (t - 1) * n;
+    const float* at = a + t * n;
+    float* dat = da + t * n;
+    float* dbt = db + t * n;
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float g = given[j] + dh0[j];
+      dbt[j] = g;
+      dat[j] = g * prev[j];
+      dh0[j] = at[j] * g;
+    }
+  }
+}
+
+ffi::Error LinearScanBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> hseq,
+                                  ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> da,
+                                  ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> dh0) {
+  Dims d;
+  if (ffi::Error error = CheckScanDims(a, hseq, h0, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
+  if (da->element_count() != a.element_count() || db->element_count() != a.element_count() ||
+      dh0->element_count() != h0.element_count()) {
+    return ffi::Error::InvalidArgument("linear scan gradient: da and db must be [B][T][H] and dh0 [B][H]");
+  }
+  const int64_t row = d.steps * d.units;
+  for (int64_t s = 0; s < d.batch; ++s) {
+    LinearScanBackward(outputs, s, a.typed_data() + s * row, hseq.typed_data() + s * row,
+                       h0.typed_data() + s * d.units, da->typed_data() + s * row, db->typed_data() + s * row,
+                       dh0->typed_data() + s * d.units, d.steps, d.units);
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
@@ -962,6 +1048,23 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchGruBackward, GruBackwardImpl,
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLinearScanForward, LinearScanForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLinearScanBackward, LinearScanBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
