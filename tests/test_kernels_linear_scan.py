@@ -109,3 +109,59 @@ def test_the_kernel_refuses_coefficients_of_different_shapes():
     a, b, h0, _ = (jnp.asarray(value) for value in coefficients())
     with pytest.raises(Exception, match=r"a and b must be \[B\]\[T\]\[H\] and h0 \[B\]\[H\]"):
         jax.block_until_ready(jax_ops.linear_scan(a, b[:, 1:], h0))
+
+
+def layer_outputs_and_gradients(layer, sequences: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
+    """[outputs, and the gradient of sum(weights * outputs) for each trainable weight of ``layer``]."""
+    trainable = [variable.value for variable in layer.trainable_variables]
+
+    def loss(values: list[jax.Array]) -> tuple[jax.Array, jax.Array]:
+        outputs, _ = layer.stateless_call(values, [], sequences)
+        return jnp.sum(weights * outputs), outputs
+
+    (_, outputs), gradients = jax.jit(jax.value_and_grad(loss, has_aux=True))(trainable)
+    return [np.asarray(outputs), *(np.asarray(gradient) for gradient in gradients)]
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_the_cells_train_alike_on_every_route(name, monkeypatch):
+    """Log space through the associative scan (as the paper trains), the kernel and the loop: the same outputs and
+    weight gradients over 784 pixel steps."""
+    import keras
+
+    from rnnbench.models import model_info
+
+    rng = np.random.default_rng(6)
+    keras.utils.set_random_seed(0)
+    layer = model_info(name).build_layer(UNITS, return_sequences=True)
+    layer.build((BATCH, STEPS, 1))
+    sequences = rng.random((BATCH, STEPS, 1), dtype=np.float32)
+    weights = rng.normal(size=(BATCH, STEPS, UNITS)).astype("float32")
+    found = {}
+    for route in linear_scan.ROUTES:
+        if route == "kernel" and not jax_ops.linear_scan_available():
+            continue
+        monkeypatch.setattr(linear_scan, "scan_route", lambda dtype="float32", route=route: route)
+        found[route] = layer_outputs_and_gradients(layer, sequences, weights)
+    for route, values in found.items():
+        for value, expected in zip(values, found["parallel"], strict=True):
+            np.testing.assert_allclose(value, expected, rtol=TOLERANCE, atol=TOLERANCE, err_msg=route)
+
+
+@pytest.mark.parametrize("route", linear_scan.ROUTES)
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_the_layer_reads_a_sequence_as_keras_steps_its_cell(route, go_backwards, monkeypatch):
+    # Bidirectional layers read backwards; Keras returns a backward layer's outputs in the order it reads.
+    import keras
+
+    from rnnbench.models import model_info
+
+    if route == "kernel" and not jax_ops.linear_scan_available():
+        pytest.skip(kernel_status().reason)
+    monkeypatch.setattr(linear_scan, "scan_route", lambda dtype="float32": route)
+    layer = model_info("minlstm").build_layer(UNITS, return_sequences=True)
+    layer.go_backwards = go_backwards
+    sequences = np.random.default_rng(7).normal(size=(BATCH, 30, 2)).astype("float32")
+    found = keras.ops.convert_to_numpy(layer(sequences))
+    stock = keras.layers.RNN(layer.cell, return_sequences=True, go_backwards=go_backwards)
+    np.testing.assert_allclose(found, keras.ops.convert_to_numpy(stock(sequences)), rtol=TOLERANCE, atol=TOLERANCE)

@@ -167,11 +167,17 @@ def linear_scan_available() -> bool:
     return True
 
 
-@jax.custom_vjp
 def linear_scan(a: Array, b: Array, h0: Array) -> Array:
     """h_t = a_t * h_{t-1} + b_t over a[B, T, H] and b[B, T, H] from h0[B, H]; returns hseq[B, T, H].
 
-    Call :func:`linear_scan_available` first: it registers the kernel's handlers."""
+    Raises RuntimeError where the kernels are not available (:func:`linear_scan_available` says beforehand)."""
+    if not linear_scan_available():
+        raise RuntimeError(f"the compiled linear scan is not available: {kernel_status().reason}")
+    return _linear_scan(a, b, h0)
+
+
+@jax.custom_vjp
+def _linear_scan(a: Array, b: Array, h0: Array) -> Array:
     return _call("RnnbenchLinearScanForward", a.shape)(a, b, h0)[0]
 
 
@@ -187,4 +193,4 @@ def _linear_scan_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Array
     return da, db, dh0
 
 
-linear_scan.defvjp(_linear_scan_forward, _linear_scan_backward, symbolic_zeros=True)
+_linear_scan.defvjp(_linear_scan_forward, _linear_scan_backward, symbolic_zeros=True)
