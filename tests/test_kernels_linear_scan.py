@@ -48,7 +48,7 @@ def step_by_step(a: np.ndarray, b: np.ndarray, h0: np.ndarray, weights: np.ndarr
 
 def by_route(route: str):
     """The scan that ``route`` takes, as a function of (a, b, h0)."""
-    return jax.jit(lambda a, b, h0: linear_scan.linear_scan(jnp.log(a), jnp.log(b), h0, route))
+    return jax.jit(lambda a, b, h0: linear_scan.linear_scan(a, b, h0, route))
 
 
 def outputs_and_gradients(scan, a, b, h0, weights) -> list[np.ndarray]:

@@ -1,9 +1,9 @@
 """The recurrent layer of cells whose gates read the input alone (minGRU, minLSTM): their state follows the linear
 recurrence h_t = a_t * h_{t-1} + b_t, computed for the whole sequence in one operation instead of step by step.
 
-A cell for :class:`LinearScanRNN` is a Keras RNN cell (its step, for masked inputs and the reference checks) with a
-method ``log_coefficients(sequences) -> (log_a, log_b)``, each (batch, steps, units), b > 0. The scan takes one of
-three routes (:func:`scan_route`):
+A cell for :class:`LinearScanRNN` is a Keras RNN cell (its step, for masked inputs and the reference checks) with
+methods ``coefficients(sequences) -> (a, b)`` and ``log_coefficients(sequences) -> (log_a, log_b)``, each (batch,
+steps, units), b > 0. The scan takes one of three routes (:func:`scan_route`):
 
 - ``kernel``: JAX on the CPU with the compiled kernels, h from a and b by a loop over time in C++
   (:func:`rnnbench.kernels.jax_ops.linear_scan`);
@@ -94,17 +94,18 @@ def scan_step_by_step(a: Any, b: Any, h0: Any) -> Any:
     return ops.transpose(hseq, (1, 0, 2))
 
 
-def linear_scan(log_a: Any, log_b: Any, h0: Any, route: str) -> Any:
-    """hseq (batch, steps, units) of h_t = a_t h_{t-1} + b_t by ``route`` (see :func:`scan_route`)."""
+def linear_scan(a: Any, b: Any, h0: Any, route: str) -> Any:
+    """hseq (batch, steps, units) of h_t = a_t h_{t-1} + b_t for a, b (batch, steps, units), b > 0, and h0 (batch,
+    units), by ``route`` (see :func:`scan_route`)."""
     from keras import ops
 
     if route == "parallel":
-        return scan_in_log_space(log_a, log_b, h0)
+        return scan_in_log_space(ops.log(a), ops.log(b), h0)
     if route == "kernel":
         from rnnbench.kernels import jax_ops
 
-        return jax_ops.linear_scan(ops.exp(log_a), ops.exp(log_b), h0)
-    return scan_step_by_step(ops.exp(log_a), ops.exp(log_b), h0)
+        return jax_ops.linear_scan(a, b, h0)
+    return scan_step_by_step(a, b, h0)
 
 
 def _define() -> tuple[Any, ...]:
@@ -126,8 +127,14 @@ def _define() -> tuple[Any, ...]:
             if self.go_backwards:
                 # Keras returns the outputs of a backward layer in the order it reads the steps.
                 sequences = ops.flip(sequences, axis=1)
-            log_a, log_b = self.cell.log_coefficients(sequences)
-            hseq = linear_scan(log_a, log_b, initial_state[0], scan_route(self.compute_dtype))
+            route = scan_route(self.compute_dtype)
+            if route == "parallel":
+                log_a, log_b = self.cell.log_coefficients(sequences)
+                hseq = scan_in_log_space(log_a, log_b, initial_state[0])
+            else:
+                # Gates straight from their pre-activations: fewer transcendental functions than through the logs.
+                a, b = self.cell.coefficients(sequences)
+                hseq = linear_scan(a, b, initial_state[0], route)
             last = hseq[:, -1]
             return last, hseq if self.return_sequences else last[:, None], [last]
 

@@ -53,17 +53,27 @@ def _define() -> tuple[Any, ...]:
             self.kernel = self.add_weight(shape=(input_shape[-1], 2 * self.units), initializer=init, name="kernel")
             self.bias = self.add_weight(shape=(2 * self.units,), initializer=init, name="bias")
 
+        def pre_activations(self, sequences: Any) -> tuple[Any, Any]:
+            """(k, W_h x + b_h), each (..., units), for inputs (..., features)."""
+            n = self.units
+            k = ops.matmul(sequences, self.kernel[:, :n]) + self.bias[:n]
+            return k, ops.matmul(sequences, self.kernel[:, n:]) + self.bias[n:]
+
+        def coefficients(self, sequences: Any) -> tuple[Any, Any]:
+            """(1 - z, z h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
+            features)."""
+            k, candidate = self.pre_activations(sequences)
+            return ops.sigmoid(-k), ops.sigmoid(k) * linear_scan.g(candidate)
+
         def log_coefficients(self, sequences: Any) -> tuple[Any, Any]:
-            """(log(1 - z), log z + log h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (batch, steps, units),
-            for sequences (batch, steps, features)."""
-            k, candidate = ops.split(ops.matmul(sequences, self.kernel) + self.bias, 2, axis=-1)
+            """(log(1 - z), log z + log h~), the paper's log space, each (..., units), for inputs (..., features)."""
+            k, candidate = self.pre_activations(sequences)
             return -ops.softplus(k), -ops.softplus(-k) + linear_scan.log_g(candidate)
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
             previous = states[0] if isinstance(states, (list, tuple)) else states
-            k, candidate = ops.split(ops.matmul(inputs, self.kernel) + self.bias, 2, axis=-1)
-            z = ops.sigmoid(k)
-            h = (1.0 - z) * previous + z * linear_scan.g(candidate)
+            a, b = self.coefficients(inputs)
+            h = a * previous + b
             return h, [h]
 
         def get_config(self) -> dict[str, Any]:

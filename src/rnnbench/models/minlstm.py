@@ -55,18 +55,31 @@ def _define() -> tuple[Any, ...]:
             self.kernel = self.add_weight(shape=(input_shape[-1], 3 * self.units), initializer=init, name="kernel")
             self.bias = self.add_weight(shape=(3 * self.units,), initializer=init, name="bias")
 
+        def pre_activations(self, sequences: Any) -> tuple[Any, Any, Any]:
+            """(k_f, k_i, W_h x + b_h), each (..., units), for inputs (..., features)."""
+            n = self.units
+            return tuple(
+                ops.matmul(sequences, self.kernel[:, j * n : (j + 1) * n]) + self.bias[j * n : (j + 1) * n]
+                for j in range(3)
+            )
+
+        def coefficients(self, sequences: Any) -> tuple[Any, Any]:
+            """(f', i' h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
+            features)."""
+            k_f, k_i, candidate = self.pre_activations(sequences)
+            f, i = ops.sigmoid(k_f), ops.sigmoid(k_i)
+            return f / (f + i), i * linear_scan.g(candidate) / (f + i)
+
         def log_coefficients(self, sequences: Any) -> tuple[Any, Any]:
-            """(log f', log i' + log h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (batch, steps, units), for
-            sequences (batch, steps, features)."""
-            k_f, k_i, candidate = ops.split(ops.matmul(sequences, self.kernel) + self.bias, 3, axis=-1)
-            log_ratio = ops.softplus(-k_f) - ops.softplus(-k_i)
+            """(log f', log i' + log h~), the paper's log space, each (..., units), for inputs (..., features)."""
+            k_f, k_i, candidate = self.pre_activations(sequences)
+            log_ratio = ops.softplus(-k_f) - ops.softplus(-k_i)  # log(i / f)
             return -ops.softplus(log_ratio), -ops.softplus(-log_ratio) + linear_scan.log_g(candidate)
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
             previous = states[0] if isinstance(states, (list, tuple)) else states
-            k_f, k_i, candidate = ops.split(ops.matmul(inputs, self.kernel) + self.bias, 3, axis=-1)
-            f, i = ops.sigmoid(k_f), ops.sigmoid(k_i)
-            h = (f * previous + i * linear_scan.g(candidate)) / (f + i)
+            a, b = self.coefficients(inputs)
+            h = a * previous + b
             return h, [h]
 
         def get_config(self) -> dict[str, Any]:
