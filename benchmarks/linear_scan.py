@@ -13,6 +13,18 @@ SGD, one process pinned to one core; random pixels, since speed does not depend 
 
     python benchmarks/linear_scan.py                     # both cells, 256 samples, 5 repeats
     python benchmarks/linear_scan.py --cells mingru --samples 640
+
+Latest figures (2026-12-06, 2-core AMD EPYC shared with other work, Keras 3.15.1, JAX 0.10.2 on the CPU, the default
+command; seconds per 1,000 samples, and how many times faster than the loop by hand):
+
+| cell | lax.scan by hand | kernel | loop | parallel (log space) |
+|---|---|---|---|---|
+| mingru | 1.375 | 0.385 (3.6x) | 0.585 (2.4x) | 10.35 (0.13x) |
+| minlstm | 2.063 | 0.633 (3.3x) | 0.838 (2.5x) | 13.36 (0.15x) |
+
+The scan itself is a small part of the kernel route (about 7 ms of a batch's 25 ms for mingru, forward and backward):
+the rest is XLA computing the gates and their gradients over (batch, steps, units) arrays, which a kernel that
+reads the pre-activations and computes the gates itself would save.
 """
 
 from __future__ import annotations
