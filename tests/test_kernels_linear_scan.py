@@ -123,6 +123,40 @@ def layer_outputs_and_gradients(layer, sequences: np.ndarray, weights: np.ndarra
     return [np.asarray(outputs), *(np.asarray(gradient) for gradient in gradients)]
 
 
+@needs_kernels
+@pytest.mark.parametrize("last_only", [False, True])
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_the_cells_compiled_sequences_give_the_loops_outputs_and_gradients(name, last_only):
+    """The gates computed inside the kernel, from pre-activations p, against the loop over the cell's own gates;
+    gradients of p and of a non-zero h0, from every step or (a layer's last state) the last one alone."""
+    from rnnbench.models import model_info
+
+    assert jax_ops.linear_scan_available()
+    gates = jax_ops.MINIMAL_CELLS[name][2]
+    cell = model_info(name).build_layer(UNITS).cell
+    cell.build((None, gates * UNITS))
+    cell.kernel.assign(np.eye(gates * UNITS, dtype=np.float32))  # then the cell's projection of p is p
+    cell.bias.assign(np.zeros(gates * UNITS, np.float32))
+    rng = np.random.default_rng(8)
+    p = rng.normal(scale=2.0, size=(BATCH, STEPS, gates * UNITS)).astype("float32")
+    h0 = rng.normal(size=(BATCH, UNITS)).astype("float32")
+    weights = rng.normal(size=(BATCH, 1 if last_only else STEPS, UNITS)).astype("float32")
+
+    def loop(p: jax.Array, h0: jax.Array) -> jax.Array:
+        hseq = linear_scan.scan_step_by_step(*cell.coefficients(p), h0)
+        return hseq[:, -1:] if last_only else hseq
+
+    def compiled(p: jax.Array, h0: jax.Array) -> jax.Array:
+        hseq, last = jax_ops.minimal_sequence(name, p, h0)
+        return last[:, None] if last_only else hseq
+
+    found, expected = ([np.asarray(value) for value in (jax.jit(form)(p, h0), *jax.jit(jax.grad(
+        lambda p, h0, form=form: jnp.sum(weights * form(p, h0)), argnums=(0, 1)))(p, h0))]
+        for form in (compiled, loop))  # fmt: skip
+    for label, value, wanted in zip(("hseq", "dp", "dh0"), found, expected, strict=True):
+        np.testing.assert_allclose(value, wanted, rtol=TOLERANCE, atol=TOLERANCE, err_msg=label)
+
+
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
 def test_the_cells_train_alike_on_every_route(name, monkeypatch):
     """Log space through the associative scan (as the paper trains), the kernel and the loop: the same outputs and

@@ -3,10 +3,12 @@ recurrence h_t = a_t * h_{t-1} + b_t, computed for the whole sequence in one ope
 
 A cell for :class:`LinearScanRNN` is a Keras RNN cell (its step, for masked inputs and the reference checks) with
 methods ``coefficients(sequences) -> (a, b)`` and ``log_coefficients(sequences) -> (log_a, log_b)``, each (batch,
-steps, units), b > 0. The scan takes one of three routes (:func:`scan_route`):
+steps, units), b > 0; a cell with a compiled sequence of its own names it in ``fused_kernel`` (a key of
+:data:`rnnbench.kernels.jax_ops.MINIMAL_CELLS`) and gives its pre-activations by ``projection(sequences)``. The
+scan takes one of three routes (:func:`scan_route`):
 
-- ``kernel``: JAX on the CPU with the compiled kernels, h from a and b by a loop over time in C++
-  (:func:`rnnbench.kernels.jax_ops.linear_scan`);
+- ``kernel``: JAX on the CPU with the compiled kernels, h by a loop over time in C++, from the pre-activations
+  (:func:`rnnbench.kernels.jax_ops.minimal_sequence`) or from a and b (:func:`rnnbench.kernels.jax_ops.linear_scan`);
 - ``loop``: JAX on the CPU without them (no compiler, ``RNNBENCH_FAST_LAYERS=0``, an export): ``lax.scan`` over the
   steps, which on a CPU is faster than the parallel scan (benchmarks/linear_scan.py);
 - ``parallel``: anywhere else (TensorFlow, torch, a GPU), the associative scan in log space as the paper trains.
@@ -127,16 +129,27 @@ def _define() -> tuple[Any, ...]:
             if self.go_backwards:
                 # Keras returns the outputs of a backward layer in the order it reads the steps.
                 sequences = ops.flip(sequences, axis=1)
+            hseq, last = self.whole_sequence(sequences, initial_state[0])
+            return last, hseq if self.return_sequences else last[:, None], [last]
+
+        def whole_sequence(self, sequences: Any, h0: Any) -> tuple[Any, Any]:
+            """(hseq (batch, steps, units), h_T (batch, units)) for sequences (batch, steps, features) from h0
+            (batch, units), by the route this process takes."""
             route = scan_route(self.compute_dtype)
+            fused = getattr(self.cell, "fused_kernel", None)
+            if route == "kernel" and fused is not None:
+                from rnnbench.kernels import jax_ops
+
+                # The gates computed inside the kernel's loop: no (batch, steps, units) arrays of a and b.
+                return jax_ops.minimal_sequence(fused, self.cell.projection(sequences), h0)
             if route == "parallel":
                 log_a, log_b = self.cell.log_coefficients(sequences)
-                hseq = scan_in_log_space(log_a, log_b, initial_state[0])
+                hseq = scan_in_log_space(log_a, log_b, h0)
             else:
                 # Gates straight from their pre-activations: fewer transcendental functions than through the logs.
                 a, b = self.cell.coefficients(sequences)
-                hseq = linear_scan(a, b, initial_state[0], route)
-            last = hseq[:, -1]
-            return last, hseq if self.return_sequences else last[:, None], [last]
+                hseq = linear_scan(a, b, h0, route)
+            return hseq, hseq[:, -1]
 
     return (LinearScanRNN,)
 

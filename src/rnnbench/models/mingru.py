@@ -41,6 +41,8 @@ def _define() -> tuple[Any, ...]:
         paper's code: uniform in +-1/sqrt(features).
         """
 
+        fused_kernel = "mingru"  # its compiled sequence (rnnbench.kernels.jax_ops.MINIMAL_CELLS)
+
         def __init__(self, units: int, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.units = units
@@ -58,6 +60,10 @@ def _define() -> tuple[Any, ...]:
             n = self.units
             k = ops.matmul(sequences, self.kernel[:, :n]) + self.bias[:n]
             return k, ops.matmul(sequences, self.kernel[:, n:]) + self.bias[n:]
+
+        def projection(self, sequences: Any) -> Any:
+            """x W + b, (..., 2 units), for inputs (..., features)."""
+            return ops.matmul(sequences, self.kernel) + self.bias
 
         def coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(1 - z, z h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,

@@ -43,6 +43,8 @@ def _define() -> tuple[Any, ...]:
         in the paper's code: uniform in +-1/sqrt(features).
         """
 
+        fused_kernel = "minlstm"  # its compiled sequence (rnnbench.kernels.jax_ops.MINIMAL_CELLS)
+
         def __init__(self, units: int, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.units = units
@@ -62,6 +64,10 @@ def _define() -> tuple[Any, ...]:
                 ops.matmul(sequences, self.kernel[:, j * n : (j + 1) * n]) + self.bias[j * n : (j + 1) * n]
                 for j in range(3)
             )
+
+        def projection(self, sequences: Any) -> Any:
+            """x W + b, (..., 3 units), for inputs (..., features)."""
+            return ops.matmul(sequences, self.kernel) + self.bias
 
         def coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(f', i' h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
