@@ -3,14 +3,21 @@
 Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The forward call computes the input
 projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,
 and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
+The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
+gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
+the loop from the pre-activations p = x W + b, whose gradient their backward call returns.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+
+from rnnbench.kernels.build import kernel_status
 
 Array = Any
 
@@ -141,3 +148,99 @@ def _gru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tu
 
 
 gru_sequence.defvjp(_gru_forward, _gru_backward, symbolic_zeros=True)
+
+
+LINEAR_SCAN_HANDLERS = (
+    "RnnbenchLinearScanForward",
+    "RnnbenchLinearScanBackward",
+    "RnnbenchMinGruForward",
+    "RnnbenchMinGruBackward",
+    "RnnbenchMinLstmForward",
+    "RnnbenchMinLstmBackward",
+)
+
+
+@functools.cache
+def linear_scan_available() -> bool:
+    """Whether the compiled linear scan (and the minGRU and minLSTM sequences on it) can run: the kernels are built
+    and their handlers registered with JAX.
+
+    The library is the one :func:`rnnbench.kernels.build.kernel_status` built and loaded; its linear-scan handlers
+    are registered here, on first use, beside the handlers that module registers."""
+    status = kernel_status()
+    if not status.available:
+        return False
+    handle = ctypes.cdll.LoadLibrary(status.reason)  # the library already loaded: the same handle
+    for name in LINEAR_SCAN_HANDLERS:
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(handle, name)), platform="cpu")
+    return True
+
+
+def linear_scan(a: Array, b: Array, h0: Array) -> Array:
+    """h_t = a_t * h_{t-1} + b_t over a[B, T, H] and b[B, T, H] from h0[B, H]; returns hseq[B, T, H].
+
+    Raises RuntimeError where the kernels are not available (:func:`linear_scan_available` says beforehand)."""
+    if not linear_scan_available():
+        raise RuntimeError(f"the compiled linear scan is not available: {kernel_status().reason}")
+    return _linear_scan(a, b, h0)
+
+
+@jax.custom_vjp
+def _linear_scan(a: Array, b: Array, h0: Array) -> Array:
+    return _call("RnnbenchLinearScanForward", a.shape)(a, b, h0)[0]
+
+
+def _linear_scan_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+    (a, b, h0), _ = _values(primals)
+    hseq = _call("RnnbenchLinearScanForward", a.shape)(a, b, h0)[0]
+    return hseq, (a, hseq, h0)
+
+
+def _linear_scan_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Array, Array, Array]:
+    a, hseq, h0 = residuals
+    da, db, dh0 = _call("RnnbenchLinearScanBackward", a.shape, a.shape, h0.shape)(_dense(dhseq), a, hseq, h0)
+    return da, db, dh0
+
+
+_linear_scan.defvjp(_linear_scan_forward, _linear_scan_backward, symbolic_zeros=True)
+
+
+# The minimal cells' handlers by gates per unit: p[B, T, G*H] holds the pre-activations of each gate in turn.
+MINIMAL_CELLS = {"mingru": ("RnnbenchMinGruForward", "RnnbenchMinGruBackward", 2),
+                 "minlstm": ("RnnbenchMinLstmForward", "RnnbenchMinLstmBackward", 3)}  # fmt: skip
+
+
+def minimal_sequence(cell: str, p: Array, h0: Array) -> tuple[Array, Array]:
+    """minGRU (p = [k, c]) or minLSTM (p = [k_f, k_i, c]) over all steps of p[B, T, G*H] from h0[B, H], the gates
+    computed inside the scan; returns (hseq[B, T, H], h_T). Raises RuntimeError where the kernels are not
+    available."""
+    if not linear_scan_available():
+        raise RuntimeError(f"the compiled linear scan is not available: {kernel_status().reason}")
+    return _minimal(cell)(p, h0)
+
+
+@functools.cache
+def _minimal(cell: str) -> Any:
+    """The differentiable sequence of one cell: (p, h0) -> (hseq, h_T)."""
+    forward_target, backward_target, _ = MINIMAL_CELLS[cell]
+
+    def call(p: Array, h0: Array) -> Array:
+        return _call(forward_target, (p.shape[0], p.shape[1], h0.shape[1]))(p, h0)[0]
+
+    @jax.custom_vjp
+    def sequence(p: Array, h0: Array) -> tuple[Array, Array]:
+        hseq = call(p, h0)
+        return hseq, hseq[:, -1]
+
+    def forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
+        (p, h0), _ = _values(primals)
+        hseq = call(p, h0)
+        return (hseq, hseq[:, -1]), (p, hseq, h0)
+
+    def backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, Array]:
+        p, hseq, h0 = residuals
+        dp, dh0 = _call(backward_target, p.shape, h0.shape)(_state_gradient(*cotangents), p, hseq, h0)
+        return dp, dh0
+
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
+    return sequence

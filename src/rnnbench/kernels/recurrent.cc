@@ -881,6 +881,216 @@ ffi::Error GruBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> x,
   return ffi::Error::Success();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// An element-wise linear recurrence h_t = a_t * h_{t-1} + b_t over a[B][T][H], b[B][T][H] from h0[B][H] (minGRU and
+// minLSTM, whose gates depend on the input alone). Each step is a few loads and one FMA per element, so the loops
+// are bound by memory: one pass over each sample's rows, vectorised over the units, with no scratch.
+
+ffi::Error CheckScanDims(const ffi::Buffer<ffi::F32>& a, const ffi::Buffer<ffi::F32>& b,
+                         const ffi::Buffer<ffi::F32>& h0, Dims* dims) {
+  const auto ad = a.dimensions();
+  const auto bd = b.dimensions();
+  const auto hd = h0.dimensions();
+  if (ad.size() != 3 || bd.size() != 3 || hd.size() != 2 || ad[0] != bd[0] || ad[1] != bd[1] || ad[2] != bd[2] ||
+      ad[0] != hd[0] || ad[2] != hd[1]) {
+    return ffi::Error::InvalidArgument("linear scan: a and b must be [B][T][H] and h0 [B][H]");
+  }
+  *dims = Dims{ad[0], ad[1], ad[2]};
+  return ffi::Error::Success();
+}
+
+void LinearScanForward(const float* a, const float* b, const float* h0, float* h, int64_t steps, int64_t n) {
+  const float* prev = h0;
+  for (int64_t t = 0; t < steps; ++t) {
+    const float* at = a + t * n;
+    const float* bt = b + t * n;
+    float* ht = h + t * n;
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) ht[j] = at[j] * prev[j] + bt[j];
+    prev = ht;
+  }
+}
+
+ffi::Error LinearScanForwardImpl(ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> b, ffi::Buffer<ffi::F32> h0,
+                                 ffi::ResultBuffer<ffi::F32> hseq) {
+  Dims d;
+  if (ffi::Error error = CheckScanDims(a, b, h0, &d); error.failure()) return error;
+  if (hseq->element_count() != a.element_count()) {
+    return ffi::Error::InvalidArgument("linear scan: the result must be [B][T][H]");
+  }
+  const int64_t row = d.steps * d.units;
+  for (int64_t s = 0; s < d.batch; ++s) {
+    LinearScanForward(a.typed_data() + s * row, b.typed_data() + s * row, h0.typed_data() + s * d.units,
+                      hseq->typed_data() + s * row, d.steps, d.units);
+  }
+  return ffi::Error::Success();
+}
+
+// One sample, backwards in time: g_t = dL/dh_t from the outputs plus a_{t+1} g_{t+1} from the step after;
+// db_t = g_t, da_t = g_t h_{t-1}, and what is left after step 0 is dL/dh0. dh0 carries g between steps.
+void LinearScanBackward(const OutputGradients& outputs, int64_t sample, const float* a, const float* hseq,
+                        const float* h0, float* da, float* db, float* dh0, int64_t steps, int64_t n) {
+  std::fill(dh0, dh0 + n, 0.0f);
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    const float* given = outputs.at(sample, t);
+    const float* prev = t == 0 ? h0 : hseq + (t - 1) * n;
+    const float* at = a + t * n;
+    float* dat = da + t * n;
+    float* dbt = db + t * n;
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float g = given[j] + dh0[j];
+      dbt[j] = g;
+      dat[j] = g * prev[j];
+      dh0[j] = at[j] * g;
+    }
+  }
+}
+
+ffi::Error LinearScanBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> hseq,
+                                  ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> da,
+                                  ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> dh0) {
+  Dims d;
+  if (ffi::Error error = CheckScanDims(a, hseq, h0, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
+  if (da->element_count() != a.element_count() || db->element_count() != a.element_count() ||
+      dh0->element_count() != h0.element_count()) {
+    return ffi::Error::InvalidArgument("linear scan gradient: da and db must be [B][T][H] and dh0 [B][H]");
+  }
+  const int64_t row = d.steps * d.units;
+  for (int64_t s = 0; s < d.batch; ++s) {
+    LinearScanBackward(outputs, s, a.typed_data() + s * row, hseq.typed_data() + s * row,
+                       h0.typed_data() + s * d.units, da->typed_data() + s * row, db->typed_data() + s * row,
+                       dh0->typed_data() + s * d.units, d.steps, d.units);
+  }
+  return ffi::Error::Success();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// minGRU and minLSTM with their gates computed inside the scan, from the pre-activations p[B][T][G*H] = x W + b
+// (G = 2: k, c; G = 3: k_f, k_i, c). Computing a_t and b_t in XLA writes and reads two more [B][T][H] arrays each
+// way and costs more than the scan itself; here they live in registers. The backward pass recomputes the gates
+// from p and returns dL/dp, from which XLA takes dW = x^T dp and db.
+
+// dst = sigmoid(src) over n floats.
+void Sigmoid(const float* src, float* dst, int64_t n) {
+  int64_t i = 0;
+#ifdef RNNBENCH_AVX2
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, Sigmoid8(_mm256_loadu_ps(src + i)));
+#endif
+  for (; i < n; ++i) dst[i] = SigmoidScalar(src[i]);
+}
+
+// The paper's g(c) = c + 1/2 for c >= 0, sigmoid(c) below, from s = sigmoid(c); and its derivative.
+inline float PositiveG(float c, float s) { return c >= 0.0f ? c + 0.5f : s; }
+inline float PositiveGSlope(float c, float s) { return c >= 0.0f ? 1.0f : s * (1.0f - s); }
+
+struct MinGru {
+  static constexpr int kGates = 2;
+  // sig[G][n] holds sigmoid of each pre-activation row p[G][n].
+  static void Step(const float* p, const float* sig, const float* prev, float* h, int64_t n) {
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float z = sig[j];
+      h[j] = (1.0f - z) * prev[j] + z * PositiveG(p[n + j], sig[n + j]);
+    }
+  }
+  // g: dL/dh_t on entry, dL/dh_{t-1} through this step on return; dp: this step's dL/dp.
+  static void Back(const float* p, const float* sig, const float* prev, float* g, float* dp, int64_t n) {
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float z = sig[j], c = p[n + j], s = sig[n + j], candidate = PositiveG(c, s);
+      dp[j] = g[j] * (candidate - prev[j]) * z * (1.0f - z);
+      dp[n + j] = g[j] * z * PositiveGSlope(c, s);
+      g[j] *= 1.0f - z;
+    }
+  }
+};
+
+struct MinLstm {
+  static constexpr int kGates = 3;
+  static void Step(const float* p, const float* sig, const float* prev, float* h, int64_t n) {
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float f = sig[j], i = sig[n + j];
+      h[j] = (f * prev[j] + i * PositiveG(p[2 * n + j], sig[2 * n + j])) / (f + i);
+    }
+  }
+  // h_t = a h_{t-1} + b g(c), a = f / (f + i), b = i / (f + i): da/df = i / S^2 = -db/df, db/di = f / S^2 = -da/di.
+  static void Back(const float* p, const float* sig, const float* prev, float* g, float* dp, int64_t n) {
+    RNNBENCH_NO_ALIAS
+    for (int64_t j = 0; j < n; ++j) {
+      const float f = sig[j], i = sig[n + j], c = p[2 * n + j], s = sig[2 * n + j];
+      const float inverse = 1.0f / (f + i), candidate = PositiveG(c, s);
+      const float difference = g[j] * (prev[j] - candidate) * inverse * inverse;  // dL/da - dL/db, over S^2
+      dp[j] = difference * i * f * (1.0f - f);
+      dp[n + j] = -difference * f * i * (1.0f - i);
+      dp[2 * n + j] = g[j] * i * inverse * PositiveGSlope(c, s);
+      g[j] *= f * inverse;
+    }
+  }
+};
+
+ffi::Error CheckMinDims(const ffi::Buffer<ffi::F32>& p, const ffi::Buffer<ffi::F32>& h0, int64_t gates, Dims* dims) {
+  const auto pd = p.dimensions();
+  const auto hd = h0.dimensions();
+  if (pd.size() != 3 || hd.size() != 2 || pd[0] != hd[0] || pd[2] != gates * hd[1]) {
+    return ffi::Error::InvalidArgument("minimal recurrence: p must be [B][T][G*H] and h0 [B][H]");
+  }
+  *dims = Dims{pd[0], pd[1], hd[1]};
+  return ffi::Error::Success();
+}
+
+template <class Cell>
+ffi::Error MinForwardImpl(ffi::Buffer<ffi::F32> p, ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hseq) {
+  Dims d;
+  if (ffi::Error error = CheckMinDims(p, h0, Cell::kGates, &d); error.failure()) return error;
+  const int64_t n = d.units, width = Cell::kGates * n;
+  if (hseq->element_count() != d.batch * d.steps * n) {
+    return ffi::Error::InvalidArgument("minimal recurrence: the result must be [B][T][H]");
+  }
+  std::vector<float> sig(width);
+  for (int64_t s = 0; s < d.batch; ++s) {
+    const float* prev = h0.typed_data() + s * n;
+    for (int64_t t = 0; t < d.steps; ++t) {
+      const float* row = p.typed_data() + (s * d.steps + t) * width;
+      float* h = hseq->typed_data() + (s * d.steps + t) * n;
+      Sigmoid(row, sig.data(), width);
+      Cell::Step(row, sig.data(), prev, h, n);
+      prev = h;
+    }
+  }
+  return ffi::Error::Success();
+}
+
+template <class Cell>
+ffi::Error MinBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32> p, ffi::Buffer<ffi::F32> hseq,
+                           ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> dp, ffi::ResultBuffer<ffi::F32> dh0) {
+  Dims d;
+  if (ffi::Error error = CheckMinDims(p, h0, Cell::kGates, &d); error.failure()) return error;
+  const OutputGradients outputs(dhseq, d.steps, d.units);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
+  if (dp->element_count() != p.element_count() || dh0->element_count() != h0.element_count()) {
+    return ffi::Error::InvalidArgument("minimal recurrence gradient: dp must be [B][T][G*H] and dh0 [B][H]");
+  }
+  const int64_t n = d.units, width = Cell::kGates * n;
+  std::vector<float> sig(width);
+  for (int64_t s = 0; s < d.batch; ++s) {
+    float* g = dh0->typed_data() + s * n;  // carries dL/dh between steps, and ends as dL/dh0
+    std::fill(g, g + n, 0.0f);
+    for (int64_t t = d.steps - 1; t >= 0; --t) {
+      const float* given = outputs.at(s, t);
+      for (int64_t j = 0; j < n; ++j) g[j] += given[j];
+      const float* row = p.typed_data() + (s * d.steps + t) * width;
+      const float* prev = t == 0 ? h0.typed_data() + s * n : hseq.typed_data() + (s * d.steps + t - 1) * n;
+      Sigmoid(row, sig.data(), width);
+      Cell::Back(row, sig.data(), prev, g, dp->typed_data() + (s * d.steps + t) * width, n);
+    }
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
@@ -963,5 +1173,52 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchGruBackward, GruBackwardImpl,
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLinearScanForward, LinearScanForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLinearScanBackward, LinearScanBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchMinGruForward, MinForwardImpl<MinGru>,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchMinGruBackward, MinBackwardImpl<MinGru>,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchMinLstmForward, MinForwardImpl<MinLstm>,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchMinLstmBackward, MinBackwardImpl<MinLstm>,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());
