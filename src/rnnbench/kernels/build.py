@@ -29,6 +29,12 @@ HANDLERS = (
     "RnnbenchLstmBackward",
     "RnnbenchGruForward",
     "RnnbenchGruBackward",
+    "RnnbenchLinearScanForward",
+    "RnnbenchLinearScanBackward",
+    "RnnbenchMinGruForward",
+    "RnnbenchMinGruBackward",
+    "RnnbenchMinLstmForward",
+    "RnnbenchMinLstmBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

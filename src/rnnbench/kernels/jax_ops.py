@@ -10,7 +10,6 @@ the loop from the pre-activations p = x W + b, whose gradient their backward cal
 
 from __future__ import annotations
 
-import ctypes
 import functools
 from typing import Any
 
@@ -150,30 +149,10 @@ def _gru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tu
 gru_sequence.defvjp(_gru_forward, _gru_backward, symbolic_zeros=True)
 
 
-LINEAR_SCAN_HANDLERS = (
-    "RnnbenchLinearScanForward",
-    "RnnbenchLinearScanBackward",
-    "RnnbenchMinGruForward",
-    "RnnbenchMinGruBackward",
-    "RnnbenchMinLstmForward",
-    "RnnbenchMinLstmBackward",
-)
-
-
-@functools.cache
 def linear_scan_available() -> bool:
     """Whether the compiled linear scan (and the minGRU and minLSTM sequences on it) can run: the kernels are built
-    and their handlers registered with JAX.
-
-    The library is the one :func:`rnnbench.kernels.build.kernel_status` built and loaded; its linear-scan handlers
-    are registered here, on first use, beside the handlers that module registers."""
-    status = kernel_status()
-    if not status.available:
-        return False
-    handle = ctypes.cdll.LoadLibrary(status.reason)  # the library already loaded: the same handle
-    for name in LINEAR_SCAN_HANDLERS:
-        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(handle, name)), platform="cpu")
-    return True
+    and their handlers registered with JAX (:func:`rnnbench.kernels.build.kernel_status`)."""
+    return kernel_status().available
 
 
 def linear_scan(a: Array, b: Array, h0: Array) -> Array:

@@ -35,6 +35,11 @@ def stock_recurrence() -> Iterator[None]:
         _stock_only -= 1
 
 
+def stock_only() -> bool:
+    """Whether Keras' own recurrence was asked for (inside :func:`stock_recurrence`)."""
+    return _stock_only > 0
+
+
 def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str | None:
     """Why ``layer`` does not take the compiled path (None when it does)."""
     import keras

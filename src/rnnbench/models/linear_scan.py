@@ -41,7 +41,7 @@ def scan_route(dtype: str = "float32") -> str:
     from rnnbench.models import fast
 
     # An exported graph must run without rnnbench's kernels (fast.stock_recurrence).
-    if fast._stock_only or dtype != "float32":
+    if fast.stock_only() or dtype != "float32":
         return "loop"
     from rnnbench.kernels import jax_ops
 
