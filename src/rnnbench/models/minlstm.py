@@ -72,15 +72,11 @@ def _define() -> tuple[Any, ...]:
         def coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(f', i' h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
             features)."""
-            k_f, k_i, candidate = self.pre_activations(sequences)
-            f, i = ops.sigmoid(k_f), ops.sigmoid(k_i)
-            return f / (f + i), i * linear_scan.g(candidate) / (f + i)
+            return _coefficients(*self.pre_activations(sequences))
 
         def log_coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(log f', log i' + log h~), the paper's log space, each (..., units), for inputs (..., features)."""
-            k_f, k_i, candidate = self.pre_activations(sequences)
-            log_ratio = ops.softplus(-k_f) - ops.softplus(-k_i)  # log(i / f)
-            return -ops.softplus(log_ratio), -ops.softplus(-log_ratio) + linear_scan.log_g(candidate)
+            return _log_coefficients(*self.pre_activations(sequences))
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
             previous = states[0] if isinstance(states, (list, tuple)) else states
@@ -95,6 +91,22 @@ def _define() -> tuple[Any, ...]:
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "MinLSTMCell")
+
+
+def _coefficients(k_f: Any, k_i: Any, candidate: Any) -> tuple[Any, Any]:
+    """(f', i' h~) from the pre-activations of the forget gate, the input gate and the candidate."""
+    from keras import ops
+
+    f, i = ops.sigmoid(k_f), ops.sigmoid(k_i)
+    return f / (f + i), i * linear_scan.g(candidate) / (f + i)
+
+
+def _log_coefficients(k_f: Any, k_i: Any, candidate: Any) -> tuple[Any, Any]:
+    """(log f', log i' + log h~) from the same pre-activations: f' = 1 / (1 + i/f), i' = 1 / (1 + f/i)."""
+    from keras import ops
+
+    log_ratio = ops.softplus(-k_f) - ops.softplus(-k_i)  # log(i / f)
+    return -ops.softplus(log_ratio), -ops.softplus(-log_ratio) + linear_scan.log_g(candidate)
 
 
 def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) -> tuple[np.ndarray, States]:
