@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ def checkpoint_name(spec: RunSpec) -> str:
     return f"{spec.checkpoint_key()}.npz"
 
 
-class Executor:
+class Executor(ABC):
     """Trains runs somewhere and reports every event to the observer, which alone records them.
 
     ``on_this_machine`` says whether its runs train on the driver's machine (so that its memory bounds them);
@@ -73,9 +74,9 @@ class Executor:
     def check(cls, cluster: ClusterOptions) -> None:
         return None
 
+    @abstractmethod
     def run(self, runs: Sequence[RunSpec], observer: ExecutionObserver) -> None:
         """Train every run of ``runs``; a run that fails is reported through ``observer.run_failed``, never raised."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Release what :meth:`run` kept for later calls (worker processes)."""

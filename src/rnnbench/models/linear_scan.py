@@ -24,6 +24,7 @@ from rnnbench.models.lazy import lazy_keras_classes
 
 if TYPE_CHECKING:
     LinearScanRNN: Any
+    InputGatedCell: Any
 
 ROUTES = ("kernel", "loop", "parallel")
 
@@ -151,7 +152,50 @@ def _define() -> tuple[Any, ...]:
                 hseq = linear_scan(a, b, h0, route)
             return hseq, hseq[:, -1]
 
-    return (LinearScanRNN,)
+    class InputGatedCell(keras.layers.Layer):
+        """A cell whose gates read the input alone, one step of h_t = a_t * h_{t-1} + b_t.
+
+        Inputs (batch, features); state and output (batch, units). ``kernel`` (features, GATES units) and ``bias``
+        (GATES units) hold the input projections of its gates and candidate, side by side; initialised as PyTorch's
+        ``nn.Linear`` in the paper's code, uniform in +-1/sqrt(features). A subclass gives ``GATES`` and, from the
+        projections, ``coefficients`` (a, b) and ``log_coefficients`` (log a, log b).
+        """
+
+        GATES = 0
+
+        def __init__(self, units: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+            self.output_size = units
+
+        def build(self, input_shape: Any) -> None:
+            limit = int(input_shape[-1]) ** -0.5
+            init = keras.initializers.RandomUniform(-limit, limit)
+            width = self.GATES * self.units
+            self.kernel = self.add_weight(shape=(input_shape[-1], width), initializer=init, name="kernel")
+            self.bias = self.add_weight(shape=(width,), initializer=init, name="bias")
+
+        def pre_activations(self, sequences: Any) -> tuple[Any, ...]:
+            """Each gate's x W + b, (..., units), for inputs (..., features), in the order of ``kernel``."""
+            n = self.units
+            return tuple(ops.matmul(sequences, self.kernel[:, j * n : (j + 1) * n]) + self.bias[j * n : (j + 1) * n]
+                         for j in range(self.GATES))  # fmt: skip
+
+        def projection(self, sequences: Any) -> Any:
+            """x W + b, (..., GATES units), for inputs (..., features)."""
+            return ops.matmul(sequences, self.kernel) + self.bias
+
+        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
+            previous = states[0] if isinstance(states, (list, tuple)) else states
+            a, b = self.coefficients(inputs)
+            h = a * previous + b
+            return h, [h]
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "units": self.units}
+
+    return LinearScanRNN, InputGatedCell
 
 
-keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LinearScanRNN")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LinearScanRNN", "InputGatedCell")

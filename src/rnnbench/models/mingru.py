@@ -28,12 +28,9 @@ if TYPE_CHECKING:
 
 
 def _define() -> tuple[Any, ...]:
-    import keras
     from keras import ops
 
-    linear_scan.keras_classes()  # the layer a saved model names beside this cell
-
-    class MinGRUCell(keras.layers.Layer):
+    class MinGRUCell(linear_scan.InputGatedCell):  # defined with the layer a saved model names beside it
         """One step of minGRU: h_t = (1 - z_t) * h_{t-1} + z_t * g(W_h x_t + b_h), z_t = sigmoid(W_z x_t + b_z).
 
         Inputs (batch, features); state and output (batch, units). ``kernel`` is [W_z W_h] (features, 2 units) with
@@ -41,29 +38,8 @@ def _define() -> tuple[Any, ...]:
         paper's code: uniform in +-1/sqrt(features).
         """
 
+        GATES = 2
         fused_kernel = "mingru"  # its compiled sequence (rnnbench.kernels.jax_ops.MINIMAL_CELLS)
-
-        def __init__(self, units: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.units = units
-            self.state_size = units
-            self.output_size = units
-
-        def build(self, input_shape: Any) -> None:
-            limit = int(input_shape[-1]) ** -0.5
-            init = keras.initializers.RandomUniform(-limit, limit)
-            self.kernel = self.add_weight(shape=(input_shape[-1], 2 * self.units), initializer=init, name="kernel")
-            self.bias = self.add_weight(shape=(2 * self.units,), initializer=init, name="bias")
-
-        def pre_activations(self, sequences: Any) -> tuple[Any, Any]:
-            """(k, W_h x + b_h), each (..., units), for inputs (..., features)."""
-            n = self.units
-            k = ops.matmul(sequences, self.kernel[:, :n]) + self.bias[:n]
-            return k, ops.matmul(sequences, self.kernel[:, n:]) + self.bias[n:]
-
-        def projection(self, sequences: Any) -> Any:
-            """x W + b, (..., 2 units), for inputs (..., features)."""
-            return ops.matmul(sequences, self.kernel) + self.bias
 
         def coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(1 - z, z h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
@@ -75,15 +51,6 @@ def _define() -> tuple[Any, ...]:
             """(log(1 - z), log z + log h~), the paper's log space, each (..., units), for inputs (..., features)."""
             k, candidate = self.pre_activations(sequences)
             return -ops.softplus(k), -ops.softplus(-k) + linear_scan.log_g(candidate)
-
-        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            previous = states[0] if isinstance(states, (list, tuple)) else states
-            a, b = self.coefficients(inputs)
-            h = a * previous + b
-            return h, [h]
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "units": self.units}
 
     return (MinGRUCell,)
 
@@ -118,5 +85,5 @@ def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) ->
 )
 def mingru(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     (cell,) = keras_classes()
-    (layer,) = linear_scan.keras_classes()
+    layer, _ = linear_scan.keras_classes()
     return layer(cell(units), return_sequences=return_sequences, name=name)

@@ -29,12 +29,8 @@ if TYPE_CHECKING:
 
 
 def _define() -> tuple[Any, ...]:
-    import keras
-    from keras import ops
 
-    linear_scan.keras_classes()  # the layer a saved model names beside this cell
-
-    class MinLSTMCell(keras.layers.Layer):
+    class MinLSTMCell(linear_scan.InputGatedCell):  # defined with the layer a saved model names beside it
         """One step of minLSTM: h_t = f'_t * h_{t-1} + i'_t * g(W_h x_t + b_h), with f'_t, i'_t the normalised
         sigmoid(W_f x_t + b_f) and sigmoid(W_i x_t + b_i).
 
@@ -43,31 +39,8 @@ def _define() -> tuple[Any, ...]:
         in the paper's code: uniform in +-1/sqrt(features).
         """
 
+        GATES = 3
         fused_kernel = "minlstm"  # its compiled sequence (rnnbench.kernels.jax_ops.MINIMAL_CELLS)
-
-        def __init__(self, units: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.units = units
-            self.state_size = units
-            self.output_size = units
-
-        def build(self, input_shape: Any) -> None:
-            limit = int(input_shape[-1]) ** -0.5
-            init = keras.initializers.RandomUniform(-limit, limit)
-            self.kernel = self.add_weight(shape=(input_shape[-1], 3 * self.units), initializer=init, name="kernel")
-            self.bias = self.add_weight(shape=(3 * self.units,), initializer=init, name="bias")
-
-        def pre_activations(self, sequences: Any) -> tuple[Any, Any, Any]:
-            """(k_f, k_i, W_h x + b_h), each (..., units), for inputs (..., features)."""
-            n = self.units
-            return tuple(
-                ops.matmul(sequences, self.kernel[:, j * n : (j + 1) * n]) + self.bias[j * n : (j + 1) * n]
-                for j in range(3)
-            )
-
-        def projection(self, sequences: Any) -> Any:
-            """x W + b, (..., 3 units), for inputs (..., features)."""
-            return ops.matmul(sequences, self.kernel) + self.bias
 
         def coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(f', i' h~) of the recurrence h_t = a_t h_{t-1} + b_t, each (..., units), for inputs (...,
@@ -77,15 +50,6 @@ def _define() -> tuple[Any, ...]:
         def log_coefficients(self, sequences: Any) -> tuple[Any, Any]:
             """(log f', log i' + log h~), the paper's log space, each (..., units), for inputs (..., features)."""
             return _log_coefficients(*self.pre_activations(sequences))
-
-        def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            previous = states[0] if isinstance(states, (list, tuple)) else states
-            a, b = self.coefficients(inputs)
-            h = a * previous + b
-            return h, [h]
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "units": self.units}
 
     return (MinLSTMCell,)
 
@@ -136,5 +100,5 @@ def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) ->
 )
 def minlstm(units: int, return_sequences: bool = False, name: str = "recurrent") -> Any:
     (cell,) = keras_classes()
-    (layer,) = linear_scan.keras_classes()
+    layer, _ = linear_scan.keras_classes()
     return layer(cell(units), return_sequences=return_sequences, name=name)
