@@ -111,7 +111,7 @@ def linear_scan(a: Any, b: Any, h0: Any, route: str) -> Any:
     return scan_step_by_step(a, b, h0)
 
 
-def _define() -> tuple[Any, ...]:
+def _layer_class() -> Any:
     import keras
     from keras import ops
 
@@ -151,6 +151,13 @@ def _define() -> tuple[Any, ...]:
                 a, b = self.cell.coefficients(sequences)
                 hseq = linear_scan(a, b, h0, route)
             return hseq, hseq[:, -1]
+
+    return LinearScanRNN
+
+
+def _cell_class() -> Any:
+    import keras
+    from keras import ops
 
     class InputGatedCell(keras.layers.Layer):
         """A cell whose gates read the input alone, one step of h_t = a_t * h_{t-1} + b_t.
@@ -195,7 +202,11 @@ def _define() -> tuple[Any, ...]:
         def get_config(self) -> dict[str, Any]:
             return {**super().get_config(), "units": self.units}
 
-    return LinearScanRNN, InputGatedCell
+    return InputGatedCell
+
+
+def _define() -> tuple[Any, ...]:
+    return _layer_class(), _cell_class()
 
 
 keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LinearScanRNN", "InputGatedCell")
