@@ -1,9 +1,10 @@
 """What a comparison and a search share: the checks that can refuse, the store, the executor and the recorder.
 
 A command goes through a :class:`Driver` in two steps. :meth:`Driver.prepare` runs every check that can refuse (the
-names, the executor's own checks, the data) before anything is written; :meth:`Driver.session` then opens the store
-and yields a :class:`Session`, which trains batches of runs into it through one executor (made for the first batch
-that needs one and closed with the session).
+names, the store, the compiler, the folders and caches, the executor's own checks, the data) before anything is
+written, and :meth:`Driver.check_sizes` refuses runs too large for the machine. :meth:`Driver.session` then opens the
+store and yields a :class:`Session`, which trains batches of runs into it through one executor (made for the first
+batch that needs one and closed with the session).
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ class Driver:
         self.source = source
 
     def prepare(self, spec: ExperimentSpec) -> dict[DataSpec, SequenceData]:
-        """Every check that can refuse, before the store is opened: names, the executor, then each data set prepared
-        once (a missing file or a view that does not fit is said before any training)."""
+        """Every check that can refuse, before the store is opened: names, the store, the compiler ``CXX`` names, the
+        folders and caches the command writes, the executor's own checks, then each data set prepared once (a missing
+        file or a view that does not fit is said before any training)."""
         check_names(spec)
         Store.check_writable(self.store_path)
         check_named_compiler()
@@ -88,9 +90,9 @@ class Driver:
         """Refuse runs that cannot fit in this machine's memory (weights, gradients and a batch of activations), when
         they train on this machine: before the store is opened, and before anything is built. A batch larger than
         the training data is one batch an epoch, not an error."""
-        distinct = list(dict.fromkeys(dataclasses.replace(run, seed=0) for run in runs))
         if self.execution.executor is not None and not executor_class(self.execution.executor).on_this_machine:
             return
+        distinct = dict.fromkeys(dataclasses.replace(run, seed=0) for run in runs)
         shapes = {data: (s.steps, s.features, s.classes) for data, s in prepared.items()}
         check_fits_in_memory(((run, *shapes[run.data]) for run in distinct), physical_memory_bytes())
 
