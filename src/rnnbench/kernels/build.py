@@ -35,6 +35,8 @@ HANDLERS = (
     "RnnbenchMinGruBackward",
     "RnnbenchMinLstmForward",
     "RnnbenchMinLstmBackward",
+    "RnnbenchIndRnnForward",
+    "RnnbenchIndRnnBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

@@ -5,7 +5,8 @@ projection ``x W + b`` itself; the backward call returns the gradients of the we
 and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
 The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
 gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
-the loop from the pre-activations p = x W + b, whose gradient their backward call returns.
+the loop from the pre-activations p = x W + b, whose gradient their backward call returns; so does IndRNN
+(:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1}).
 """
 
 from __future__ import annotations
@@ -223,3 +224,40 @@ def _minimal(cell: str) -> Any:
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
+
+
+def indrnn_sequence(p: Array, u: Array, b: Array, h0: Array) -> tuple[Array, Array]:
+    """IndRNN over all steps of the projections p[B, T, H] = x W, with recurrent weights u[H] and bias b[H], from
+    h0[B, H]: h_t = relu(p_t + u * h_{t-1} + b); returns (hseq[B, T, H], h_T). Raises RuntimeError where the kernels
+    are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled IndRNN is not available: {kernel_status().reason}")
+    return _indrnn(p, u, b, h0)
+
+
+def _indrnn_call(p: Array, u: Array, b: Array, h0: Array) -> Array:
+    return _call("RnnbenchIndRnnForward", p.shape)(p, u, b, h0)[0]
+
+
+@jax.custom_vjp
+def _indrnn(p: Array, u: Array, b: Array, h0: Array) -> tuple[Array, Array]:
+    hseq = _indrnn_call(p, u, b, h0)
+    return hseq, hseq[:, -1]
+
+
+def _indrnn_forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
+    (p, u, b, h0), _ = _values(primals)
+    hseq = _indrnn_call(p, u, b, h0)
+    return (hseq, hseq[:, -1]), (u, hseq, h0)
+
+
+def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, ...]:
+    u, hseq, h0 = residuals
+    dp, du, dh0 = _call("RnnbenchIndRnnBackward", hseq.shape, u.shape, h0.shape)(
+        _state_gradient(*cotangents), u, hseq, h0
+    )
+    # b enters every step as p does.
+    return dp, du, jnp.sum(dp, axis=(0, 1)), dh0
+
+
+_indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
