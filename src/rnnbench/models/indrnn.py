@@ -115,7 +115,42 @@ def _layer_class() -> type:
                 self.cell.timesteps = int(sequences_shape[1])
             super().build(sequences_shape, initial_state_shape)
 
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if not takes_kernel(self, mask):
+                return super().inner_loop(sequences, initial_state, mask, training)
+            return kernel_loop(self, sequences, initial_state[0])
+
     return IndRNN
+
+
+def takes_kernel(layer: Any, mask: Any = None) -> bool:
+    """Whether ``layer`` runs its sequence as one compiled call (:func:`rnnbench.kernels.jax_ops.indrnn_sequence`):
+    where the linear scan does (JAX on the CPU with the kernels built, float32, outside
+    :func:`rnnbench.models.fast.stock_recurrence`, not under ``RNNBENCH_FAST_LAYERS=0``), without a mask or unroll.
+    Otherwise the cell runs in Keras' own loop, the reference."""
+    from rnnbench.models.linear_scan import scan_route
+
+    return mask is None and not layer.unroll and scan_route(layer.compute_dtype) == "kernel"
+
+
+def kernel_loop(layer: Any, sequences: Any, h0: Any) -> tuple[Any, Any, list[Any]]:
+    """What ``keras.layers.RNN.inner_loop`` returns (last output, outputs, states) for sequences (batch, steps,
+    features) from h0 (batch, units), by the compiled sequence."""
+    import keras
+    from keras import ops
+
+    from rnnbench.kernels import jax_ops
+
+    if keras.backend.standardize_dtype(sequences.dtype) != layer.compute_dtype:
+        sequences = ops.cast(sequences, layer.compute_dtype)
+    if layer.go_backwards:
+        # Keras returns the outputs of a backward layer in the order it reads the steps.
+        sequences = ops.flip(sequences, axis=1)
+    cell = layer.cell
+    hseq, last = jax_ops.indrnn_sequence(
+        ops.matmul(sequences, cell.kernel), cell.recurrent_kernel.value, cell.bias.value, h0
+    )
+    return last, hseq if layer.return_sequences else last[:, None], [last]
 
 
 def _clip_to(bound: float) -> Callable[[Any], Any]:
