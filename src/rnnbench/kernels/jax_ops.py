@@ -253,11 +253,9 @@ def _indrnn_forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
 
 def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, ...]:
     u, hseq, h0 = residuals
-    dp, du, dh0 = _call("RnnbenchIndRnnBackward", hseq.shape, u.shape, h0.shape)(
-        _state_gradient(*cotangents), u, hseq, h0
-    )
-    # b enters every step as p does.
-    return dp, du, jnp.sum(dp, axis=(0, 1)), dh0
+    shapes = (hseq.shape, u.shape, u.shape, h0.shape)
+    dp, du, db, dh0 = _call("RnnbenchIndRnnBackward", *shapes)(_state_gradient(*cotangents), u, hseq, h0)
+    return dp, du, db, dh0
 
 
 _indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
