@@ -5,6 +5,10 @@ image, from a non-zero initial state, forwards and backwards, returning every st
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import keras
@@ -65,3 +69,15 @@ def test_the_kernel_gives_what_keras_loop_gives(return_sequences: bool, go_backw
         # Gradients summed over thousands of steps and samples reach hundreds; float32 sums in another order differ
         # in their last digits, so those are compared relative to their size.
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=TOLERANCE * max(1.0, scale), err_msg=name)
+
+
+def test_rnnbench_fast_layers_0_keeps_keras_loop():
+    code = (
+        "import rnnbench; rnnbench.select_backend('jax')\n"
+        "from rnnbench.models import indrnn\n"
+        "cell, layer = indrnn.keras_classes()\n"
+        "print(indrnn.takes_kernel(layer(cell(4))))"
+    )
+    env = {**os.environ, "RNNBENCH_FAST_LAYERS": "0"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split()[-1] == "False"
