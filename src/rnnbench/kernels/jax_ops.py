@@ -5,8 +5,9 @@ projection ``x W + b`` itself; the backward call returns the gradients of the we
 and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
 The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
 gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
-the loop from the pre-activations p = x W + b, whose gradient their backward call returns; so does IndRNN
-(:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1}).
+the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
+(:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
+the gradients of p, u, b and h0.
 """
 
 from __future__ import annotations
