@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # On a CUDA machine: the workload (2 epochs), sequential MNIST (pixels view, LSTM 128 units, batch 256, 1 epoch) and
 # every cell at 784 steps (benchmarks/long_sequences.py: the linear recurrences by their associative scan, the classic
-# cells by cuDNN through Keras). With no network there: what the machine's CUDA JAX lacks (Keras and its small dependencies) comes as wheels prepared
-# beforehand, for Python 3.12 on x86-64:
+# cells by cuDNN through Keras). With no network there: what the machine's CUDA JAX lacks (Keras and its small
+# dependencies) comes as wheels prepared beforehand, for Python 3.12 on x86-64:
 #
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 \
