@@ -56,8 +56,11 @@ CASES = [
     case("'fast' is not one of 'long', 'reference', 'tuned'", *DIGITS, "--preset", "fast"),
     case("unknown protocol 'smnst'; known: psmnist, scifar, smnist", "compare", "--protocol", "smnst"),
     case("unknown protocol 'nosuch'; known: psmnist, scifar, smnist", "protocols", "show", "nosuch"),
-    case("experiments/protocol.toml:2: protocol 'smnst' is not a known protocol; known: psmnist, scifar, smnist",
-         "sweep", "experiments/protocol.toml"),
+    case(
+        "experiments/protocol.toml:2: protocol 'smnst' is not a known protocol; known: psmnist, scifar, smnist",
+        "sweep",
+        "experiments/protocol.toml",
+    ),
     case("'nohead' is not one of 'batchnorm', 'dense'", *DIGITS, "--head", "nohead"),
     case("'cluster' is not one of 'inline', 'local', 'ray'", *DIGITS, "--executor", "cluster"),
     case("No such option '--nosuchflag'", *DIGITS, "--nosuchflag"),

@@ -171,7 +171,8 @@ def load_experiment_file(path: Path, backend: str | None = None) -> tuple[Experi
                 raise fail(table, key, f"must be {kind}, got {value!r}")
     top, grid, train = (sections.get(table, {}) for table in ("", "grid", "train"))
     if "protocol" in top and top["protocol"].strip().lower() not in PROTOCOLS:
-        raise fail("", "protocol", f"'{top['protocol']}' is not a known protocol; known: {', '.join(sorted(PROTOCOLS))}")
+        known = ", ".join(sorted(PROTOCOLS))
+        raise fail("", "protocol", f"'{top['protocol']}' is not a known protocol; known: {known}")
     if "preset" in train and "presets" in grid:
         raise fail("train", "preset", "and [grid] presets both given; keep one")
     if "units" in grid and "match_params" in grid:

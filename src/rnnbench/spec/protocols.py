@@ -146,7 +146,7 @@ def with_protocol(settings: Mapping[str, Any]) -> dict[str, Any]:
     name = merged.pop("protocol", None)
     if name is None:
         return merged
-    for table, values in get_protocol(name).settings().items():
+    for table, values in get_protocol(str(name)).settings().items():
         given = merged.setdefault(table, {})
         for key, value in values.items():
             if key == "preset" and "presets" in merged.get("grid", {}):
@@ -168,7 +168,8 @@ def _is_given(given: Mapping[str, Any], table: str, key: str) -> bool:
 def chosen_text(protocol: Protocol, given: Mapping[str, Any]) -> str:
     """One line saying what ``protocol`` chose, and which of its choices ``given`` (the settings before the protocol
     filled them in) overrides."""
-    kept, overridden = [], []
+    kept: list[str] = []
+    overridden: list[str] = []
     for table, values in protocol.settings().items():
         for key, value in values.items():
             shown = f"{CHOICE_NAMES[table, key]} {value[0] if isinstance(value, list) else value}"
