@@ -67,6 +67,7 @@ def test_with_protocol_leaves_the_given_settings_alone():
     assert with_protocol(given)["train"] == {"epochs": 3, "preset": "long", "batch_size": 128}
     assert given == {"protocol": "scifar", "train": {"epochs": 3}}
     assert with_protocol({"grid": {"models": ["lstm"]}}) == {"grid": {"models": ["lstm"]}}
+    assert with_protocol({"protocol": "smnist", "grid": None})["grid"] == {"datasets": ["mnist"], "views": ["pixels"]}
 
 
 def test_an_unknown_protocol_is_one_error_listing_the_known_ones():
@@ -87,6 +88,12 @@ def test_the_line_saying_what_a_protocol_chose_names_what_was_given_instead():
     assert text.startswith("protocol smnist (sequential MNIST")
     assert "data set mnist, view pixels, preset long, batch size 128" in text
     assert text.endswith("; given instead of its epochs 50")
+    everything = {"grid": {"datasets": ["digits"], "views": ["rows"], "presets": ["tuned"]},
+                  "train": {"epochs": 1, "batch_size": 8}}  # fmt: skip
+    assert chosen_text(PROTOCOLS["smnist"], everything) == (
+        "protocol smnist (sequential MNIST: 784 pixels one at a time); given instead of its data set mnist, view "
+        "pixels, preset long, epochs 50, batch size 128"
+    )
 
 
 def test_an_experiment_file_names_a_protocol(tmp_path):

@@ -147,11 +147,10 @@ def with_protocol(settings: Mapping[str, Any]) -> dict[str, Any]:
     if name is None:
         return merged
     for table, values in get_protocol(str(name)).settings().items():
-        given = merged.setdefault(table, {})
+        merged[table] = dict(merged.get(table) or {})
         for key, value in values.items():
-            if key == "preset" and "presets" in merged.get("grid", {}):
-                continue
-            given.setdefault(key, value)
+            if not is_given(merged, table, key):
+                merged[table][key] = value
     return merged
 
 
@@ -160,9 +159,10 @@ CHOICE_NAMES = {("grid", "datasets"): "data set", ("grid", "views"): "view", ("t
                 ("train", "epochs"): "epochs", ("train", "batch_size"): "batch size"}  # fmt: skip
 
 
-def _is_given(given: Mapping[str, Any], table: str, key: str) -> bool:
-    values = given.get(table) or {}
-    return key in values or (key == "preset" and "presets" in (given.get("grid") or {}))
+def is_given(settings: Mapping[str, Any], table: str, key: str) -> bool:
+    """Whether ``settings`` give ``key`` of ``table`` (a preset also counts as given by ``[grid] presets``)."""
+    values = settings.get(table) or {}
+    return key in values or (key == "preset" and "presets" in (settings.get("grid") or {}))
 
 
 def chosen_text(protocol: Protocol, given: Mapping[str, Any]) -> str:
@@ -173,6 +173,7 @@ def chosen_text(protocol: Protocol, given: Mapping[str, Any]) -> str:
     for table, values in protocol.settings().items():
         for key, value in values.items():
             shown = f"{CHOICE_NAMES[table, key]} {value[0] if isinstance(value, list) else value}"
-            (overridden if _is_given(given, table, key) else kept).append(shown)
-    line = f"protocol {protocol.name} ({protocol.title}): {', '.join(kept)}"
+            (overridden if is_given(given, table, key) else kept).append(shown)
+    line = f"protocol {protocol.name} ({protocol.title})"
+    line += f": {', '.join(kept)}" if kept else ""
     return line + (f"; given instead of its {', '.join(overridden)}" if overridden else "")
