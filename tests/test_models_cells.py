@@ -160,7 +160,7 @@ def test_indrnn_recurrent_weights_stay_bounded_under_a_huge_learning_rate():
 
 
 def test_lru_ring_initialisation():
-    (cell,) = cell_module("lru").keras_classes()
+    cell, _ = cell_module("lru").keras_classes()
     keras.utils.set_random_seed(0)
     lru = cell(512, r_min=0.5, r_max=0.7, max_phase=math.pi / 10)
     lru.build((None, FEATURES))
@@ -182,7 +182,7 @@ def test_lru_ring_initialisation():
 def test_lru_modulus_is_below_one_for_any_parameter_value():
     # |lambda| = exp(-exp(nu_log)) < 1 for every finite nu_log. In float32 it rounds to exactly 1 only once
     # exp(nu_log) < 6e-8 (nu_log < -16.6), a memory of more than ten million steps.
-    (cell,) = cell_module("lru").keras_classes()
+    cell, _ = cell_module("lru").keras_classes()
     lru = cell(64)
     lru.build((None, FEATURES))
     lru.nu_log.assign(np.linspace(-16.0, 30.0, 64).astype("float32"))

@@ -37,6 +37,8 @@ HANDLERS = (
     "RnnbenchMinLstmBackward",
     "RnnbenchIndRnnForward",
     "RnnbenchIndRnnBackward",
+    "RnnbenchLruScanForward",
+    "RnnbenchLruScanBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

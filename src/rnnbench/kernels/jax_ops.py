@@ -7,7 +7,9 @@ The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: 
 gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
 the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
-the gradients of p, u, b and h0.
+the gradients of p, u, b and h0. LRU's recurrence (:func:`lru_sequence`), h_t = lambda * h_{t-1} + u_t in complex
+numbers with lambda constant over time, takes u = x w from XLA (w = gamma B, real and imaginary parts side by side);
+its backward call returns the gradients of u, lambda and h0, and XLA takes those of w and x from dL/du.
 """
 
 from __future__ import annotations
@@ -260,3 +262,53 @@ def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) 
 
 
 _indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
+
+
+def lru_sequence(x: Array, w: Array, lam: Array, h0: Array) -> tuple[Array, Array]:
+    """LRU's recurrence h_t = lambda * h_{t-1} + u_t in complex numbers over all steps of u = x w, for x[B, T, F],
+    w[F, 2H], lam[2H] = lambda and h0[B, 2H]; the last axis of w, lam, h0 and of the results holds real parts, then
+    imaginary parts. Returns (hseq[B, T, 2H], h_T[B, 2H]). Raises RuntimeError where the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled LRU scan is not available: {kernel_status().reason}")
+    return _lru(x, w, lam, h0)
+
+
+def _lru_call(x: Array, w: Array, lam: Array, h0: Array) -> Array:
+    # u's buffer becomes hseq's (the kernel writes h_t over u_t): a training step then holds one (batch, steps, 2
+    # units) array where it would hold two, and stays below the size from which every call of the step maps fresh
+    # memory (and faults on every page of it) for its temporaries.
+    target = jax.ffi.ffi_call(
+        "RnnbenchLruScanForward", jax.ShapeDtypeStruct((*x.shape[:2], h0.shape[1]), jnp.float32),
+        vmap_method="sequential", input_output_aliases={0: 0},
+    )  # fmt: skip
+    return target(x @ w, lam, h0)
+
+
+@jax.custom_vjp
+def _lru(x: Array, w: Array, lam: Array, h0: Array) -> tuple[Array, Array]:
+    hseq = _lru_call(x, w, lam, h0)
+    return hseq, hseq[:, -1]
+
+
+def _lru_forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+    (x, w, lam, h0), wants_dx = _values(primals)
+    hseq = _lru_call(x, w, lam, h0)
+    return (hseq, hseq[:, -1]), (x, w, lam, hseq, h0, wants_dx)
+
+
+def _lru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
+    x, w, lam, hseq, h0, wants_dx = residuals
+    # du is written over hseq, whose step t the kernel no longer needs once it has gone back past step t + 1.
+    target = jax.ffi.ffi_call(
+        "RnnbenchLruScanBackward", tuple(jax.ShapeDtypeStruct(a.shape, jnp.float32) for a in (hseq, lam, h0)),
+        vmap_method="sequential", input_output_aliases={2: 0},
+    )  # fmt: skip
+    du, dlam, dh0 = target(_state_gradient(*cotangents), lam, hseq, h0)
+    # dL/dw = x^T du over all samples and steps, as one (B T, F) by (B T, 2H) product: in this order XLA reads du
+    # where it lies instead of first writing its transpose.
+    rows = x.shape[0] * x.shape[1]
+    dw = x.reshape(rows, x.shape[2]).T @ du.reshape(rows, du.shape[2])
+    return (du @ w.T if wants_dx else None), dw, dlam, dh0
+
+
+_lru.defvjp(_lru_forward, _lru_backward, symbolic_zeros=True)

@@ -4,7 +4,18 @@ Orvieto, Smith, Gu, Fernando, Gulcehre, Pascanu & De, Resurrecting recurrent neu
 ICML 2023.
 
 Complex numbers are carried as separate real and imaginary tensors so that the cell runs on every Keras backend.
-The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+The cell defines one step, the reference (and what masked inputs and ``unroll`` run); the layer (:class:`LRU`) runs a
+whole sequence at once, since lambda does not depend on the input: the input term gamma * (B x_t) of every step and
+the outputs Re(C h_t) + D x_t as matrix products, and the recurrence h_t = lambda * h_{t-1} + u_t as one operation
+over the steps (:func:`complex_scan`), by the route of :func:`rnnbench.models.linear_scan.scan_route`:
+
+- ``kernel``: JAX on the CPU with the compiled kernels, one call forward and one backward
+  (:func:`rnnbench.kernels.jax_ops.lru_sequence`);
+- ``loop``: JAX on the CPU without them (no compiler, ``RNNBENCH_FAST_LAYERS=0``, an export, not float32): ``ops.scan``
+  over the steps;
+- ``parallel``: anywhere else (TensorFlow, torch, a GPU), an associative scan over the pairs (lambda, u).
+
+The Keras classes are defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
 """
 
 from __future__ import annotations
@@ -29,9 +40,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     LRUCell: Any
+    LRU: Any
 
 
 def _define() -> tuple[Any, ...]:
+    return _cell_class(), _layer_class()
+
+
+def _cell_class() -> type:
     import keras
 
     class LRUCell(keras.layers.Layer):
@@ -84,15 +100,154 @@ def _define() -> tuple[Any, ...]:
             options = {"units": self.units, "r_min": self.r_min, "r_max": self.r_max, "max_phase": self.max_phase}
             return {**super().get_config(), **options}
 
-    return (LRUCell,)
+    return LRUCell
+
+
+def _layer_class() -> type:
+    import keras
+
+    class LRU(keras.layers.RNN):
+        """``keras.layers.RNN`` over an LRUCell: the whole sequence at once (see the module's docstring).
+
+        Inputs (batch, steps, features); output (batch, units), or (batch, steps, units) with ``return_sequences``;
+        states [Re h, Im h]. A masked input (or ``unroll``) runs the cell step by step, as Keras does.
+        """
+
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if mask is not None or self.unroll:
+                return super().inner_loop(sequences, initial_state, mask, training)
+            from rnnbench.models.linear_scan import scan_route
+
+            return whole_sequence(self, sequences, initial_state, scan_route(self.compute_dtype))
+
+    return LRU
+
+
+def whole_sequence(layer: Any, sequences: Any, initial_state: Any, route: str) -> tuple[Any, Any, list[Any]]:
+    """What ``keras.layers.RNN.inner_loop`` returns (last output, outputs, [Re h_T, Im h_T]) for sequences (batch,
+    steps, features) from initial_state [Re h0, Im h0], the recurrence by ``route`` (one of
+    :data:`rnnbench.models.linear_scan.ROUTES`)."""
+    import keras
+    from keras import ops
+
+    if keras.backend.standardize_dtype(sequences.dtype) != layer.compute_dtype:
+        sequences = ops.cast(sequences, layer.compute_dtype)
+    if layer.go_backwards:
+        # Keras returns the outputs of a backward layer in the order it reads the steps.
+        sequences = ops.flip(sequences, axis=1)
+    cell, n = layer.cell, layer.cell.units
+    gamma = ops.exp(cell.gamma_log)
+    # gamma (B x) as (gamma B) x, real parts then imaginary parts side by side: one product in, one out. Its gradient
+    # is then one product of x and dL/du, reduced by gamma's few values, not a pass over (batch, steps, 2 units).
+    w = ops.concatenate([cell.b_re, cell.b_im], axis=1) * ops.concatenate([gamma, gamma])
+    h0 = ops.concatenate(list(initial_state), axis=-1)
+    hseq, last = complex_scan(sequences, w, *_lambda(cell), h0, route)
+    # Re(C h) = Re(C) Re(h) - Im(C) Im(h).
+    c = ops.concatenate([cell.c_re, -cell.c_im], axis=0)
+    if layer.return_sequences:
+        outputs = ops.matmul(hseq, c) + ops.matmul(sequences, cell.d)
+        last_output = outputs[:, -1]
+    else:
+        last_output = ops.matmul(last, c) + ops.matmul(sequences[:, -1], cell.d)
+        outputs = last_output[:, None]
+    return last_output, outputs, [last[:, :n], last[:, n:]]
+
+
+def complex_scan(sequences: Any, w: Any, lambda_re: Any, lambda_im: Any, h0: Any, route: str) -> tuple[Any, Any]:
+    """(hseq (batch, steps, 2 units), h_T (batch, 2 units)) of h_t = lambda * h_{t-1} + u_t in complex numbers, for
+    u = sequences w, sequences (batch, steps, features), w (features, 2 units) and h0 (batch, 2 units), real parts
+    then imaginary parts in the last axis, and lambda_re, lambda_im (units,), by ``route``."""
+    from keras import ops
+
+    if route == "kernel":
+        from rnnbench.kernels import jax_ops
+
+        return jax_ops.lru_sequence(sequences, w, ops.concatenate([lambda_re, lambda_im]), h0)
+    scan = associative_complex_scan if route == "parallel" else loop_complex_scan
+    hseq = scan(ops.matmul(sequences, w), lambda_re, lambda_im, h0)
+    return hseq, hseq[:, -1]
+
+
+def associative_complex_scan(u: Any, lambda_re: Any, lambda_im: Any, h0: Any) -> Any:
+    """hseq of :func:`complex_scan` by an associative scan over the steps: the pairs (a, b) of h_t = a h_s + b compose
+    as (a1, b1) then (a2, b2) -> (a1 a2, a2 b1 + b2), from (lambda, u_t); then h_t = a_t h0 + b_t.
+
+    Every a is a power of lambda, so it is carried as its exponent k (a1 a2 = lambda^(k1 + k2), a sum of whole
+    numbers, exact) and read from a table of the powers (:func:`lambda_powers`). Products of products of lambda would
+    share their rounding: lambda^512 by nine squarings is off by some 512 float32 epsilons, and so is every step
+    behind it, where the cell's loop rounds each step on its own (gradients 3e-5 apart over 784 steps).
+    """
+    from keras import ops
+
+    n = lambda_re.shape[0]
+    u_re, u_im = u[..., :n], u[..., n:]
+    powers_re, powers_im = (ops.reshape(table, (-1,)) for table in lambda_powers(lambda_re, lambda_im, u.shape[1]))
+    units = ops.arange(n, dtype="int32")
+
+    def power(k: Any) -> tuple[Any, Any]:
+        index = ops.cast(k, "int32") * n + units
+        return ops.take(powers_re, index), ops.take(powers_im, index)
+
+    def compose(earlier: tuple[Any, Any, Any], later: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        (k1, b1_re, b1_im), (k2, b2_re, b2_im) = earlier, later
+        a2_re, a2_im = power(k2)
+        return k1 + k2, a2_re * b1_re - a2_im * b1_im + b2_re, a2_re * b1_im + a2_im * b1_re + b2_im
+
+    k, b_re, b_im = ops.associative_scan(compose, (ops.ones_like(u_re), u_re, u_im), axis=1)
+    a_re, a_im = power(k)
+    h0_re, h0_im = h0[:, None, :n], h0[:, None, n:]
+    # TensorFlow's scan loses the static shape in its branches; the layers after this one need it.
+    shape = ops.shape(u_re)
+    h_re = ops.reshape(a_re * h0_re - a_im * h0_im + b_re, shape)
+    h_im = ops.reshape(a_re * h0_im + a_im * h0_re + b_im, shape)
+    return ops.concatenate([h_re, h_im], axis=-1)
+
+
+def lambda_powers(lambda_re: Any, lambda_im: Any, steps: int) -> tuple[Any, Any]:
+    """(Re, Im) of lambda^k for k = 0 ... steps, each (steps + 1, units): lambda times lambda^(k-1), in the cell's
+    arithmetic, so that each power is rounded as the cell's loop rounds its steps (one loop over (units,) vectors)."""
+    from keras import ops
+
+    def times_lambda(power: tuple[Any, Any], _: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+        re, im = power
+        power = (lambda_re * re - lambda_im * im, lambda_re * im + lambda_im * re)
+        return power, power
+
+    one = (ops.ones_like(lambda_re), ops.zeros_like(lambda_im))
+    _, (re, im) = ops.scan(times_lambda, one, length=steps)
+    return ops.concatenate([one[0][None], re], axis=0), ops.concatenate([one[1][None], im], axis=0)
+
+
+def loop_complex_scan(u: Any, lambda_re: Any, lambda_im: Any, h0: Any) -> Any:
+    """hseq of :func:`complex_scan` one step after another (``lax.scan`` on JAX), in the cell's own arithmetic."""
+    from keras import ops
+
+    n = lambda_re.shape[0]
+
+    def step(h: Any, u_t: Any) -> tuple[Any, Any]:
+        h_re, h_im = h[:, :n], h[:, n:]
+        new_re = lambda_re * h_re - lambda_im * h_im + u_t[:, :n]
+        new_im = lambda_re * h_im + lambda_im * h_re + u_t[:, n:]
+        h = ops.concatenate([new_re, new_im], axis=-1)
+        return h, h
+
+    _, hseq = ops.scan(step, h0, ops.transpose(u, (1, 0, 2)))
+    return ops.transpose(hseq, (1, 0, 2))
+
+
+def _lambda(cell: Any) -> tuple[Any, Any]:
+    """(Re lambda, Im lambda), each (units,)."""
+    from keras import ops
+
+    modulus, phase = _modulus(cell.nu_log), ops.exp(cell.theta_log)
+    return modulus * ops.cos(phase), modulus * ops.sin(phase)
 
 
 def _lru_step(cell: Any, inputs: Any, h_re: Any, h_im: Any) -> tuple[Any, Any, Any]:
     """(y_t, Re h_t, Im h_t), each (batch, units), from x_t (batch, features) and h_{t-1} (batch, units) twice."""
     from keras import ops
 
-    modulus, phase = _modulus(cell.nu_log), ops.exp(cell.theta_log)
-    lambda_re, lambda_im = modulus * ops.cos(phase), modulus * ops.sin(phase)
+    lambda_re, lambda_im = _lambda(cell)
     gamma = ops.exp(cell.gamma_log)
     new_re = lambda_re * h_re - lambda_im * h_im + gamma * ops.matmul(inputs, cell.b_re)
     new_im = lambda_re * h_im + lambda_im * h_re + gamma * ops.matmul(inputs, cell.b_im)
@@ -157,7 +312,7 @@ def _normal(stddev: float) -> Callable[..., Any]:
     return keras.initializers.RandomNormal(stddev=stddev)
 
 
-keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LRUCell")
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LRUCell", "LRU")
 
 
 def reference_step(w: Weights, config: Config, x: np.ndarray, states: States) -> tuple[np.ndarray, States]:
@@ -206,7 +361,5 @@ def _ring_check(options: Mapping[str, OptionValue]) -> str | None:
     check=_ring_check,
 )
 def lru(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
-    import keras
-
-    (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)
+    cell, layer = keras_classes()
+    return layer(cell(units, **options), return_sequences=return_sequences, name=name)
