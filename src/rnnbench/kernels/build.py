@@ -37,6 +37,10 @@ HANDLERS = (
     "RnnbenchMinLstmBackward",
     "RnnbenchIndRnnForward",
     "RnnbenchIndRnnBackward",
+    "RnnbenchCoRnnForward",
+    "RnnbenchCoRnnBackward",
+    "RnnbenchLemForward",
+    "RnnbenchLemBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnbench.kernels.build import kernel_status
 
@@ -260,3 +261,87 @@ def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) 
 
 
 _indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
+
+
+def _oscillator_states(p: Array, y0: Array, keep: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The shapes of z and of the activations a forward call returns: all steps where a backward call reads them
+    (``keep``), else z's last step and no activations."""
+    batch, steps, _ = p.shape
+    if keep:
+        return (batch, steps, y0.shape[1]), (batch, steps, p.shape[2])
+    return (batch, 1, y0.shape[1]), (0,)
+
+
+def _oscillator(forward_target: str, options: dict[str, np.float32]) -> Any:
+    """The differentiable sequence of coRNN or LEM: (p, recurrent weights, y0, z0) -> (yseq, y_T, z_T), and its
+    backward call's arguments from its residuals."""
+
+    def call(p: Array, w1: Array, w2: Array, y0: Array, z0: Array, keep: bool) -> tuple[Array, Array, Array]:
+        z_shape, acts_shape = _oscillator_states(p, y0, keep)
+        states = (p.shape[0], p.shape[1], y0.shape[1])
+        return _call(forward_target, states, z_shape, acts_shape)(p, w1, w2, y0, z0, **options)
+
+    @jax.custom_vjp
+    def sequence(p: Array, w1: Array, w2: Array, y0: Array, z0: Array) -> tuple[Array, Array, Array]:
+        yseq, z_last, _ = call(p, w1, w2, y0, z0, keep=False)
+        return yseq, yseq[:, -1], z_last[:, 0]
+
+    def forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
+        (p, w1, w2, y0, z0), _ = _values(primals)
+        yseq, zseq, acts = call(p, w1, w2, y0, z0, keep=True)
+        return (yseq, yseq[:, -1], zseq[:, -1]), (w1, w2, y0, z0, yseq, zseq, acts)
+
+    return sequence, forward
+
+
+def cornn_sequence(p: Array, w: Array, w_z: Array, y0: Array, z0: Array, dt: float, gamma: float,
+                   epsilon: float) -> tuple[Array, Array, Array]:  # fmt: skip
+    """coRNN over all steps of the projections p[B, T, H] = x V + b, with recurrent weights w, w_z [H, H], from y0,
+    z0 [B, H]: z_t = z_{t-1} + dt (tanh(p_t + y_{t-1} w + z_{t-1} w_z) - gamma y_{t-1} - epsilon z_{t-1}),
+    y_t = y_{t-1} + dt z_t; returns (yseq[B, T, H], y_T, z_T). Raises RuntimeError where the kernels are not
+    available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled coRNN is not available: {kernel_status().reason}")
+    return _cornn(float(dt), float(gamma), float(epsilon))(p, w, w_z, y0, z0)
+
+
+@functools.cache
+def _cornn(dt: float, gamma: float, epsilon: float) -> Any:
+    options = {"dt": np.float32(dt), "gamma": np.float32(gamma), "epsilon": np.float32(epsilon)}
+    sequence, forward = _oscillator("RnnbenchCoRnnForward", options)
+
+    def backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any, Any]) -> tuple[Array, ...]:
+        w, w_z, y0, z0, yseq, zseq, forces = residuals
+        dyseq, dy_last, dz_last = cotangents
+        shapes = (yseq.shape, w.shape, w_z.shape, y0.shape, z0.shape)
+        args = (_state_gradient(dyseq, dy_last), _dense(dz_last), yseq, zseq, forces, y0, z0)
+        transposed = jnp.concatenate([w.T, w_z.T], axis=1)  # [W^T W_z^T]: one product gives dL/dy and dL/dz
+        return tuple(_call("RnnbenchCoRnnBackward", *shapes)(*args, transposed, **options))
+
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
+    return sequence
+
+
+def lem_sequence(p: Array, w_rec: Array, w_y: Array, y0: Array, z0: Array, dt: float) -> tuple[Array, Array, Array]:
+    """LEM over all steps of the projections p[B, T, 4H] = x V + b (for dt_n, dtbar_n, z and y in turn), with
+    recurrent weights w_rec = [W_1 W_2 W_z] [H, 3H] on y_{t-1} and w_y [H, H] on z_t, from y0, z0 [B, H]; returns
+    (yseq[B, T, H], y_T, z_T). Raises RuntimeError where the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled LEM is not available: {kernel_status().reason}")
+    return _lem(float(dt))(p, w_rec, w_y, y0, z0)
+
+
+@functools.cache
+def _lem(dt: float) -> Any:
+    options = {"dt": np.float32(dt)}
+    sequence, forward = _oscillator("RnnbenchLemForward", options)
+
+    def backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any, Any]) -> tuple[Array, ...]:
+        w_rec, w_y, y0, z0, yseq, zseq, acts = residuals
+        dyseq, dy_last, dz_last = cotangents
+        shapes = (acts.shape, w_rec.shape, w_y.shape, y0.shape, z0.shape)
+        args = (_state_gradient(dyseq, dy_last), _dense(dz_last), yseq, zseq, acts, y0, z0, w_rec.T, w_y.T)
+        return tuple(_call("RnnbenchLemBackward", *shapes)(*args, **options))
+
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
+    return sequence

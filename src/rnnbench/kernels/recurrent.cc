@@ -1182,6 +1182,426 @@ ffi::Error IndRnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32>
   return ffi::Error::Success();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// coRNN and LEM, cells of two states y and z ([B][H] each), over their input projections p[B][T][G*H] = x V + b,
+// which XLA computes for the whole sequence in one product (for a pixel-by-pixel image x has one feature, and a
+// step-by-step product of inner dimension 1 would cost more than it does). The forward pass returns y at every step,
+// z at every step (or only the last, for inference) and the activations the backward pass reads back (none for
+// inference); the backward pass returns dL/dp, from which XLA takes dV, db and dL/dx, and sums the gradients of the
+// recurrent weights itself, a few steps at a time, while the steps' gradients are in cache. The cells' options (time
+// step, stiffness, damping) are attributes of the calls.
+
+// One operand of a weight gradient: row b of a block at a + b * lda.
+struct Operand {
+  const float* a;
+  int64_t lda;
+};
+
+// A block's steps on their way into weight gradients sum_i += A_i^T G, where each step's G ([rows][width], written
+// into grads()) is shared by up to two sums (coRNN's dW and dW_z) and each sum has its own operand A_i (m floats a
+// row). Every kSteps steps, or at the block's last, the queued steps go into the sums at once (AccumulateOuter).
+class OuterQueue {
+ public:
+  static constexpr int64_t kSteps = 4;
+
+  OuterQueue(int64_t rows, int64_t m, int64_t width, std::initializer_list<float*> sums)
+      : rows_(rows), m_(m), width_(width), sums_(sums), grads_(kSteps * rows * width) {
+    for (size_t i = 0; i < sums_.size(); ++i) operands_[i].resize(kSteps * rows);
+  }
+
+  float* grads() { return &grads_[count_ * rows_ * width_]; }
+
+  // Queues the step whose gradients were just written, with the operands of its sums in the same order.
+  void Push(std::initializer_list<Operand> operands, bool last) {
+    size_t i = 0;
+    for (const Operand& operand : operands) {
+      for (int64_t b = 0; b < rows_; ++b) operands_[i][count_ * rows_ + b] = operand.a + b * operand.lda;
+      ++i;
+    }
+    if (++count_ < kSteps && !last) return;
+    for (i = 0; i < sums_.size(); ++i) {
+      AccumulateOuter(operands_[i].data(), m_, grads_.data(), width_, count_ * rows_, sums_[i]);
+    }
+    count_ = 0;
+  }
+
+ private:
+  int64_t rows_, m_, width_;
+  std::vector<float*> sums_;
+  std::vector<const float*> operands_[2];
+  std::vector<float> grads_;
+  int64_t count_ = 0;
+};
+
+// p[B][T][G*H] and the initial states y0, z0 [B][H].
+ffi::Error CheckOscillatorDims(const ffi::Buffer<ffi::F32>& p, const ffi::Buffer<ffi::F32>& y0,
+                               const ffi::Buffer<ffi::F32>& z0, int64_t gates, Dims* dims) {
+  const auto pd = p.dimensions();
+  const auto yd = y0.dimensions();
+  if (pd.size() != 3 || yd.size() != 2 || pd[0] != yd[0] || pd[2] != gates * yd[1] ||
+      z0.element_count() != y0.element_count()) {
+    return ffi::Error::InvalidArgument("oscillator: p must be [B][T][G*H], y0 and z0 [B][H]");
+  }
+  *dims = Dims{pd[0], pd[1], yd[1]};
+  return ffi::Error::Success();
+}
+
+// A square [rows][cols] matrix argument or result.
+bool HasShape(int64_t elements, int64_t rows, int64_t cols) { return elements == rows * cols; }
+
+// Where step t's previous state lies in a block: the initial state for t = 0, else the row before in `rows`.
+struct Previous {
+  const float* at;
+  int64_t stride;
+};
+
+Previous PreviousState(const float* initial, int64_t units, BlockRows& rows, int64_t t) {
+  return t == 0 ? Previous{initial, units} : Previous{rows.at(t - 1), rows.stride()};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// coRNN: f = tanh(p_t + y_{t-1} W + z_{t-1} W_z); z_t = z_{t-1} + dt (f - gamma y_{t-1} - eps z_{t-1});
+// y_t = y_{t-1} + dt z_t. Both recurrent products are one pass over the forces (Gemm with two factors).
+
+struct CoRnnOptions {
+  float dt, gamma, epsilon;
+};
+
+// One sample's step after the products: f = tanh(a) in place, then z and y, in the order of Keras' step.
+void CoRnnCell(const CoRnnOptions& o, float* f, const float* y_prev, const float* z_prev, float* y, float* z,
+               int64_t n) {
+  int64_t j = 0;
+#ifdef RNNBENCH_AVX2
+  const __m256 dt = _mm256_set1_ps(o.dt), gamma = _mm256_set1_ps(o.gamma), eps = _mm256_set1_ps(o.epsilon);
+  for (; j + 8 <= n; j += 8) {
+    const __m256 force = Tanh8(_mm256_loadu_ps(f + j));
+    const __m256 yp = _mm256_loadu_ps(y_prev + j), zp = _mm256_loadu_ps(z_prev + j);
+    const __m256 pull = _mm256_sub_ps(_mm256_sub_ps(force, _mm256_mul_ps(gamma, yp)), _mm256_mul_ps(eps, zp));
+    const __m256 zn = _mm256_add_ps(zp, _mm256_mul_ps(dt, pull));
+    _mm256_storeu_ps(f + j, force);
+    _mm256_storeu_ps(z + j, zn);
+    _mm256_storeu_ps(y + j, _mm256_add_ps(yp, _mm256_mul_ps(dt, zn)));
+  }
+#endif
+  for (; j < n; ++j) {
+    f[j] = TanhScalar(f[j]);
+    z[j] = z_prev[j] + o.dt * ((f[j] - o.gamma * y_prev[j]) - o.epsilon * z_prev[j]);
+    y[j] = y_prev[j] + o.dt * z[j];
+  }
+}
+
+void CoRnnForward(const CoRnnOptions& o, const float* p, const PackedMatrix& w, const PackedMatrix& wz,
+                  const float* y0, const float* z0, const SequenceResult& yseq, const SequenceResult& zseq,
+                  const SequenceResult& forces, int64_t first, int64_t rows, int64_t steps) {
+  const int64_t n = w.n();
+  BlockRows y(yseq, first, rows), z(zseq, first, rows), f(forces, first, rows);
+  for (int64_t t = 0; t < steps; ++t) {
+    const Previous yp = PreviousState(y0, n, y, t), zp = PreviousState(z0, n, z, t);
+    Gemm({Factor{yp.at, yp.stride, &w}, Factor{zp.at, zp.stride, &wz}}, rows, p + t * n, steps * n, f.at(t),
+         f.stride());
+    for (int64_t b = 0; b < rows; ++b) {
+      CoRnnCell(o, f.at(t) + b * f.stride(), yp.at + b * yp.stride, zp.at + b * zp.stride, y.at(t) + b * y.stride(),
+                z.at(t) + b * z.stride(), n);
+    }
+    f.Done(t);
+    z.Done(t);
+    y.Done(t);
+  }
+}
+
+ffi::Error CoRnnForwardImpl(ffi::Buffer<ffi::F32> p, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> wz,
+                            ffi::Buffer<ffi::F32> y0, ffi::Buffer<ffi::F32> z0, float dt, float gamma, float epsilon,
+                            ffi::ResultBuffer<ffi::F32> yseq, ffi::ResultBuffer<ffi::F32> zseq,
+                            ffi::ResultBuffer<ffi::F32> forces) {
+  Dims d;
+  if (ffi::Error error = CheckOscillatorDims(p, y0, z0, 1, &d); error.failure()) return error;
+  const int64_t n = d.units;
+  if (!HasShape(w.element_count(), n, n) || !HasShape(wz.element_count(), n, n)) {
+    return ffi::Error::InvalidArgument("coRNN: W and W_z must be [H][H]");
+  }
+  const SequenceResult y_out(yseq, d.steps, n), z_out(zseq, d.steps, n), f_out(forces, d.steps, n);
+  if (ffi::Error error = CheckResults({&y_out, &z_out, &f_out}, d.batch); error.failure()) return error;
+  if (!y_out.keeps_all()) return ffi::Error::InvalidArgument("coRNN: y must be [B][T][H]");
+  const PackedMatrix packed_w(w.typed_data(), n, n), packed_wz(wz.typed_data(), n, n);
+  const CoRnnOptions options{dt, gamma, epsilon};
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    CoRnnForward(options, p.typed_data() + first * d.steps * n, packed_w, packed_wz, y0.typed_data() + first * n,
+                 z0.typed_data() + first * n, y_out, z_out, f_out, first, rows, d.steps);
+  });
+  return ffi::Error::Success();
+}
+
+// The sequences a backward pass reads, each [B][T][W] from the block's first sample, and its initial states.
+struct Residuals {
+  const float* y;
+  const float* z;
+  const float* acts;  // coRNN's forces [H], LEM's [s1 s2 c e] [4H]
+  const float* y0;
+  const float* z0;
+};
+
+// One block backwards in time. carry holds [dL/dy_t dL/dz_t] ([rows][2H]) from the steps after t; each step's dL/da
+// (a the forces' pre-activation, = dL/dp_t) goes to dp and into dW, dW_z; then carry = its elementwise part plus
+// dL/da [W^T W_z^T] in one product. What is carried past step 0 is dL/dy0, dL/dz0.
+void CoRnnBackward(const CoRnnOptions& o, const OutputGradients& outputs, int64_t first, const Residuals& r,
+                   const PackedMatrix& wt, float* dp, float* dw, float* dwz, float* carry, int64_t rows,
+                   int64_t steps) {
+  const int64_t n = wt.k(), row = steps * n;
+  const float keep_z = 1.0f - o.dt * o.epsilon, pull_y = o.dt * o.gamma;
+  OuterQueue queue(rows, n, n, {dw, dwz});
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    float* da = queue.grads();
+    for (int64_t b = 0; b < rows; ++b) {
+      const float* given = outputs.at(first + b, t);
+      const float* f = r.acts + b * row + t * n;
+      float* cy = carry + b * 2 * n;
+      float* cz = cy + n;
+      float* da_row = da + b * n;
+      RNNBENCH_NO_ALIAS
+      for (int64_t j = 0; j < n; ++j) {
+        const float gy = given[j] + cy[j];
+        const float gz = cz[j] + o.dt * gy;  // z_t reaches the loss through y_t = y_{t-1} + dt z_t too
+        da_row[j] = gz * o.dt * (1.0f - f[j] * f[j]);
+        cy[j] = gy - pull_y * gz;
+        cz[j] = keep_z * gz;
+      }
+      std::memcpy(dp + b * row + t * n, da_row, sizeof(float) * n);
+    }
+    Gemm(da, n, rows, wt, carry, 2 * n, true);
+    const bool initial = t == 0;
+    queue.Push({Operand{initial ? r.y0 : r.y + (t - 1) * n, initial ? n : row},
+                Operand{initial ? r.z0 : r.z + (t - 1) * n, initial ? n : row}},
+               initial);
+  }
+}
+
+ffi::Error CoRnnBackwardImpl(ffi::Buffer<ffi::F32> dyseq, ffi::Buffer<ffi::F32> dz_last, ffi::Buffer<ffi::F32> yseq,
+                             ffi::Buffer<ffi::F32> zseq, ffi::Buffer<ffi::F32> forces, ffi::Buffer<ffi::F32> y0,
+                             ffi::Buffer<ffi::F32> z0, ffi::Buffer<ffi::F32> wt, float dt, float gamma, float epsilon,
+                             ffi::ResultBuffer<ffi::F32> dp, ffi::ResultBuffer<ffi::F32> dw,
+                             ffi::ResultBuffer<ffi::F32> dwz, ffi::ResultBuffer<ffi::F32> dy0,
+                             ffi::ResultBuffer<ffi::F32> dz0) {
+  Dims d;
+  if (ffi::Error error = CheckOscillatorDims(forces, y0, z0, 1, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n;
+  const OutputGradients outputs(dyseq, d.steps, n);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
+  if (yseq.element_count() != forces.element_count() || zseq.element_count() != forces.element_count() ||
+      dz_last.element_count() != y0.element_count() || !HasShape(wt.element_count(), n, 2 * n) ||
+      dp->element_count() != forces.element_count() || !HasShape(dw->element_count(), n, n) ||
+      !HasShape(dwz->element_count(), n, n) || dy0->element_count() != y0.element_count() ||
+      dz0->element_count() != y0.element_count()) {
+    return ffi::Error::InvalidArgument("coRNN gradient: y, z and the forces must be [B][T][H], [W^T W_z^T] [H][2H]");
+  }
+  const PackedMatrix packed(wt.typed_data(), n, 2 * n);
+  std::fill(dw->typed_data(), dw->typed_data() + n * n, 0.0f);
+  std::fill(dwz->typed_data(), dwz->typed_data() + n * n, 0.0f);
+  const CoRnnOptions options{dt, gamma, epsilon};
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    std::vector<float> carry(rows * 2 * n, 0.0f);
+    for (int64_t b = 0; b < rows; ++b) {
+      std::memcpy(&carry[b * 2 * n + n], dz_last.typed_data() + (first + b) * n, sizeof(float) * n);
+    }
+    const int64_t at = first * row, state = first * n;
+    const Residuals r{yseq.typed_data() + at, zseq.typed_data() + at, forces.typed_data() + at,
+                      y0.typed_data() + state, z0.typed_data() + state};
+    CoRnnBackward(options, outputs, first, r, packed, dp->typed_data() + at, dw->typed_data(), dwz->typed_data(),
+                  carry.data(), rows, d.steps);
+    for (int64_t b = 0; b < rows; ++b) {
+      std::memcpy(dy0->typed_data() + state + b * n, &carry[b * 2 * n], sizeof(float) * n);
+      std::memcpy(dz0->typed_data() + state + b * n, &carry[b * 2 * n + n], sizeof(float) * n);
+    }
+  });
+  return ffi::Error::Success();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// LEM: [a1 a2 az] = p_t[:3H] + y_{t-1} [W_1 W_2 W_z]; s1 = sigmoid(a1), s2 = sigmoid(a2), c = tanh(az);
+// z_t = (1 - dt s1) z_{t-1} + dt s1 c; e = tanh(p_t[3H:] + z_t W_y); y_t = (1 - dt s2) y_{t-1} + dt s2 e.
+// The activations [s1 s2 c e] ([4H] a step) are what the backward pass reads back.
+
+// One sample's fast state after the product on y_{t-1}: acts holds [a1 a2 az] and gets [s1 s2 c]; then z_t.
+void LemFastState(float dt, float* acts, const float* z_prev, float* z, int64_t n) {
+  int64_t j = 0;
+#ifdef RNNBENCH_AVX2
+  const __m256 step = _mm256_set1_ps(dt), one = _mm256_set1_ps(1.0f);
+  for (; j + 8 <= n; j += 8) {
+    const __m256 s1 = Sigmoid8(_mm256_loadu_ps(acts + j));
+    const __m256 s2 = Sigmoid8(_mm256_loadu_ps(acts + n + j));
+    const __m256 c = Tanh8(_mm256_loadu_ps(acts + 2 * n + j));
+    const __m256 dt_n = _mm256_mul_ps(step, s1);
+    const __m256 kept = _mm256_mul_ps(_mm256_sub_ps(one, dt_n), _mm256_loadu_ps(z_prev + j));
+    _mm256_storeu_ps(acts + j, s1);
+    _mm256_storeu_ps(acts + n + j, s2);
+    _mm256_storeu_ps(acts + 2 * n + j, c);
+    _mm256_storeu_ps(z + j, _mm256_add_ps(kept, _mm256_mul_ps(dt_n, c)));
+  }
+#endif
+  for (; j < n; ++j) {
+    acts[j] = SigmoidScalar(acts[j]);
+    acts[n + j] = SigmoidScalar(acts[n + j]);
+    acts[2 * n + j] = TanhScalar(acts[2 * n + j]);
+    const float dt_n = dt * acts[j];
+    z[j] = (1.0f - dt_n) * z_prev[j] + dt_n * acts[2 * n + j];
+  }
+}
+
+// One sample's slow state after the product on z_t: acts[3H:] holds its pre-activation and gets e; then y_t.
+void LemSlowState(float dt, float* acts, const float* y_prev, float* y, int64_t n) {
+  int64_t j = 0;
+#ifdef RNNBENCH_AVX2
+  const __m256 step = _mm256_set1_ps(dt), one = _mm256_set1_ps(1.0f);
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = Tanh8(_mm256_loadu_ps(acts + 3 * n + j));
+    const __m256 dt_y = _mm256_mul_ps(step, _mm256_loadu_ps(acts + n + j));
+    const __m256 kept = _mm256_mul_ps(_mm256_sub_ps(one, dt_y), _mm256_loadu_ps(y_prev + j));
+    _mm256_storeu_ps(acts + 3 * n + j, e);
+    _mm256_storeu_ps(y + j, _mm256_add_ps(kept, _mm256_mul_ps(dt_y, e)));
+  }
+#endif
+  for (; j < n; ++j) {
+    acts[3 * n + j] = TanhScalar(acts[3 * n + j]);
+    const float dt_y = dt * acts[n + j];
+    y[j] = (1.0f - dt_y) * y_prev[j] + dt_y * acts[3 * n + j];
+  }
+}
+
+void LemForward(float dt, const float* p, const PackedMatrix& wrec, const PackedMatrix& wy, const float* y0,
+                const float* z0, const SequenceResult& yseq, const SequenceResult& zseq, const SequenceResult& acts,
+                int64_t first, int64_t rows, int64_t steps) {
+  const int64_t n = wy.n(), g4 = 4 * n;
+  BlockRows y(yseq, first, rows), z(zseq, first, rows), a(acts, first, rows);
+  for (int64_t t = 0; t < steps; ++t) {
+    const Previous yp = PreviousState(y0, n, y, t), zp = PreviousState(z0, n, z, t);
+    const float* pt = p + t * g4;
+    Gemm({Factor{yp.at, yp.stride, &wrec}}, rows, pt, steps * g4, a.at(t), a.stride());
+    for (int64_t b = 0; b < rows; ++b) {
+      LemFastState(dt, a.at(t) + b * a.stride(), zp.at + b * zp.stride, z.at(t) + b * z.stride(), n);
+    }
+    Gemm({Factor{z.at(t), z.stride(), &wy}}, rows, pt + 3 * n, steps * g4, a.at(t) + 3 * n, a.stride());
+    for (int64_t b = 0; b < rows; ++b) {
+      LemSlowState(dt, a.at(t) + b * a.stride(), yp.at + b * yp.stride, y.at(t) + b * y.stride(), n);
+    }
+    a.Done(t);
+    z.Done(t);
+    y.Done(t);
+  }
+}
+
+ffi::Error LemForwardImpl(ffi::Buffer<ffi::F32> p, ffi::Buffer<ffi::F32> wrec, ffi::Buffer<ffi::F32> wy,
+                          ffi::Buffer<ffi::F32> y0, ffi::Buffer<ffi::F32> z0, float dt,
+                          ffi::ResultBuffer<ffi::F32> yseq, ffi::ResultBuffer<ffi::F32> zseq,
+                          ffi::ResultBuffer<ffi::F32> acts) {
+  Dims d;
+  if (ffi::Error error = CheckOscillatorDims(p, y0, z0, 4, &d); error.failure()) return error;
+  const int64_t n = d.units;
+  if (!HasShape(wrec.element_count(), n, 3 * n) || !HasShape(wy.element_count(), n, n)) {
+    return ffi::Error::InvalidArgument("LEM: [W_1 W_2 W_z] must be [H][3H] and W_y [H][H]");
+  }
+  const SequenceResult y_out(yseq, d.steps, n), z_out(zseq, d.steps, n), a_out(acts, d.steps, 4 * n);
+  if (ffi::Error error = CheckResults({&y_out, &z_out, &a_out}, d.batch); error.failure()) return error;
+  if (!y_out.keeps_all()) return ffi::Error::InvalidArgument("LEM: y must be [B][T][H]");
+  const PackedMatrix packed_rec(wrec.typed_data(), n, 3 * n), packed_y(wy.typed_data(), n, n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    LemForward(dt, p.typed_data() + first * d.steps * 4 * n, packed_rec, packed_y, y0.typed_data() + first * n,
+               z0.typed_data() + first * n, y_out, z_out, a_out, first, rows, d.steps);
+  });
+  return ffi::Error::Success();
+}
+
+// The slow state's part of one sample's step backwards: from gy = dL/dy_t, dL/d(W_y's pre-activation) into de and
+// dL/da2 into dr[H:2H]; carry_y becomes gy's part that reaches y_{t-1} directly.
+void LemSlowBack(float dt, const float* acts, const float* y_prev, const float* given, float* carry_y, float* de,
+                 float* dr, int64_t n) {
+  const float* s2 = acts + n;
+  const float* e = acts + 3 * n;
+  RNNBENCH_NO_ALIAS
+  for (int64_t j = 0; j < n; ++j) {
+    const float gy = given[j] + carry_y[j], dt_y = dt * s2[j];
+    de[j] = gy * dt_y * (1.0f - e[j] * e[j]);
+    dr[n + j] = gy * (e[j] - y_prev[j]) * dt * s2[j] * (1.0f - s2[j]);
+    carry_y[j] = gy * (1.0f - dt_y);
+  }
+}
+
+// The fast state's part: from gz = dL/dz_t (carry_z), dL/da1 and dL/daz into dr[:H] and dr[2H:3H]; carry_z becomes
+// dL/dz_{t-1}.
+void LemFastBack(float dt, const float* acts, const float* z_prev, float* carry_z, float* dr, int64_t n) {
+  const float* s1 = acts;
+  const float* c = acts + 2 * n;
+  RNNBENCH_NO_ALIAS
+  for (int64_t j = 0; j < n; ++j) {
+    const float gz = carry_z[j], dt_n = dt * s1[j];
+    dr[j] = gz * (c[j] - z_prev[j]) * dt * s1[j] * (1.0f - s1[j]);
+    dr[2 * n + j] = gz * dt_n * (1.0f - c[j] * c[j]);
+    carry_z[j] = gz * (1.0f - dt_n);
+  }
+}
+
+// One block backwards in time; dy, dz carry dL/dy_t, dL/dz_t ([rows][H]) from the steps after t and end as dL/dy0,
+// dL/dz0. Each step: the slow state's gradients, dz += de W_y^T, the fast state's, dy += dr [W_1 W_2 W_z]^T; dr and
+// de go to dp_t = [dr de] and into d[W_1 W_2 W_z] (with y_{t-1}) and dW_y (with z_t).
+void LemBackward(float dt, const OutputGradients& outputs, int64_t first, const Residuals& r,
+                 const PackedMatrix& wrec_t, const PackedMatrix& wy_t, float* dp, float* dwrec, float* dwy, float* dy,
+                 float* dz, int64_t rows, int64_t steps) {
+  const int64_t n = wy_t.n(), g4 = 4 * n, row = steps * n, grow = steps * g4;
+  OuterQueue recurrent(rows, n, 3 * n, {dwrec}), state(rows, n, n, {dwy});
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    float* dr = recurrent.grads();
+    float* de = state.grads();
+    const bool initial = t == 0;
+    const Operand y_prev{initial ? r.y0 : r.y + (t - 1) * n, initial ? n : row};
+    const Operand z_prev{initial ? r.z0 : r.z + (t - 1) * n, initial ? n : row};
+    for (int64_t b = 0; b < rows; ++b) {
+      LemSlowBack(dt, r.acts + b * grow + t * g4, y_prev.a + b * y_prev.lda, outputs.at(first + b, t), dy + b * n,
+                  de + b * n, dr + b * 3 * n, n);
+    }
+    Gemm(de, n, rows, wy_t, dz, n, true);
+    for (int64_t b = 0; b < rows; ++b) {
+      LemFastBack(dt, r.acts + b * grow + t * g4, z_prev.a + b * z_prev.lda, dz + b * n, dr + b * 3 * n, n);
+      std::memcpy(dp + b * grow + t * g4, dr + b * 3 * n, sizeof(float) * 3 * n);
+      std::memcpy(dp + b * grow + t * g4 + 3 * n, de + b * n, sizeof(float) * n);
+    }
+    Gemm(dr, 3 * n, rows, wrec_t, dy, n, true);
+    recurrent.Push({y_prev}, initial);
+    state.Push({Operand{r.z + t * n, row}}, initial);
+  }
+}
+
+ffi::Error LemBackwardImpl(ffi::Buffer<ffi::F32> dyseq, ffi::Buffer<ffi::F32> dz_last, ffi::Buffer<ffi::F32> yseq,
+                           ffi::Buffer<ffi::F32> zseq, ffi::Buffer<ffi::F32> acts, ffi::Buffer<ffi::F32> y0,
+                           ffi::Buffer<ffi::F32> z0, ffi::Buffer<ffi::F32> wrec_t, ffi::Buffer<ffi::F32> wy_t,
+                           float dt, ffi::ResultBuffer<ffi::F32> dp, ffi::ResultBuffer<ffi::F32> dwrec,
+                           ffi::ResultBuffer<ffi::F32> dwy, ffi::ResultBuffer<ffi::F32> dy0,
+                           ffi::ResultBuffer<ffi::F32> dz0) {
+  Dims d;
+  if (ffi::Error error = CheckOscillatorDims(acts, y0, z0, 4, &d); error.failure()) return error;
+  const int64_t n = d.units, row = d.steps * n;
+  const OutputGradients outputs(dyseq, d.steps, n);
+  if (ffi::Error error = CheckOutputGradients(outputs, d.batch); error.failure()) return error;
+  if (yseq.element_count() != d.batch * row || zseq.element_count() != d.batch * row ||
+      dz_last.element_count() != y0.element_count() || !HasShape(wrec_t.element_count(), 3 * n, n) ||
+      !HasShape(wy_t.element_count(), n, n) || dp->element_count() != acts.element_count() ||
+      !HasShape(dwrec->element_count(), n, 3 * n) || !HasShape(dwy->element_count(), n, n) ||
+      dy0->element_count() != y0.element_count() || dz0->element_count() != y0.element_count()) {
+    return ffi::Error::InvalidArgument("LEM gradient: y and z must be [B][T][H], the activations [B][T][4H], "
+                                       "[W_1 W_2 W_z]^T [3H][H] and W_y^T [H][H]");
+  }
+  const PackedMatrix packed_rec(wrec_t.typed_data(), 3 * n, n), packed_y(wy_t.typed_data(), n, n);
+  std::fill(dwrec->typed_data(), dwrec->typed_data() + 3 * n * n, 0.0f);
+  std::fill(dwy->typed_data(), dwy->typed_data() + n * n, 0.0f);
+  std::fill(dy0->typed_data(), dy0->typed_data() + d.batch * n, 0.0f);
+  std::memcpy(dz0->typed_data(), dz_last.typed_data(), sizeof(float) * d.batch * n);
+  ForEachBlock(d.batch, [&](int64_t first, int64_t rows) {
+    const int64_t at = first * row, state = first * n;
+    const Residuals r{yseq.typed_data() + at, zseq.typed_data() + at, acts.typed_data() + 4 * at,
+                      y0.typed_data() + state, z0.typed_data() + state};
+    LemBackward(dt, outputs, first, r, packed_rec, packed_y, dp->typed_data() + 4 * at, dwrec->typed_data(),
+                dwy->typed_data(), dy0->typed_data() + state, dz0->typed_data() + state, rows, d.steps);
+  });
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
@@ -1328,6 +1748,69 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchIndRnnBackward, IndRnnBackwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchCoRnnForward, CoRnnForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<float>("dt")
+                                  .Attr<float>("gamma")
+                                  .Attr<float>("epsilon")
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchCoRnnBackward, CoRnnBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<float>("dt")
+                                  .Attr<float>("gamma")
+                                  .Attr<float>("epsilon")
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLemForward, LemForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<float>("dt")
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchLemBackward, LemBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<float>("dt")
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
