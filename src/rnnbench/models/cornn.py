@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.models.contract import CellContract, Config, States, Weights
+from rnnbench.models.fast import sequence_projection, takes_sequence_kernel
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -23,6 +24,7 @@ DT, GAMMA, EPSILON = 0.042, 2.7, 4.7
 
 if TYPE_CHECKING:
     CoRNNCell: Any
+    CoRNN: Any
 
 
 def _define() -> tuple[Any, ...]:
@@ -65,7 +67,16 @@ def _define() -> tuple[Any, ...]:
             options = {"units": self.units, "dt": self.dt, "gamma": self.gamma, "epsilon": self.epsilon}
             return {**super().get_config(), **options}
 
-    return (CoRNNCell,)
+    class CoRNN(keras.layers.RNN):
+        """``keras.layers.RNN`` over a CoRNNCell, its whole sequence one compiled call where it can be
+        (:func:`rnnbench.models.fast.takes_sequence_kernel`), Keras' loop over the cell elsewhere."""
+
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if not takes_sequence_kernel(self, mask):
+                return super().inner_loop(sequences, initial_state, mask, training)
+            return kernel_loop(self, sequences, initial_state)
+
+    return CoRNNCell, CoRNN
 
 
 def _cornn_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
@@ -84,7 +95,21 @@ def _cornn_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
     return y, z
 
 
-keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")
+def kernel_loop(layer: Any, sequences: Any, initial_state: Any) -> tuple[Any, Any, list[Any]]:
+    """What ``keras.layers.RNN.inner_loop`` returns (last output, outputs, states [y, z]) for sequences (batch, steps,
+    features) from initial_state [y0, z0] (batch, units each), by the compiled sequence."""
+    from rnnbench.kernels import jax_ops
+
+    cell = layer.cell
+    projection = sequence_projection(layer, sequences, cell.kernel, cell.bias)
+    yseq, y_last, z_last = jax_ops.cornn_sequence(
+        projection, cell.recurrent_kernel.value, cell.velocity_kernel.value, *initial_state,
+        dt=cell.dt, gamma=cell.gamma, epsilon=cell.epsilon,
+    )  # fmt: skip
+    return y_last, yseq if layer.return_sequences else y_last[:, None], [y_last, z_last]
+
+
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell", "CoRNN")
 
 
 def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) -> tuple[np.ndarray, States]:
@@ -120,7 +145,5 @@ def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) ->
     ),
 )
 def cornn(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
-    import keras
-
-    (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)
+    cell, layer = keras_classes()
+    return layer(cell(units, **options), return_sequences=return_sequences, name=name)

@@ -76,6 +76,26 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
     return None if status.available else status.reason
 
 
+def takes_sequence_kernel(layer: Any, mask: Any = None) -> bool:
+    """Whether a cell's layer with a compiled sequence of its own (coRNN, LEM) runs it: where the linear scan does (JAX
+    on the CPU with the kernels built, float32, outside :func:`stock_recurrence`, not under ``RNNBENCH_FAST_LAYERS=0``),
+    without a mask or unroll. Otherwise the cell runs in Keras' own loop, the reference."""
+    from rnnbench.models.linear_scan import scan_route
+
+    return mask is None and not layer.unroll and scan_route(layer.compute_dtype) == "kernel"
+
+
+def sequence_projection(layer: Any, sequences: Any, kernel: Any, bias: Any) -> Any:
+    """x V + b (batch, steps, columns) for sequences (batch, steps, features), in the order the layer reads the steps
+    (reversed for go_backwards, whose outputs Keras returns in that order), for a compiled sequence."""
+    from keras import ops
+
+    sequences = _floats(layer, sequences)
+    if layer.go_backwards:
+        sequences = ops.flip(sequences, axis=1)
+    return ops.matmul(sequences, kernel) + bias
+
+
 def _floats(layer: Any, sequences: Any) -> Any:
     """Integer inputs (uint8 pixels, int32 arrays) as the layer's compute dtype: Keras' own layers promote them in their
     matrix products, while the compiled kernels read float32 buffers only."""
