@@ -85,15 +85,13 @@ def takes_sequence_kernel(layer: Any, mask: Any = None) -> bool:
     return mask is None and not layer.unroll and scan_route(layer.compute_dtype) == "kernel"
 
 
-def sequence_projection(layer: Any, sequences: Any, kernel: Any, bias: Any) -> Any:
-    """x V + b (batch, steps, columns) for sequences (batch, steps, features), in the order the layer reads the steps
-    (reversed for go_backwards, whose outputs Keras returns in that order), for a compiled sequence."""
+def ordered_floats(layer: Any, sequences: Any) -> Any:
+    """Sequences (batch, steps, features) as the layer's float dtype, in the order the layer reads the steps (reversed
+    for go_backwards, whose outputs Keras returns in that order), for a compiled sequence."""
     from keras import ops
 
     sequences = _floats(layer, sequences)
-    if layer.go_backwards:
-        sequences = ops.flip(sequences, axis=1)
-    return ops.matmul(sequences, kernel) + bias
+    return ops.flip(sequences, axis=1) if layer.go_backwards else sequences
 
 
 def _floats(layer: Any, sequences: Any) -> Any:

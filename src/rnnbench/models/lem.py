@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.models.contract import CellContract, Config, States, Weights, sigmoid
-from rnnbench.models.fast import sequence_projection, takes_sequence_kernel
+from rnnbench.models.fast import ordered_floats, takes_sequence_kernel
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -96,10 +96,8 @@ def kernel_loop(layer: Any, sequences: Any, initial_state: Any) -> tuple[Any, An
     from rnnbench.kernels import jax_ops
 
     cell = layer.cell
-    projection = sequence_projection(layer, sequences, cell.kernel, cell.bias)
-    yseq, y_last, z_last = jax_ops.lem_sequence(
-        projection, cell.recurrent_kernel.value, cell.state_kernel.value, *initial_state, dt=cell.dt
-    )
+    weights = (cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, cell.state_kernel.value)
+    yseq, y_last, z_last = jax_ops.lem_sequence(ordered_floats(layer, sequences), *weights, *initial_state, dt=cell.dt)
     return y_last, yseq if layer.return_sequences else y_last[:, None], [y_last, z_last]
 
 
