@@ -90,6 +90,23 @@ def test_inference_gives_the_states_training_does(cell_name: str):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=0, atol=TOLERANCE)
 
 
+@needs_kernels
+@pytest.mark.parametrize("cell_name", sorted(CELLS))
+def test_a_file_saved_with_keras_rnn_loads_and_gives_what_the_new_layer_gives(cell_name: str, tmp_path):
+    """Models saved before the cells had layers of their own hold a plain keras.layers.RNN over the cell: such a file
+    still loads (into Keras' loop) and computes what the compiled layer computes with the same weights."""
+    layer, (x, *_) = layer_and_data(cell_name, True, False)
+    module, options = CELLS[cell_name]
+    cell, _ = module.keras_classes()
+    inputs = keras.Input((STEPS, FEATURES))
+    old = keras.Model(inputs, keras.layers.RNN(cell(UNITS, **options), return_sequences=True)(inputs))
+    old.layers[-1].set_weights(layer.get_weights())
+    old.save(tmp_path / "old.keras")
+    loaded = keras.saving.load_model(tmp_path / "old.keras")
+    assert type(loaded.layers[-1]) is keras.layers.RNN
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(layer(x)), rtol=0, atol=TOLERANCE)
+
+
 def test_rnnbench_fast_layers_0_keeps_keras_loop():
     code = (
         "import rnnbench; rnnbench.select_backend('jax')\n"

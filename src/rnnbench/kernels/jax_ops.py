@@ -7,7 +7,10 @@ The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: 
 gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
 the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
-the gradients of p, u, b and h0.
+the gradients of p, u, b and h0. coRNN (:func:`cornn_sequence`) and LEM (:func:`lem_sequence`) have two states y
+and z and return (yseq, y_T, z_T); like the LSTM they take x and compute x V + b inside, and their backward calls
+return the gradients of x (where wanted), V, b, the recurrent weights, y0 and z0. Their options (dt; gamma and
+epsilon for coRNN) are float attributes of the calls, one compiled pair of rules per set of values.
 """
 
 from __future__ import annotations
