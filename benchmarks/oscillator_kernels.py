@@ -3,8 +3,9 @@ cells, and the LSTM kernel for scale, in one run.
 
 The workload of DESIGN.md's long-sequence figures: 784 steps x 1 feature (pixel by pixel), 64 units, batch 64, plain
 SGD, one process pinned to one core; random pixels, since speed does not depend on them. Each line is seconds per
-1,000 training samples of the registered model (recurrent layer, BatchNormalization, Dense logits) trained by the
-engine's compiled epochs, the median of ``--repeats`` passes over ``--samples`` samples after one pass that compiles:
+1,000 training samples, wall-clock and CPU time, of the registered model (recurrent layer, BatchNormalization, Dense
+logits) trained by the engine's compiled epochs, the median of ``--repeats`` passes over ``--samples`` samples after
+one pass that compiles:
 
 - ``kernel``: the default with JAX on the CPU, the recurrence one compiled call (:mod:`rnnbench.kernels`);
 - ``keras loop``: Keras' own loop over the cell, as inside :func:`rnnbench.models.fast.stock_recurrence` or under
@@ -33,15 +34,26 @@ STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
 CELLS = ("cornn", "lem")
 
 
-def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int) -> float:
-    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles."""
+def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int) -> tuple[float, float]:
+    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles: of
+    wall-clock time, and of the process's CPU time (all its threads share the one core it is pinned to), which other
+    work on a shared machine disturbs far less."""
     train_pass()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         train_pass()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times) / samples * 1000
+        wall.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    return statistics.median(wall) / samples * 1000, statistics.median(cpu) / samples * 1000
+
+
+def report(label: str, seconds: tuple[float, float], lstm: tuple[float, float], note: str = "") -> None:
+    """One line: wall-clock and CPU seconds per 1,000 samples, each with its ratio to the LSTM kernel's."""
+    wall, cpu = seconds
+    print(
+        f"  {label:18} wall {wall:6.3f} ({wall / lstm[0]:.2f}x lstm)  cpu {cpu:6.3f} ({cpu / lstm[1]:.2f}x lstm){note}"
+    )
 
 
 def rnnbench_pass(model_name: str, stock: bool, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
@@ -100,13 +112,13 @@ def main() -> int:
     print(f"{STEPS} steps x {FEATURES} feature, {UNITS} units, batch {BATCH}, {samples} samples a pass, median of "
           f"{args.repeats}, core {args.core}: seconds per 1,000 training samples")  # fmt: skip
     lstm = per_thousand(rnnbench_pass("lstm", False, x, y), samples, args.repeats)
-    print(f"  lstm   kernel      {lstm:6.3f}")
+    report("lstm kernel", lstm, lstm)
     for cell in cells:
         kernel = per_thousand(rnnbench_pass(cell, False, x, y), samples, args.repeats)
-        print(f"  {cell:6} kernel      {kernel:6.3f}  ({kernel / lstm:.2f}x lstm)")
+        report(f"{cell} kernel", kernel, lstm)
         if not args.no_loop:
             loop = per_thousand(rnnbench_pass(cell, True, x, y), samples, args.repeats)
-            print(f"  {cell:6} keras loop  {loop:6.3f}  ({loop / lstm:.2f}x lstm; kernel {loop / kernel:.1f}x faster)")
+            report(f"{cell} keras loop", loop, lstm, f"; the kernel {loop[1] / kernel[1]:.1f}x faster (cpu)")
     return 0
 
 
