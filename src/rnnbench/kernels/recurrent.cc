@@ -1228,7 +1228,9 @@ class OuterQueue {
     }
     if (++count_ < kSteps && !last) return;
     const int64_t k = count_ * rows_;
-    for (i = 0; i < sums_.size(); ++i) AccumulateOuter(operands_[i].data(), sums_[i].m, grads_.data(), width_, k, sums_[i].c);
+    for (i = 0; i < sums_.size(); ++i) {
+      AccumulateOuter(operands_[i].data(), sums_[i].m, grads_.data(), width_, k, sums_[i].c);
+    }
     AccumulateRows(grads_.data(), width_, k, bias_);
     count_ = 0;
   }
@@ -1244,7 +1246,9 @@ class OuterQueue {
 
 // Zeroes the sums of a backward call before its first block.
 void ZeroResults(std::initializer_list<ffi::Result<ffi::Buffer<ffi::F32>>*> results) {
-  for (auto* result : results) std::fill((*result)->typed_data(), (*result)->typed_data() + (*result)->element_count(), 0.0f);
+  for (auto* result : results) {
+    std::fill((*result)->typed_data(), (*result)->typed_data() + (*result)->element_count(), 0.0f);
+  }
 }
 
 // x[B][T][F], V[F][G*H] (or V^T[G*H][F], `transposed`) and the initial states y0, z0 [B][H].
@@ -1254,16 +1258,16 @@ ffi::Error CheckOscillatorDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer
   const auto xd = x.dimensions();
   const auto vd = v.dimensions();
   const auto yd = y0.dimensions();
-  const int64_t v_features = transposed ? vd[1] : vd[0], v_columns = transposed ? vd[0] : vd[1];
-  if (xd.size() != 3 || vd.size() != 2 || yd.size() != 2 || xd[0] != yd[0] || v_features != xd[2] ||
-      v_columns != gates * yd[1] || z0.element_count() != y0.element_count()) {
+  if (xd.size() != 3 || vd.size() != 2 || yd.size() != 2 || xd[0] != yd[0] ||
+      (transposed ? vd[1] : vd[0]) != xd[2] || (transposed ? vd[0] : vd[1]) != gates * yd[1] ||
+      z0.element_count() != y0.element_count()) {
     return ffi::Error::InvalidArgument("oscillator: x must be [B][T][F], V [F][G*H], y0 and z0 [B][H]");
   }
   *dims = Dims{xd[0], xd[1], yd[1], xd[2]};
   return ffi::Error::Success();
 }
 
-// A square [rows][cols] matrix argument or result.
+// Whether a buffer of `elements` floats can hold a [rows][cols] matrix.
 bool HasShape(int64_t elements, int64_t rows, int64_t cols) { return elements == rows * cols; }
 
 // Where step t's previous state lies in a block: the initial state for t = 0, else the row before in `rows`.
@@ -1277,8 +1281,8 @@ Previous PreviousState(const float* initial, int64_t units, BlockRows& rows, int
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// coRNN: f = tanh(p_t + y_{t-1} W + z_{t-1} W_z); z_t = z_{t-1} + dt (f - gamma y_{t-1} - eps z_{t-1});
-// y_t = y_{t-1} + dt z_t. Both recurrent products are one pass over the forces (Gemm with two factors).
+// coRNN: f = tanh(x_t V + b + y_{t-1} W + z_{t-1} W_z); z_t = z_{t-1} + dt (f - gamma y_{t-1} - eps z_{t-1});
+// y_t = y_{t-1} + dt z_t. The three products are one pass over the forces (Gemm with three factors).
 
 struct CoRnnOptions {
   float dt, gamma, epsilon;
@@ -1307,7 +1311,7 @@ void CoRnnCell(const CoRnnOptions& o, float* f, const float* y_prev, const float
   }
 }
 
-// The input projection's operands of a block: x of its first sample, and V (W x's gradient needs V^T) packed.
+// A block's inputs: x[rows][T][F] from its first sample.
 struct Inputs {
   const float* x;
   int64_t features;
@@ -1454,8 +1458,8 @@ ffi::Error CoRnnBackwardImpl(ffi::Buffer<ffi::F32> dyseq, ffi::Buffer<ffi::F32> 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// LEM: [a1 a2 az] = p_t[:3H] + y_{t-1} [W_1 W_2 W_z]; s1 = sigmoid(a1), s2 = sigmoid(a2), c = tanh(az);
-// z_t = (1 - dt s1) z_{t-1} + dt s1 c; e = tanh(p_t[3H:] + z_t W_y); y_t = (1 - dt s2) y_{t-1} + dt s2 e.
+// LEM: [a1 a2 az] = x_t V_a + b_a + y_{t-1} [W_1 W_2 W_z]; s1 = sigmoid(a1), s2 = sigmoid(a2), c = tanh(az);
+// z_t = (1 - dt s1) z_{t-1} + dt s1 c; e = tanh(x_t V_y + b_y + z_t W_y); y_t = (1 - dt s2) y_{t-1} + dt s2 e.
 // The activations [s1 s2 c e] ([4H] a step) are what the backward pass reads back.
 
 // One sample's fast state after the product on y_{t-1}: acts holds [a1 a2 az] and gets [s1 s2 c]; then z_t.
@@ -1626,8 +1630,8 @@ struct LemInputGradients {
 // others), dy += dr [W_1 W_2 W_z]^T, dL/dx = dr V_a^T + de V_y^T. dr goes into d[W_1 W_2 W_z] (with y_{t-1}), dV_a
 // and db_a (with x_t), de into dW_y (with z_t), dV_y and db_y.
 void LemBackward(float dt, const OutputGradients& outputs, int64_t first, const Residuals& r, const InputGradients& in,
-                 const LemInputGradients& v, const PackedMatrix& wrec_t, const PackedMatrix& wy_t, OuterQueue& recurrent,
-                 OuterQueue& state, float* dy, float* dz, int64_t rows, int64_t steps) {
+                 const LemInputGradients& v, const PackedMatrix& wrec_t, const PackedMatrix& wy_t,
+                 OuterQueue& recurrent, OuterQueue& state, float* dy, float* dz, int64_t rows, int64_t steps) {
   const int64_t n = wy_t.n(), g4 = 4 * n, row = steps * n, grow = steps * g4, features = in.features;
   for (int64_t t = steps - 1; t >= 0; --t) {
     float* dr = recurrent.grads();
@@ -1645,7 +1649,8 @@ void LemBackward(float dt, const OutputGradients& outputs, int64_t first, const 
     }
     Gemm(dr, 3 * n, rows, wrec_t, dy, n, true);
     if (v.vat != nullptr) {
-      Gemm({Factor{dr, 3 * n, v.vat}, Factor{de, n, v.vyt}}, rows, nullptr, 0, in.dx + t * features, steps * features);
+      Gemm({Factor{dr, 3 * n, v.vat}, Factor{de, n, v.vyt}}, rows, nullptr, 0, in.dx + t * features,
+           steps * features);
     }
     const Operand input{in.x + t * features, steps * features};
     recurrent.Push({y_prev, input}, initial);
