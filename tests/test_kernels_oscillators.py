@@ -26,7 +26,9 @@ needs_kernels = pytest.mark.skipif(
 )
 
 
-def layer_and_data(cell_name: str, return_sequences: bool, go_backwards: bool) -> tuple[object, list[np.ndarray]]:
+def layer_and_data(
+    cell_name: str, return_sequences: bool, go_backwards: bool, batch: int = BATCH, steps: int = STEPS
+) -> tuple[object, list[np.ndarray]]:
     """A built layer of the cell with its initial weights and the options of CELLS, and x (batch, steps, features),
     y0, z0 (batch, units) of both signs, the weights of a loss on the outputs and of one on the last z. LEM's dt is
     small enough for y0 to reach the last step: it fades by 1 - dt sigmoid(.) a step, at dt = 0.4 to 0 in float32 over
@@ -35,13 +37,13 @@ def layer_and_data(cell_name: str, return_sequences: bool, go_backwards: bool) -
     keras.utils.set_random_seed(3)
     cell, layer_class = module.keras_classes()
     layer = layer_class(cell(UNITS, **options), return_sequences=return_sequences, go_backwards=go_backwards)
-    layer.build((BATCH, STEPS, FEATURES))
+    layer.build((batch, steps, FEATURES))
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
-    y0, z0 = rng.normal(size=(2, BATCH, UNITS)).astype("float32")
-    shape = (BATCH, STEPS, UNITS) if return_sequences else (BATCH, UNITS)
+    x = rng.normal(size=(batch, steps, FEATURES)).astype("float32")
+    y0, z0 = rng.normal(size=(2, batch, UNITS)).astype("float32")
+    shape = (batch, steps, UNITS) if return_sequences else (batch, UNITS)
     weights = rng.normal(size=shape).astype("float32") / np.prod(shape[:-1])
-    return layer, [x, y0, z0, weights, rng.normal(size=(BATCH, UNITS)).astype("float32")]
+    return layer, [x, y0, z0, weights, rng.normal(size=(batch, UNITS)).astype("float32")]
 
 
 def outputs_and_gradients(layer: object, data: list[np.ndarray]) -> list[np.ndarray]:
@@ -61,7 +63,18 @@ def outputs_and_gradients(layer: object, data: list[np.ndarray]) -> list[np.ndar
 @pytest.mark.parametrize("cell_name", sorted(CELLS))
 @pytest.mark.parametrize(("return_sequences", "go_backwards"), [(True, False), (False, False), (True, True)])
 def test_the_kernel_gives_what_keras_loop_gives(cell_name: str, return_sequences: bool, go_backwards: bool):
-    layer, data = layer_and_data(cell_name, return_sequences, go_backwards)
+    assert_the_kernel_agrees(*layer_and_data(cell_name, return_sequences, go_backwards))
+
+
+@needs_kernels
+@pytest.mark.parametrize("cell_name", sorted(CELLS))
+def test_every_block_of_a_batch_agrees(cell_name: str):
+    """A batch of 26 runs in blocks of 12, 12 and 2 samples, each from its own offset in every array."""
+    assert_the_kernel_agrees(*layer_and_data(cell_name, True, False, batch=26, steps=30))
+
+
+def assert_the_kernel_agrees(layer: object, data: list[np.ndarray]) -> None:
+    """The layer's outputs, states and gradients by the kernel are those by Keras' loop."""
     layer.return_state = True
     assert fast.takes_sequence_kernel(layer)
     compiled = outputs_and_gradients(layer, data)
