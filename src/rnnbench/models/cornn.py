@@ -3,7 +3,9 @@
 Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN): an accurate and (gradient) stable architecture
 for learning long time dependencies, ICLR 2021.
 
-The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+On JAX on the CPU its layer runs the whole sequence as one compiled call (:func:`kernel_loop`), elsewhere Keras'
+loop over the cell. The Keras classes are defined on first use (:func:`keras_classes`), so importing this module
+does not import Keras.
 """
 
 from __future__ import annotations

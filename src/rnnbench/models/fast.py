@@ -3,7 +3,8 @@
 Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs as one
 compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time step. Wherever that
 does not apply (another backend, a GPU, masking, dropout inside the cell in training, non-default activations, no
-compiler), the layer runs Keras' own code path, unchanged.
+compiler), the layer runs Keras' own code path, unchanged. Cells with compiled sequences of their own (coRNN, LEM)
+decide with :func:`takes_sequence_kernel` and hand over their inputs by :func:`ordered_floats`.
 """
 
 from __future__ import annotations
