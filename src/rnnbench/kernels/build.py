@@ -39,6 +39,10 @@ HANDLERS = (
     "RnnbenchIndRnnBackward",
     "RnnbenchLruScanForward",
     "RnnbenchLruScanBackward",
+    "RnnbenchCoRnnForward",
+    "RnnbenchCoRnnBackward",
+    "RnnbenchLemForward",
+    "RnnbenchLemBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

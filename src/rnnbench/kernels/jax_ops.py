@@ -9,7 +9,10 @@ the loop from the pre-activations p = x W + b, whose gradient their backward cal
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
 the gradients of p, u, b and h0. LRU's recurrence (:func:`lru_sequence`), h_t = lambda * h_{t-1} + u_t in complex
 numbers with lambda constant over time, takes u = x w from XLA (w = gamma B, real and imaginary parts side by side);
-its backward call returns the gradients of u, lambda and h0, and XLA takes those of w and x from dL/du.
+its backward call returns the gradients of u, lambda and h0, and XLA takes those of w and x from dL/du. coRNN (:func:`cornn_sequence`) and LEM (:func:`lem_sequence`) have two states y
+and z and return (yseq, y_T, z_T); like the LSTM they take x and compute x V + b inside, and their backward calls
+return the gradients of x (where wanted), V, b, the recurrent weights, y0 and z0. Their options (dt; gamma and
+epsilon for coRNN) are float attributes of the calls, one compiled pair of rules per set of values.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnbench.kernels.build import kernel_status
 
@@ -58,9 +62,11 @@ def _state_gradient(dhseq: Any, dh_last: Any) -> Array:
     return dhseq.at[:, -1].add(dh_last)
 
 
-def _backward(target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ...], ...], *args: Array) -> Any:
+def _backward(
+    target: str, x: Array, wants_dx: bool, shapes: tuple[tuple[int, ...], ...], *args: Array, **attributes: Any
+) -> Any:
     """A backward call; its first result is dL/dx, or None when nothing needs it (the kernel then skips it)."""
-    dx, *rest = _call(target, x.shape if wants_dx else (0,), *shapes)(*args)
+    dx, *rest = _call(target, x.shape if wants_dx else (0,), *shapes)(*args, **attributes)
     return (dx if wants_dx else None, *rest)
 
 
@@ -312,3 +318,107 @@ def _lru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tu
 
 
 _lru.defvjp(_lru_forward, _lru_backward, symbolic_zeros=True)
+def _oscillator_results(x: Array, y0: Array, acts_width: int, keep: bool) -> tuple[tuple[int, ...], ...]:
+    """The shapes of what a coRNN or LEM forward call returns: y at every step; z and the activations (acts_width a
+    step) at every step where a backward call reads them (``keep``), else z's last step and no activations."""
+    batch, steps, units = x.shape[0], x.shape[1], y0.shape[1]
+    if keep:
+        return (batch, steps, units), (batch, steps, units), (batch, steps, acts_width)
+    return (batch, steps, units), (batch, 1, units), (0,)
+
+
+def _oscillator(call: Any) -> tuple[Any, Any]:
+    """The differentiable sequence (x, V, b, recurrent weights, y0, z0) -> (yseq, y_T, z_T) of a forward call
+    ``call(x, v, b, w1, w2, y0, z0, keep)``, and its forward rule, whose residuals are the arguments, whether dL/dx is
+    wanted, then y, z and the activations at every step."""
+
+    @jax.custom_vjp
+    def sequence(x: Array, v: Array, b: Array, w1: Array, w2: Array, y0: Array, z0: Array) -> tuple[Array, ...]:
+        yseq, z_last, _ = call(x, v, b, w1, w2, y0, z0, keep=False)
+        return yseq, yseq[:, -1], z_last[:, 0]
+
+    def forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+        arrays, wants_dx = _values(primals)
+        yseq, zseq, acts = call(*arrays, keep=True)
+        return (yseq, yseq[:, -1], zseq[:, -1]), (*arrays, wants_dx, yseq, zseq, acts)
+
+    return sequence, forward
+
+
+def _floats32(**options: float) -> dict[str, np.float32]:
+    """A cell's options as the float attributes of its calls."""
+    return {name: np.float32(value) for name, value in options.items()}
+
+
+def cornn_sequence(x: Array, v: Array, b: Array, w: Array, w_z: Array, y0: Array, z0: Array, *, dt: float,
+                   gamma: float, epsilon: float) -> tuple[Array, Array, Array]:  # fmt: skip
+    """coRNN over all steps of x[B, T, F], with input kernel v[F, H], bias b[H], recurrent weights w, w_z [H, H], from
+    y0, z0 [B, H]: z_t = z_{t-1} + dt (tanh(x_t v + b + y_{t-1} w + z_{t-1} w_z) - gamma y_{t-1} - epsilon z_{t-1}),
+    y_t = y_{t-1} + dt z_t; returns (yseq[B, T, H], y_T, z_T). Raises RuntimeError where the kernels are not
+    available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled coRNN is not available: {kernel_status().reason}")
+    return _cornn(float(dt), float(gamma), float(epsilon))(x, v, b, w, w_z, y0, z0)
+
+
+@functools.cache
+def _cornn(dt: float, gamma: float, epsilon: float) -> Any:
+    options = _floats32(dt=dt, gamma=gamma, epsilon=epsilon)
+
+    def call(x: Array, v: Array, b: Array, w: Array, w_z: Array, y0: Array, z0: Array, keep: bool) -> Any:
+        results = _oscillator_results(x, y0, y0.shape[1], keep)
+        return _call("RnnbenchCoRnnForward", *results)(x, v, b, w, w_z, y0, z0, **options)
+
+    sequence, forward = _oscillator(call)
+
+    def backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any, Any]) -> tuple[Any, ...]:
+        x, v, b, w, w_z, y0, z0, wants_dx, yseq, zseq, forces = residuals
+        dyseq, dy_last, dz_last = cotangents
+        shapes = (v.shape, b.shape, w.shape, w_z.shape, y0.shape, z0.shape)
+        transposed = jnp.concatenate([w.T, w_z.T], axis=1)  # [W^T W_z^T]: one product gives dL/dy and dL/dz
+        args = (_state_gradient(dyseq, dy_last), _dense(dz_last), x, yseq, zseq, forces, y0, z0, v.T, transposed)
+        return _backward("RnnbenchCoRnnBackward", x, wants_dx, shapes, *args, **options)
+
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
+    return sequence
+
+
+def lem_sequence(x: Array, v: Array, b: Array, w_rec: Array, w_y: Array, y0: Array, z0: Array, *,
+                 dt: float) -> tuple[Array, Array, Array]:  # fmt: skip
+    """LEM over all steps of x[B, T, F], with input kernel v[F, 4H] and bias b[4H] (for dt_n, dtbar_n, z and y in
+    turn), recurrent weights w_rec = [W_1 W_2 W_z] [H, 3H] on y_{t-1} and w_y [H, H] on z_t, from y0, z0 [B, H];
+    returns (yseq[B, T, H], y_T, z_T). Raises RuntimeError where the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled LEM is not available: {kernel_status().reason}")
+    return _lem(float(dt))(x, v, b, w_rec, w_y, y0, z0)
+
+
+def _lem_inputs(v: Array, b: Array) -> tuple[Array, Array, Array, Array]:
+    """(V_a, V_y, b_a, b_y): the input kernel's and bias's columns for the product on y_{t-1} and for the one on z_t."""
+    split = 3 * v.shape[1] // 4
+    return v[:, :split], v[:, split:], b[:split], b[split:]
+
+
+@functools.cache
+def _lem(dt: float) -> Any:
+    options = _floats32(dt=dt)
+
+    def call(x: Array, v: Array, b: Array, w_rec: Array, w_y: Array, y0: Array, z0: Array, keep: bool) -> Any:
+        results = _oscillator_results(x, y0, 4 * y0.shape[1], keep)
+        return _call("RnnbenchLemForward", *results)(x, *_lem_inputs(v, b), w_rec, w_y, y0, z0, **options)
+
+    sequence, forward = _oscillator(call)
+
+    def backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any, Any]) -> tuple[Any, ...]:
+        x, v, b, w_rec, w_y, y0, z0, wants_dx, yseq, zseq, acts = residuals
+        dyseq, dy_last, dz_last = cotangents
+        v_a, v_y, b_a, b_y = _lem_inputs(v, b)
+        shapes = (v_a.shape, v_y.shape, b_a.shape, b_y.shape, w_rec.shape, w_y.shape, y0.shape, z0.shape)
+        args = (_state_gradient(dyseq, dy_last), _dense(dz_last), x, yseq, zseq, acts, y0, z0, v_a.T, v_y.T)
+        dx, dv_a, dv_y, db_a, db_y, *rest = _backward(
+            "RnnbenchLemBackward", x, wants_dx, shapes, *args, w_rec.T, w_y.T, **options
+        )
+        return (dx, jnp.concatenate([dv_a, dv_y], axis=1), jnp.concatenate([db_a, db_y]), *rest)
+
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
+    return sequence

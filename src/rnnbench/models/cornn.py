@@ -3,7 +3,9 @@
 Rusch & Mishra, Coupled oscillatory recurrent neural network (coRNN): an accurate and (gradient) stable architecture
 for learning long time dependencies, ICLR 2021.
 
-The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+On JAX on the CPU its layer runs the whole sequence as one compiled call (:func:`kernel_loop`), elsewhere Keras'
+loop over the cell. The Keras classes are defined on first use (:func:`keras_classes`), so importing this module
+does not import Keras.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.models.contract import CellContract, Config, States, Weights
+from rnnbench.models.fast import ordered_floats, takes_sequence_kernel
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -23,6 +26,7 @@ DT, GAMMA, EPSILON = 0.042, 2.7, 4.7
 
 if TYPE_CHECKING:
     CoRNNCell: Any
+    CoRNN: Any
 
 
 def _define() -> tuple[Any, ...]:
@@ -65,7 +69,16 @@ def _define() -> tuple[Any, ...]:
             options = {"units": self.units, "dt": self.dt, "gamma": self.gamma, "epsilon": self.epsilon}
             return {**super().get_config(), **options}
 
-    return (CoRNNCell,)
+    class CoRNN(keras.layers.RNN):
+        """``keras.layers.RNN`` over a CoRNNCell, its whole sequence one compiled call where it can be
+        (:func:`rnnbench.models.fast.takes_sequence_kernel`), Keras' loop over the cell elsewhere."""
+
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if not takes_sequence_kernel(self, mask):
+                return super().inner_loop(sequences, initial_state, mask, training)
+            return kernel_loop(self, sequences, initial_state)
+
+    return CoRNNCell, CoRNN
 
 
 def _cornn_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
@@ -84,7 +97,20 @@ def _cornn_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
     return y, z
 
 
-keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell")
+def kernel_loop(layer: Any, sequences: Any, initial_state: Any) -> tuple[Any, Any, list[Any]]:
+    """What ``keras.layers.RNN.inner_loop`` returns (last output, outputs, states [y, z]) for sequences (batch, steps,
+    features) from initial_state [y0, z0] (batch, units each), by the compiled sequence."""
+    from rnnbench.kernels import jax_ops
+
+    cell = layer.cell
+    weights = (cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, cell.velocity_kernel.value)
+    yseq, y_last, z_last = jax_ops.cornn_sequence(
+        ordered_floats(layer, sequences), *weights, *initial_state, dt=cell.dt, gamma=cell.gamma, epsilon=cell.epsilon
+    )
+    return y_last, yseq if layer.return_sequences else y_last[:, None], [y_last, z_last]
+
+
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "CoRNNCell", "CoRNN")
 
 
 def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) -> tuple[np.ndarray, States]:
@@ -120,7 +146,5 @@ def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) ->
     ),
 )
 def cornn(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
-    import keras
-
-    (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)
+    cell, layer = keras_classes()
+    return layer(cell(units, **options), return_sequences=return_sequences, name=name)

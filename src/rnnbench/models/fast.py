@@ -3,7 +3,8 @@
 Each is the Keras layer itself (a subclass with the same weights, names and config) whose recurrence runs as one
 compiled call per sequence (:mod:`rnnbench.kernels`) instead of one XLA loop iteration per time step. Wherever that
 does not apply (another backend, a GPU, masking, dropout inside the cell in training, non-default activations, no
-compiler), the layer runs Keras' own code path, unchanged.
+compiler), the layer runs Keras' own code path, unchanged. Cells with compiled sequences of their own (coRNN, LEM)
+decide with :func:`takes_sequence_kernel` and hand over their inputs by :func:`ordered_floats`.
 """
 
 from __future__ import annotations
@@ -74,6 +75,24 @@ def fast_path_reason(layer: Any, mask: Any = None, training: bool = True) -> str
 
     status = kernel_status()
     return None if status.available else status.reason
+
+
+def takes_sequence_kernel(layer: Any, mask: Any = None) -> bool:
+    """Whether a cell's layer with a compiled sequence of its own (coRNN, LEM) runs it: where the linear scan does (JAX
+    on the CPU with the kernels built, float32, outside :func:`stock_recurrence`, not under ``RNNBENCH_FAST_LAYERS=0``),
+    without a mask or unroll. Otherwise the cell runs in Keras' own loop, the reference."""
+    from rnnbench.models.linear_scan import scan_route
+
+    return mask is None and not layer.unroll and scan_route(layer.compute_dtype) == "kernel"
+
+
+def ordered_floats(layer: Any, sequences: Any) -> Any:
+    """Sequences (batch, steps, features) as the layer's float dtype, in the order the layer reads the steps (reversed
+    for go_backwards, whose outputs Keras returns in that order), for a compiled sequence."""
+    from keras import ops
+
+    sequences = _floats(layer, sequences)
+    return ops.flip(sequences, axis=1) if layer.go_backwards else sequences
 
 
 def _floats(layer: Any, sequences: Any) -> Any:

@@ -2,7 +2,9 @@
 
 Rusch, Mishra, Erichson & Mahoney, Long expressive memory for sequence modeling, ICLR 2022.
 
-The Keras class is defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
+On JAX on the CPU its layer runs the whole sequence as one compiled call (:func:`kernel_loop`), elsewhere Keras'
+loop over the cell. The Keras classes are defined on first use (:func:`keras_classes`), so importing this module
+does not import Keras.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnbench.models.contract import CellContract, Config, States, Weights, sigmoid
+from rnnbench.models.fast import ordered_floats, takes_sequence_kernel
 from rnnbench.models.lazy import lazy_keras_classes
 from rnnbench.models.options import CellOption
 from rnnbench.models.registry import register_model
@@ -22,6 +25,7 @@ DT = 0.21
 
 if TYPE_CHECKING:
     LEMCell: Any
+    LEM: Any
 
 
 def _define() -> tuple[Any, ...]:
@@ -62,7 +66,16 @@ def _define() -> tuple[Any, ...]:
         def get_config(self) -> dict[str, Any]:
             return {**super().get_config(), "units": self.units, "dt": self.dt}
 
-    return (LEMCell,)
+    class LEM(keras.layers.RNN):
+        """``keras.layers.RNN`` over a LEMCell, its whole sequence one compiled call where it can be
+        (:func:`rnnbench.models.fast.takes_sequence_kernel`), Keras' loop over the cell elsewhere."""
+
+        def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+            if not takes_sequence_kernel(self, mask):
+                return super().inner_loop(sequences, initial_state, mask, training)
+            return kernel_loop(self, sequences, initial_state)
+
+    return LEMCell, LEM
 
 
 def _lem_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
@@ -79,7 +92,18 @@ def _lem_step(cell: Any, inputs: Any, y: Any, z: Any) -> tuple[Any, Any]:
     return y, z
 
 
-keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell")
+def kernel_loop(layer: Any, sequences: Any, initial_state: Any) -> tuple[Any, Any, list[Any]]:
+    """What ``keras.layers.RNN.inner_loop`` returns (last output, outputs, states [y, z]) for sequences (batch, steps,
+    features) from initial_state [y0, z0] (batch, units each), by the compiled sequence."""
+    from rnnbench.kernels import jax_ops
+
+    cell = layer.cell
+    weights = (cell.kernel.value, cell.bias.value, cell.recurrent_kernel.value, cell.state_kernel.value)
+    yseq, y_last, z_last = jax_ops.lem_sequence(ordered_floats(layer, sequences), *weights, *initial_state, dt=cell.dt)
+    return y_last, yseq if layer.return_sequences else y_last[:, None], [y_last, z_last]
+
+
+keras_classes, __getattr__ = lazy_keras_classes(__name__, _define, "LEMCell", "LEM")
 
 
 def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) -> tuple[np.ndarray, States]:
@@ -120,7 +144,5 @@ def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) ->
     ),
 )
 def lem(units: int, return_sequences: bool = False, name: str = "recurrent", **options: Any) -> Any:
-    import keras
-
-    (cell,) = keras_classes()
-    return keras.layers.RNN(cell(units, **options), return_sequences=return_sequences, name=name)
+    cell, layer = keras_classes()
+    return layer(cell(units, **options), return_sequences=return_sequences, name=name)
