@@ -145,17 +145,28 @@ class Panel:
 
     @property
     def title(self) -> str:
-        data, train = self.data, self.train
-        epochs = f"{train.epochs} epoch{'s' if train.epochs > 1 else ''}"
-        reading = f"{data.name} read by {data.view}"
-        if self.dataset is not None:  # the data set's own name (a folder's, not its path) and the sequence's shape
+        data = self.data
+        reading = f"{self.dataset_name} read by {data.view}"
+        if self.dataset is not None:
             described = self.dataset.description
             shape = f"{described['steps']} steps x {described['features']} features"
-            reading = f"{described['name']} read by {data.view} ({shape})"
+            reading = f"{self.dataset_name} read by {data.view} ({shape})"
+        return ", ".join([reading, self.protocol])
+
+    @property
+    def dataset_name(self) -> str:
+        """The data set's own name (a folder's, not its path) where the store describes it."""
+        return str(self.dataset.description["name"]) if self.dataset is not None else self.data.name
+
+    @property
+    def protocol(self) -> str:
+        """How the panel's models were trained and built, apart from the data: recipe, epochs, structure."""
+        train = self.train
+        epochs = f"{train.epochs} epoch{'s' if train.epochs > 1 else ''}"
         recipe = f"preset {train.preset}"
         if train.search is not None:
             recipe = f"recipes tuned per model by search {train.search}"
-        parts = [reading, recipe, epochs]
+        parts = [recipe, epochs]
         structure = self.structure
         if structure.layers > 1:
             parts.append(f"{structure.layers} layers")
