@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from report_stores import DATA, HALF, PERFECT, TRAIN, diverged, fill, result, spec
+from report_stores import DATA, HALF, PERFECT, TRAIN, TUNED, diverged, fill, result, spec
 from rnnbench.report.length_section import accuracy_against_length, print_lengths, time_against_length
 from rnnbench.report.lengths import group_rows, length_groups, sequence_length
 from rnnbench.report.write import write_report
@@ -53,6 +53,16 @@ def test_panels_that_differ_in_anything_else_are_not_grouped(tmp_path):
     data = read_panels(fill(tmp_path / "s.db", runs))
     assert len(data.panels) == 3
     assert length_groups(data) == [] and sequence_length(data) == []
+
+
+def test_models_tuned_by_a_search_per_view_are_grouped(tmp_path):
+    """rnnbench tune runs a search per view: the groups hold the tuned models whatever search tuned them."""
+    other = dataclasses.replace(TUNED, search="search-2")
+    runs = _runs(ROWS, {"lstm": 0.9, "gru": 0.8}, train=TUNED) + _runs(PIXELS, {"lstm": 0.6, "gru": 0.3}, train=other)
+    runs += _runs(PATCHES, {"lstm": 0.8, "gru": 0.7})  # a preset's recipe: not tuned, not in the group
+    (group,) = length_groups(read_panels(fill(tmp_path / "s.db", runs)))
+    assert [panel.data.view for panel in group.panels] == ["rows", "pixels"]
+    assert group.title == "digits, recipes tuned per model and view, 2 epochs"
 
 
 def test_one_length_alone_gives_no_section(tmp_path):

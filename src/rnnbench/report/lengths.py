@@ -37,7 +37,8 @@ class LengthGroup:
     @property
     def title(self) -> str:
         first = self.panels[0]
-        return f"{first.dataset_name}, {first.protocol}"
+        recipe = first.recipe if first.train.search is None else "recipes tuned per model and view"
+        return f"{first.dataset_name}, {first.protocol_with(recipe)}"
 
 
 def sequence_shape(panel: Panel) -> tuple[int, int] | None:
@@ -59,8 +60,11 @@ def sequence_shape(panel: Panel) -> tuple[int, int] | None:
 
 
 def _group_key(panel: Panel) -> Hashable:
-    """What the panels of a group share: everything but the view."""
-    return (dataclasses.replace(panel.data, view=""), panel.train.panel_key(), panel.structure, panel.backend)
+    """What the panels of a group share: everything but the view. Models tuned by a search are tuned at each view by
+    a search of its own, so the search's name is no part of it."""
+    train = panel.train
+    recipe = train.panel_key() if train.search is None else (train.epochs, train.validation_only)
+    return (dataclasses.replace(panel.data, view=""), recipe, panel.structure, panel.backend)
 
 
 def length_groups(data: PanelSet) -> list[LengthGroup]:

@@ -159,13 +159,20 @@ class Panel:
         return str(self.dataset.description["name"]) if self.dataset is not None else self.data.name
 
     @property
+    def recipe(self) -> str:
+        """The training recipe: a preset, or the recipes a search chose."""
+        if self.train.search is not None:
+            return f"recipes tuned per model by search {self.train.search}"
+        return f"preset {self.train.preset}"
+
+    @property
     def protocol(self) -> str:
         """How the panel's models were trained and built, apart from the data: recipe, epochs, structure."""
-        train = self.train
-        epochs = f"{train.epochs} epoch{'s' if train.epochs > 1 else ''}"
-        recipe = f"preset {train.preset}"
-        if train.search is not None:
-            recipe = f"recipes tuned per model by search {train.search}"
+        return self.protocol_with(self.recipe)
+
+    def protocol_with(self, recipe: str) -> str:
+        """The protocol with ``recipe`` said of the training recipe."""
+        epochs = f"{self.train.epochs} epoch{'s' if self.train.epochs > 1 else ''}"
         parts = [recipe, epochs]
         structure = self.structure
         if structure.layers > 1:
