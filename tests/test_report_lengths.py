@@ -145,7 +145,7 @@ def test_every_format_holds_the_section(three_lengths, tmp_path):
     assert html.count('<section class="lengths" id="sequence-length">') == 1
     assert 'href="#sequence-length"' in html
     assert html.count('data-plot="accuracy_vs_length"') == html.count('data-plot="epoch_time_vs_length"') == 1
-    assert "<h3>Sequence length: digits, preset reference, 2 epochs</h3>" in html
+    assert "<h3>digits, preset reference, 2 epochs</h3>" in html
     markdown = written["md"].read_text()
     assert "## Sequence length" in markdown and "| lstm | pixels | 64 | 1 | 100 | 2 |" in markdown
     for name in ("accuracy_vs_length", "epoch_time_vs_length"):

@@ -192,7 +192,7 @@ def _lengths(tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, st
         return ""
     parts = [f'<section class="lengths" id="{length_section.SECTION_ID}">', "<h2>Sequence length</h2>"]
     for number, rows in groups.items():
-        parts += [f"<h3>{escape(length_section.heading(rows))}</h3>",
+        parts += [f"<h3>{escape(length_section.group_title(rows))}</h3>",
                   _table(length_section.length_table(rows), "lengths"),
                   f'<p class="note">{escape(length_section.NOTE)}</p>', '<div class="figures">']  # fmt: skip
         for plot in length_section.LENGTH_PLOTS:

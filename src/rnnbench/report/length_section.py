@@ -51,16 +51,16 @@ def length_table(rows: list[Row]) -> TextTable:
     return TextTable(header, tuple(cells), (False, False) + (True,) * (len(header) - 2))
 
 
-def heading(rows: list[Row]) -> str:
-    """The heading of one group: the data set and the protocol its panels share."""
-    return f"Sequence length: {rows[0]['group']}"
+def group_title(rows: list[Row]) -> str:
+    """The title of one group: the data set and the protocol its panels share."""
+    return str(rows[0]["group"])
 
 
 def print_lengths(console: Console, data: PanelSet) -> None:
     """A table per group of panels that read the same images at several lengths (nothing where there is none)."""
     for rows in group_rows(sequence_length(data)).values():
         table = length_table(rows)
-        drawn = Table(title=heading(rows), caption=NOTE)
+        drawn = Table(title=f"Sequence length: {group_title(rows)}", caption=NOTE)
         for name, numeric in zip(table.header, table.numeric, strict=True):
             drawn.add_column(name, justify="right" if numeric else "left")
         for cells in table.rows:

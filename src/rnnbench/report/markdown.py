@@ -44,7 +44,7 @@ def _lengths(tables: Mapping[str, list[Row]], images: Mapping[int, Mapping[str, 
     groups = length_section.section_rows(tables)
     lines = ["## Sequence length", ""] if groups else []
     for number, rows in groups.items():
-        lines += [f"### {length_section.heading(rows)}", "", _table(length_section.length_table(rows)), "",
+        lines += [f"### {length_section.group_title(rows)}", "", _table(length_section.length_table(rows)), "",
                   length_section.NOTE, ""]  # fmt: skip
         for plot in length_section.LENGTH_PLOTS:
             path = images.get(number, {}).get(plot.name)
