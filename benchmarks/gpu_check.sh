@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The workload (2 epochs) and sequential MNIST (pixels view, LSTM 128 units, batch 256, 1 epoch) on a CUDA machine,
-# with no network: what the machine's CUDA JAX lacks (Keras and its small dependencies) comes as wheels prepared
-# beforehand, for Python 3.12 on x86-64:
+# On a CUDA machine: the workload (2 epochs), sequential MNIST (pixels view, LSTM 128 units, batch 256, 1 epoch) and
+# every cell at 784 steps (benchmarks/long_sequences.py: the linear recurrences by their associative scan, the classic
+# cells by cuDNN through Keras). With no network there: what the machine's CUDA JAX lacks (Keras and its small
+# dependencies) comes as wheels prepared beforehand, for Python 3.12 on x86-64:
 #
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 \
 #       -d .whl keras==3.15.1 namex==0.1.0 optree==0.20.0
 #
-#   bash benchmarks/gpu_check.sh [WHEEL_DIR]          # about 3 minutes; prints seconds per epoch per model
+#   bash benchmarks/gpu_check.sh [WHEEL_DIR]          # about 6 minutes; prints seconds per epoch per model
 #
 # rnnbench itself runs from this checkout (src/). Data: MNIST-shaped, as benchmarks/speed.py chooses it (synthetic
 # where no data set is cached). To train on Fashion-MNIST there, carry its four .gz files (Debian's
@@ -50,3 +51,6 @@ for spec, device, seconds in rows:
     print(f"sequential MNIST, {spec['model']['name']} {spec['model']['units']} units, batch {spec['train']['batch_size']}, "
           f"device {device}: {seconds:.1f} s for the epoch (compilation included)")
 PY
+
+echo "== every cell at 784 steps: 64 units, batch 64, seconds per 1,000 training samples (JAX on the GPU)"
+"$python" benchmarks/long_sequences.py --no-peers --samples 640 --repeats 3 --json "$out/long_sequences.json"

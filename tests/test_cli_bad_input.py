@@ -58,7 +58,14 @@ CASES = [
     case("--view 'rows,,pixels' has an empty view", *DIGITS, "--view", "rows,,pixels"),
     case("--view 'rows,pixels,rows' names rows twice", *DIGITS, "--view", "rows,pixels,rows"),
     case("--view 'rows,rows' names rows twice", "tune", "--dataset", "digits", "--view", "rows,rows"),
-    case("'fast' is not one of 'reference', 'tuned'", *DIGITS, "--preset", "fast"),
+    case("'fast' is not one of 'long', 'reference', 'tuned'", *DIGITS, "--preset", "fast"),
+    case("unknown protocol 'smnst'; known: psmnist, scifar, smnist", "compare", "--protocol", "smnst"),
+    case("unknown protocol 'nosuch'; known: psmnist, scifar, smnist", "protocols", "show", "nosuch"),
+    case(
+        "experiments/protocol.toml:2: protocol 'smnst' is not a known protocol; known: psmnist, scifar, smnist",
+        "sweep",
+        "experiments/protocol.toml",
+    ),
     case("'nohead' is not one of 'batchnorm', 'dense'", *DIGITS, "--head", "nohead"),
     case("'cluster' is not one of 'inline', 'local', 'ray'", *DIGITS, "--executor", "cluster"),
     case("No such option '--nosuchflag'", *DIGITS, "--nosuchflag"),
@@ -281,6 +288,7 @@ def world(tmp_path_factory) -> Path:
     (experiments / "broken.toml").write_text("[grid\nmodels = 1\n")
     (experiments / "unknown.toml").write_text('name = "x"\n[train]\nspeed = 3\n')
     (experiments / "wrongtype.toml").write_text('name = "x"\n[train]\nepochs = "ten"\n')
+    (experiments / "protocol.toml").write_text('name = "x"\nprotocol = "smnst"\n[grid]\nmodels = ["lstm"]\n')
     (experiments / "space.toml").write_text('optimizer = ["adam"]\nmomentum = 0.9\n')
     (experiments / "search.toml").write_text("[search]\n[search.space]\nlabel_smoothing = { low = 0.0 }\n")
     os.mkfifo(experiments / "fifo.toml")  # opening it would wait for a writer forever

@@ -37,7 +37,7 @@ def test_parse_seeds_rejects(text):
     [
         (lambda: TrainSpec(epochs=0), "epochs must be a positive integer"),
         (lambda: TrainSpec(batch_size=-1), "batch_size must be a positive integer"),
-        (lambda: TrainSpec(preset="nosuch"), "unknown preset 'nosuch'; known: reference, tuned"),
+        (lambda: TrainSpec(preset="nosuch"), "unknown preset 'nosuch'; known: long, reference, tuned"),
         (lambda: ModelSpec(units=0), "units must be a positive integer"),
         (lambda: DataSpec(val_fraction=1.0), "val_fraction must be in"),
         (lambda: DataSpec(limit_train=0), "limit_train must be a positive integer"),

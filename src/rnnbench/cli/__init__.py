@@ -20,6 +20,7 @@ from rnnbench.cli.compare import compare
 from rnnbench.cli.datasets import datasets
 from rnnbench.cli.models import models
 from rnnbench.cli.predict import predict
+from rnnbench.cli.protocols import protocols
 from rnnbench.cli.repeats import refuse_conflicting_repeats
 from rnnbench.cli.report import report
 from rnnbench.cli.sweep import sweep
@@ -35,7 +36,7 @@ def cli() -> None:
     """Which recurrent architecture classifies my images best, and at what cost?"""
 
 
-for command in (compare, sweep, tune, report, datasets, predict, models):
+for command in (compare, sweep, tune, report, datasets, predict, models, protocols):
     cli.add_command(command)
 
 

@@ -249,7 +249,8 @@ training_options = option_group(
     click.option("--preset", type=click.Choice([*sorted(PRESETS), *PRESET_ALIASES]),
                  default=default_of(TrainSpec(), "preset"), show_default=True,
                  help="Training recipe: 'reference' is the reference experiment's SGD with learning rate 0.01, "
-                      "'tuned' a modern recipe (see README); 'seed' is a deprecated spelling of reference."),
+                      "'tuned' a modern recipe (see README), 'long' one for sequences of 784+ steps "
+                      "(docs/long-sequences.md); 'seed' is a deprecated spelling of reference."),
     click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=None,
                  help="Override the preset's (peak) learning rate."),
     epochs_option(default_of(TrainSpec(), "epochs")),

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from rnnbench.report.published import published_rows
 from rnnbench.report.rows import Row
 from rnnbench.results.panels import PanelSet
 from rnnbench.version import __version__
@@ -21,6 +22,8 @@ def report_dict(data: PanelSet, tables: Mapping[str, list[Row]]) -> dict[str, An
         "selection": data.selection.describe(),
         "experiments": [{"name": e.name, "created_at": e.created_at} for e in data.experiments],
         "tables": dict(tables),
+        # Beside the tables, never among them: figures the papers report, not measured here.
+        "published": published_rows(data),
     }
 
 

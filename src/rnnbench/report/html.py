@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench.report import cells, length_section, plots
+from rnnbench.report import cells, length_section, plots, published
 from rnnbench.report.cells import TextTable
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
@@ -169,6 +169,7 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
         f'<p class="verdict"><strong>Verdict:</strong> {escape(panel.verdict)}</p>',
         _comparison(comparison),
         f'<p class="note">{escape(cells.ACCURACY_NOTE)}</p>',
+        *_published(panel),
         '<div class="figures">',
     ]
     for plot in plots.PLOTS:
@@ -204,6 +205,15 @@ def _lengths(tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, st
         parts.append("</div>")
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _published(panel: Panel) -> list[str]:
+    """The published figures of the panel's task, as a block of their own beside the measured table."""
+    figures = published.published_table(panel)
+    if figures is None:
+        return []
+    return [f"<h3>{escape(published.HEADING)}</h3>", _table(figures, "published"),
+            f'<p class="note">{escape(published.NOTE)}</p>']  # fmt: skip
 
 
 def _settings(data: PanelSet, tables: Mapping[str, list[Row]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnbench.report import cells, length_section, plots
+from rnnbench.report import cells, length_section, plots, published
 from rnnbench.report.cells import TextTable
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
@@ -26,6 +26,8 @@ def _panel(panel: Panel, tables: Mapping[str, list[Row]], images: Mapping[str, l
     lines = [f"## {panel.title}", "", cells.panel_facts(panel), "", f"**Verdict:** {panel.verdict}", "",
              _table(cells.comparison_table(panel_rows(tables["comparison"], panel))), "", cells.ACCURACY_NOTE,
              ""]  # fmt: skip
+    if (figures := published.published_table(panel)) is not None:
+        lines += [f"### {published.HEADING}", "", _table(figures), "", published.NOTE, ""]
     for plot in plots.PLOTS:
         if plot.name in images:
             heading = plot.heading(panel)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbench.files import write_text
+from rnnbench.report.published import published_dict
 from rnnbench.results.panels import Panel, PanelSet
 
 
@@ -51,6 +52,8 @@ def _panel(panel: Panel) -> dict[str, Any]:
             for c in panel.comparisons
         ],
         "verdict": panel.verdict,
+        # What papers report on the panel's task (None where none): kept apart from the measured summary.
+        "published": published_dict(panel),
         "failed": [
             {
                 "run_key": run.run_key,

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rnnbench.report.cells import TextTable, comparison_table, panel_facts, unfinished_lines
+from rnnbench.report.published import HEADING, published_table
 from rnnbench.report.rows import Row, comparison, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
 
@@ -87,6 +88,8 @@ def print_panels(console: Console, panels: PanelSet) -> None:
         if left_out:
             console.print(f"(left out to fit {console.width} columns: {', '.join(left_out)}; a wider terminal or the "
                           "report shows them)", highlight=False)  # fmt: skip
+        if (published := published_table(panel)) is not None:  # beside the measured table, never in it
+            console.print(rich_table(published, title=HEADING))
         console.print(f"verdict: {panel.verdict}", highlight=False)
         for line in unfinished_lines(panel):
             console.print(line, highlight=False)

@@ -3,13 +3,14 @@ mapping, and :func:`experiment_spec` turns it into an :class:`ExperimentSpec`.
 
 The mapping has the shape of an experiment file (see :mod:`rnnbench.spec.experiment_file`)::
 
-    {"name": ..., "backend": ...,
+    {"name": ..., "backend": ..., "protocol": ...,
      "grid": {"models", "datasets", "views", "units" | "match_params", "seeds", "presets"},
      "train": {"preset", "epochs", "batch_size", "val_fraction", "learning_rate", "test_each_epoch"},
      "model": {"layers", "bidirectional", "dropout", "head", "options": {"dt": 0.1, "cornn.dt": 0.1}},
      "data": {"limit_train", "limit_test", "permutation_seed", "split_seed", "image_size", "color"}}
 
-Every key is optional: what is missing takes the spec dataclasses' defaults, and only those.
+Every key is optional: what is missing takes the named protocol's choice (:mod:`rnnbench.spec.protocols`) if there is
+one, else the spec dataclasses' defaults, and only those.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.spec import DataSpec, ExperimentSpec, ModelSpec, TrainSpec, parse_seeds
+from rnnbench.spec.protocols import with_protocol
 
 _DATA, _TRAIN, _MODEL, _GRID = DataSpec(), TrainSpec(), ModelSpec(), ExperimentSpec()
 
 
 def experiment_spec(settings: Mapping[str, Any]) -> ExperimentSpec:
     """The comparison ``settings`` describe; a value that no spec accepts is one :class:`RnnbenchError`."""
+    settings = with_protocol(settings)
     grid, train, data, model = (dict(settings.get(table) or {}) for table in ("grid", "train", "data", "model"))
     if "preset" in train and "presets" in grid:
         raise RnnbenchError("give the preset once: as [train] preset or as [grid] presets")

@@ -2,6 +2,8 @@
 
     name = "classic-comparison"
     backend = "jax"
+    protocol = "smnist"          # optional: a named long-sequence task (rnnbench protocols list) choosing the data
+                                 # set, view, preset, epochs and batch size this file leaves out
 
     [grid]
     models = ["simplernn", "lstm", "gru"]
@@ -59,6 +61,7 @@ from rnnbench.errors import RnnbenchError
 from rnnbench.spec import ExperimentSpec
 from rnnbench.spec.builder import experiment_spec
 from rnnbench.spec.checks import read_text_file
+from rnnbench.spec.protocols import PROTOCOLS
 from rnnbench.spec.search import SearchOptions
 from rnnbench.spec.search_space import space_from_mapping
 
@@ -78,7 +81,7 @@ def _list_of(kind: tuple[str, Any]) -> tuple[str, Any]:
 
 
 SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
-    "": {"name": _STRING, "backend": _STRING},
+    "": {"name": _STRING, "backend": _STRING, "protocol": _STRING},
     "grid": {
         "models": _list_of(_STRING),
         "datasets": _list_of(_STRING),
@@ -167,6 +170,9 @@ def load_experiment_file(path: Path, backend: str | None = None) -> tuple[Experi
             if not check(value):
                 raise fail(table, key, f"must be {kind}, got {value!r}")
     top, grid, train = (sections.get(table, {}) for table in ("", "grid", "train"))
+    if "protocol" in top and top["protocol"].strip().lower() not in PROTOCOLS:
+        known = ", ".join(sorted(PROTOCOLS))
+        raise fail("", "protocol", f"'{top['protocol']}' is not a known protocol; known: {known}")
     if "preset" in train and "presets" in grid:
         raise fail("train", "preset", "and [grid] presets both given; keep one")
     if "units" in grid and "match_params" in grid:
