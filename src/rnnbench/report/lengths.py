@@ -38,7 +38,7 @@ class LengthGroup:
     def title(self) -> str:
         first = self.panels[0]
         recipe = first.recipe if first.train.search is None else "recipes tuned per model and view"
-        return f"{first.dataset_name}, {first.protocol_with(recipe)}"
+        return f"{first.dataset_name}, {first.training_with(recipe)}"
 
 
 def sequence_shape(panel: Panel) -> tuple[int, int] | None:

@@ -151,7 +151,7 @@ class Panel:
             described = self.dataset.description
             shape = f"{described['steps']} steps x {described['features']} features"
             reading = f"{self.dataset_name} read by {data.view} ({shape})"
-        return ", ".join([reading, self.protocol])
+        return ", ".join([reading, self.training])
 
     @property
     def dataset_name(self) -> str:
@@ -166,12 +166,12 @@ class Panel:
         return f"preset {self.train.preset}"
 
     @property
-    def protocol(self) -> str:
+    def training(self) -> str:
         """How the panel's models were trained and built, apart from the data: recipe, epochs, structure."""
-        return self.protocol_with(self.recipe)
+        return self.training_with(self.recipe)
 
-    def protocol_with(self, recipe: str) -> str:
-        """The protocol with ``recipe`` said of the training recipe."""
+    def training_with(self, recipe: str) -> str:
+        """:attr:`training`, with ``recipe`` in place of the panel's own recipe."""
         epochs = f"{self.train.epochs} epoch{'s' if self.train.epochs > 1 else ''}"
         parts = [recipe, epochs]
         structure = self.structure
