@@ -110,6 +110,16 @@ def test_the_table_is_printed(capsys):
     assert not Path("rnnbench-report").exists()
 
 
+def test_compare_at_several_views_prints_and_reports_the_models_across_lengths(capsys):
+    args = tiny("--epochs", "1", "--limit-train", "100", "--units", "4")
+    assert main(["compare", *args, "--models", "gru", "--view", "rows,pixels", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Sequence length: digits, preset reference, 1 epoch" in out
+    assert out.count("digits read by") == 2  # a comparison table per view
+    html = Path("rnnbench-report/report.html").read_text()
+    assert 'id="sequence-length"' in html and 'data-plot="epoch_time_vs_length"' in html
+
+
 def test_progress_is_plain_lines_without_carriage_returns(capsys):
     assert main(["compare", *tiny("--epochs", "3"), "--models", "simplernn"]) == 0
     out = capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rnnbench.errors import RnnbenchError
@@ -84,3 +86,48 @@ def test_run_keys_of_earlier_versions_stay_the_same():
 def test_earlier_spellings_are_the_same_specs():
     assert TrainSpec(preset="seed") == TrainSpec(preset="reference") == TrainSpec()
     assert ModelSpec(head="seed") == ModelSpec(head="batchnorm") == ModelSpec()
+
+
+def _compare_spec(*args: str) -> ExperimentSpec:
+    """The spec that ``rnnbench compare ARGS`` runs, from its flags as the command line parses them."""
+    from rnnbench.cli.compare import compare
+    from rnnbench.cli.options import grid_settings, training_settings
+
+    flags = dict(compare.make_context("compare", list(args)).params)
+    settings = grid_settings("compare", flags)
+    settings["grid"]["seeds"] = flags.pop("seeds") or ExperimentSpec().seeds
+    settings["train"] = training_settings(flags)
+    return experiment_spec(settings)
+
+
+def test_compare_takes_several_views_comma_separated():
+    spec = _compare_spec("--dataset", "digits", "--view", "rows, patches:2,pixels")
+    assert [data.view for data in spec.data] == ["rows", "patches:2", "pixels"]
+    assert {dataclasses.replace(data, view="rows") for data in spec.data} == {DataSpec("digits")}
+    assert spec.run_count() == 3 * len(spec.models) * len(spec.seeds)
+
+
+def test_a_single_view_compares_with_the_run_keys_it_always_had():
+    """The key pinned in test_run_keys_of_earlier_versions_stay_the_same, through the command line: with the default
+    view, with it named, and as the first of several views."""
+    common = ("--dataset", "digits", "--limit-train", "300", "--models", "lstm", "--units", "16", "--epochs", "3",
+              "--seeds", "0,2")  # fmt: skip
+    for views in ((), ("--view", "rows"), ("--view", "rows,pixels")):
+        runs = _compare_spec(*common, *views).runs()
+        assert [run.key() for run in runs if run.data.view == "rows" and run.seed == 2] == ["7cc8ac64e26364b3"]
+    assert _compare_spec(*common) == _compare_spec(*common, "--view", "rows")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rows,,pixels", "has an empty view"),
+        ("rows,", "has an empty view"),
+        ("pixels,rows,pixels", "names pixels twice"),
+    ],  # fmt: skip
+)
+def test_bad_view_lists_are_one_clear_error(text, message):
+    from rnnbench.cli.options import parse_views
+
+    with pytest.raises(RnnbenchError, match=message):
+        parse_views(text)

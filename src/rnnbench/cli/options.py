@@ -78,6 +78,17 @@ def parse_image_size(text: str | None) -> tuple[int, int] | None:
     return height, width
 
 
+def parse_views(text: str) -> tuple[str, ...]:
+    """``"rows, patches:2,pixels"`` -> ("rows", "patches:2", "pixels"); each name is checked later, with the data."""
+    views = tuple(part.strip() for part in text.split(","))
+    if not all(views):
+        raise RnnbenchError(f"--view '{text}' has an empty view; give views separated by commas, e.g. rows,pixels")
+    repeated = sorted({view for view in views if views.count(view) > 1})
+    if repeated:
+        raise RnnbenchError(f"--view '{text}' names {', '.join(repeated)} twice; give each view once")
+    return views
+
+
 def parse_jobs(text: str) -> int:
     """``auto`` = the cores this process may use; else a positive integer."""
     if text == "auto":
@@ -112,12 +123,16 @@ data_source_options = option_group(
 )  # fmt: skip
 """How to read a local data set, and whether the network may be used."""
 
+VIEW_HELP = "How an image is read as a sequence: rows, columns, pixels, permuted or patches:K."
+PERMUTATION_SEED = click.option(
+    "--permutation-seed", type=click.IntRange(min=0), default=None,
+    help=f"Pixel order of the permuted view (the same for train and test) [default: "
+         f"{default_of(DataSpec(), 'permutation_seed')}].",
+)  # fmt: skip
+
 view_options = option_group(
-    click.option("--view", default=default_of(DataSpec(), "view"), show_default=True,
-                 help="How an image is read as a sequence: rows, columns, pixels, permuted or patches:K."),
-    click.option("--permutation-seed", type=click.IntRange(min=0), default=None,
-                 help=f"Pixel order of the permuted view (the same for train and test) [default: "
-                      f"{default_of(DataSpec(), 'permutation_seed')}]."),
+    click.option("--view", default=default_of(DataSpec(), "view"), show_default=True, help=VIEW_HELP),
+    PERMUTATION_SEED,
 )  # fmt: skip
 """How an image is read as a sequence."""
 
@@ -125,7 +140,10 @@ data_options = option_group(
     click.option("--dataset", default=default_of(DataSpec(), "name"), show_default=True,
                  help="A registered data set (see 'rnnbench datasets list') or a path: a Keras-style .npz, a folder "
                       "of MNIST idx files, or a folder of images with one sub-folder per class."),
-    view_options,
+    click.option("--view", default=default_of(DataSpec(), "view"), show_default=True,
+                 help=VIEW_HELP[:-1] + "; several, comma-separated (rows,patches:2,pixels), run the comparison once "
+                      "per view, and the report compares the models across sequence lengths."),
+    PERMUTATION_SEED,
     data_source_options,
 )  # fmt: skip
 
@@ -206,7 +224,7 @@ def grid_settings(name: str, flags: dict[str, Any]) -> dict[str, Any]:
         "grid": given(
             models=tuple(model.strip().lower() for model in grid["models"].split(",") if model.strip()),
             datasets=[grid["dataset"]],
-            views=[grid["view"]],
+            views=list(parse_views(grid["view"])),
             units=[grid["units"]] if grid["units"] is not None else None,
             match_params=[grid["match_params"]] if grid["match_params"] is not None else None,
         ),

@@ -70,6 +70,7 @@ def run_comparison(spec: ExperimentSpec, execution: Execution) -> int:
     Exit status 1 when runs failed (a diverged run is a result, not a failure): one line on stderr per failed run,
     after the tables."""
     from rnnbench.driver.experiment import run_experiment
+    from rnnbench.report.length_section import print_lengths
     from rnnbench.report.progress import make_progress
     from rnnbench.report.summary import write_summary
     from rnnbench.report.terminal_table import print_panels
@@ -84,6 +85,7 @@ def run_comparison(spec: ExperimentSpec, execution: Execution) -> int:
         with make_progress(spec.run_count(), console) as progress:
             result = run(progress)
     print_panels(console, result.records)
+    print_lengths(console, result.records)
     console.print(result.footer(), highlight=False)
     if execution.json_path is not None:
         write_summary(result.records, result.summary_fields(), execution.json_path)
@@ -109,6 +111,7 @@ def _say_failures(result: ExperimentResult) -> None:
 def run_searches(spec: ExperimentSpec, options: SearchOptions, execution: Execution) -> int:
     """Run a search per data set, view and width of ``spec`` with a line per decided trial; print each search's table
     and tuned comparison; write one report (and summary) of them all."""
+    from rnnbench.report.length_section import print_lengths
     from rnnbench.report.search import search_table
     from rnnbench.report.summary import write_summary
     from rnnbench.report.terminal_table import print_panels
@@ -127,6 +130,7 @@ def run_searches(spec: ExperimentSpec, options: SearchOptions, execution: Execut
                       f"{result.name} in {execution.store}", highlight=False)  # fmt: skip
         results.append(result)
     records = joined_panels(results)
+    print_lengths(console, records)
     if execution.json_path is not None:
         write_summary(records, joined_summary_fields(results), execution.json_path)
     if execution.report:

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Mapping
 from html import escape
 
-from rnnbench.report import cells, plots, published
+from rnnbench.report import cells, length_section, plots, published
 from rnnbench.report.cells import TextTable
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
@@ -89,7 +89,7 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
   figure { break-inside: avoid; page-break-inside: avoid; }
   figure svg, figure.wide > svg { max-height: 110mm; }
   .several { grid-template-columns: repeat(3, 1fr); }
-  section.panel + section.panel, section.settings { break-before: page; page-break-before: always; }
+  section.panel + section.panel, section.lengths, section.settings { break-before: page; page-break-before: always; }
   .verdict { border: 1px solid var(--ink); }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
 }
@@ -185,6 +185,28 @@ def _panel(panel: Panel, data: PanelSet, tables: Mapping[str, list[Row]], svgs: 
     return "\n".join(parts)
 
 
+def _lengths(tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, str]]) -> str:
+    """The "Sequence length" section: a table and two figures per group of panels that differ only by their view;
+    nothing where there is no such group."""
+    groups = length_section.section_rows(tables)
+    if not groups:
+        return ""
+    parts = [f'<section class="lengths" id="{length_section.SECTION_ID}">', "<h2>Sequence length</h2>"]
+    for number, rows in groups.items():
+        parts += [f"<h3>{escape(length_section.group_title(rows))}</h3>",
+                  _table(length_section.length_table(rows), "lengths"),
+                  f'<p class="note">{escape(length_section.NOTE)}</p>', '<div class="figures">']  # fmt: skip
+        for plot in length_section.LENGTH_PLOTS:
+            svg = svgs.get(number, {}).get(plot.name)
+            if svg is not None:
+                parts.append(f'<figure class="plot" id="{length_section.SECTION_ID}-{number}-{plot.name}" '
+                             f'data-plot="{plot.name}"><h3>{escape(plot.title)}</h3>{svg}'
+                             f"<figcaption>{escape(plot.caption)}</figcaption></figure>")  # fmt: skip
+        parts.append("</div>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def _published(panel: Panel) -> list[str]:
     """The published figures of the panel's task, as a block of their own beside the measured table."""
     figures = published.published_table(panel)
@@ -215,15 +237,25 @@ FOOTER = (
 )
 
 
-def render_html(data: PanelSet, tables: Mapping[str, list[Row]], svgs: Mapping[int, Mapping[str, list[str]]]) -> str:
-    """The page; ``svgs`` maps a panel number to its figures (plot name -> its inline ``<svg>`` elements)."""
+def render_html(
+    data: PanelSet,
+    tables: Mapping[str, list[Row]],
+    svgs: Mapping[int, Mapping[str, list[str]]],
+    length_svgs: Mapping[int, Mapping[str, str]] | None = None,
+) -> str:
+    """The page; ``svgs`` maps a panel number to its figures (plot name -> its inline ``<svg>`` elements),
+    ``length_svgs`` a group of the sequence length section to its figures (plot name -> ``<svg>``)."""
     title = data.panels[0].title if len(data.panels) == 1 else f"{len(data.panels)} comparisons"
     runs = len(data.runs)
+    lengths = _lengths(tables, length_svgs or {})
     nav = ""
     if len(data.panels) > 1:
         items = "".join(f'<li><a href="#panel-{p.number}">{escape(p.title)}</a></li>' for p in data.panels)
+        if lengths:
+            items += f'<li><a href="#{length_section.SECTION_ID}">Sequence length</a></li>'
         nav = f'<nav><ol>{items}<li><a href="#settings">Settings, versions and machine</a></li></ol></nav>'
     body = "\n".join(_panel(panel, data, tables, svgs.get(panel.number, {})) for panel in data.panels)
+    body += "\n" + lengths if lengths else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>

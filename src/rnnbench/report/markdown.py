@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnbench.report import cells, plots, published
+from rnnbench.report import cells, length_section, plots, published
 from rnnbench.report.cells import TextTable
 from rnnbench.report.rows import Row, panel_rows
 from rnnbench.results.panels import Panel, PanelSet
@@ -41,15 +41,34 @@ def _panel(panel: Panel, tables: Mapping[str, list[Row]], images: Mapping[str, l
     return lines
 
 
+def _lengths(tables: Mapping[str, list[Row]], images: Mapping[int, Mapping[str, str]]) -> list[str]:
+    """The "Sequence length" section (no lines where no panels differ only by their view)."""
+    groups = length_section.section_rows(tables)
+    lines = ["## Sequence length", ""] if groups else []
+    for number, rows in groups.items():
+        lines += [f"### {length_section.group_title(rows)}", "", _table(length_section.length_table(rows)), "",
+                  length_section.NOTE, ""]  # fmt: skip
+        for plot in length_section.LENGTH_PLOTS:
+            path = images.get(number, {}).get(plot.name)
+            if path is not None:
+                lines += [f"#### {plot.title}", "", f"![{plot.title}]({path})", "", plot.caption, ""]
+    return lines
+
+
 def render_markdown(
-    data: PanelSet, tables: Mapping[str, list[Row]], images: Mapping[int, Mapping[str, list[str]]]
+    data: PanelSet,
+    tables: Mapping[str, list[Row]],
+    images: Mapping[int, Mapping[str, list[str]]],
+    length_images: Mapping[int, Mapping[str, str]] | None = None,
 ) -> str:
-    """The document; ``images`` maps a panel number to its figures (plot name -> PNG paths relative to the file)."""
+    """The document; ``images`` maps a panel number to its figures (plot name -> PNG paths relative to the file),
+    ``length_images`` a group of the sequence length section to its figures (plot name -> PNG path)."""
     lines = ["# rnnbench report", "",
              f"{len(data.runs)} runs from `{data.store}` ({data.selection.describe()}), generated {data.generated_at}.",
              ""]  # fmt: skip
     for panel in data.panels:
         lines += _panel(panel, tables, images.get(panel.number, {}))
+    lines += _lengths(tables, length_images or {})
     lines += ["## Settings, versions and machine", ""]
     for row in tables["settings"]:
         if len(data.panels) > 1:

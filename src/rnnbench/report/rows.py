@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from rnnbench.data.views import get_view
+from rnnbench.report.lengths import TABLE as LENGTH_TABLE
+from rnnbench.report.lengths import sequence_length
 from rnnbench.report.view_plot import step_map
 from rnnbench.results.panels import Panel, PanelSet
 from rnnbench.results.run_result import RunStatus
@@ -328,6 +330,7 @@ TABLES = {
     "confusion": confusion,
     "per_class_accuracy": per_class_accuracy,
     "sequence_view": sequence_view,
+    LENGTH_TABLE: sequence_length,
     "settings": settings,
     "environment": environment,
     "trials": trials,

@@ -15,6 +15,8 @@ from rnnbench.report import data_files
 from rnnbench.report.figures import PanelFigures, cache_folder, install_figures, render_figures
 from rnnbench.report.folder import check_report_folder, mark_report_folder
 from rnnbench.report.html import render_html
+from rnnbench.report.length_section import LengthFigures, install_length_figures, render_length_figures
+from rnnbench.report.lengths import TABLE
 from rnnbench.report.markdown import render_markdown
 from rnnbench.report.rows import Row, all_tables
 from rnnbench.results.panels import PanelSet, Selection, read_panels
@@ -43,22 +45,30 @@ def write_report(data: PanelSet, out: Path, formats: Iterable[str] = FORMATS) ->
     mark_report_folder(out)
     tables = all_tables(data)
     drawn = render_figures(data.panels, tables, cache_folder(out), svg="html" in chosen, png="md" in chosen)
-    texts = _render_texts(data, tables, drawn, chosen)
+    lengths = render_length_figures(tables[TABLE], svg="html" in chosen, png="md" in chosen)
+    texts = _render_texts(data, tables, drawn, chosen, lengths)
     install_figures(drawn, out)
+    install_length_figures(lengths, out)
     for relative, text in texts.items():
         write_text(out / relative, text)
     return {name: out / MAIN[name] for name in chosen}
 
 
 def _render_texts(
-    data: PanelSet, tables: dict[str, list[Row]], drawn: list[PanelFigures], chosen: tuple[str, ...]
+    data: PanelSet,
+    tables: dict[str, list[Row]],
+    drawn: list[PanelFigures],
+    chosen: tuple[str, ...],
+    lengths: LengthFigures,
 ) -> dict[str, str]:
     """Every document of the report by its path in the report folder."""
     texts: dict[str, str] = {}
     if "html" in chosen:
-        texts[MAIN["html"]] = render_html(data, tables, {figures.number: figures.svgs for figures in drawn})
+        svgs = {figures.number: figures.svgs for figures in drawn}
+        texts[MAIN["html"]] = render_html(data, tables, svgs, lengths.svgs)
     if "md" in chosen:
-        texts[MAIN["md"]] = render_markdown(data, tables, {figures.number: figures.pngs for figures in drawn})
+        pngs = {figures.number: figures.pngs for figures in drawn}
+        texts[MAIN["md"]] = render_markdown(data, tables, pngs, lengths.pngs)
     if "json" in chosen:
         texts[MAIN["json"]] = data_files.json_text(data, tables)
     if "csv" in chosen:

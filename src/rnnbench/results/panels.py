@@ -145,17 +145,35 @@ class Panel:
 
     @property
     def title(self) -> str:
-        data, train = self.data, self.train
-        epochs = f"{train.epochs} epoch{'s' if train.epochs > 1 else ''}"
-        reading = f"{data.name} read by {data.view}"
-        if self.dataset is not None:  # the data set's own name (a folder's, not its path) and the sequence's shape
+        data = self.data
+        reading = f"{self.dataset_name} read by {data.view}"
+        if self.dataset is not None:
             described = self.dataset.description
             shape = f"{described['steps']} steps x {described['features']} features"
-            reading = f"{described['name']} read by {data.view} ({shape})"
-        recipe = f"preset {train.preset}"
-        if train.search is not None:
-            recipe = f"recipes tuned per model by search {train.search}"
-        parts = [reading, recipe, epochs]
+            reading = f"{self.dataset_name} read by {data.view} ({shape})"
+        return ", ".join([reading, self.training])
+
+    @property
+    def dataset_name(self) -> str:
+        """The data set's own name (a folder's, not its path) where the store describes it."""
+        return str(self.dataset.description["name"]) if self.dataset is not None else self.data.name
+
+    @property
+    def recipe(self) -> str:
+        """The training recipe: a preset, or the recipes a search chose."""
+        if self.train.search is not None:
+            return f"recipes tuned per model by search {self.train.search}"
+        return f"preset {self.train.preset}"
+
+    @property
+    def training(self) -> str:
+        """How the panel's models were trained and built, apart from the data: recipe, epochs, structure."""
+        return self.training_with(self.recipe)
+
+    def training_with(self, recipe: str) -> str:
+        """:attr:`training`, with ``recipe`` in place of the panel's own recipe."""
+        epochs = f"{self.train.epochs} epoch{'s' if self.train.epochs > 1 else ''}"
+        parts = [recipe, epochs]
         structure = self.structure
         if structure.layers > 1:
             parts.append(f"{structure.layers} layers")
