@@ -972,10 +972,10 @@ ffi::Error LinearScanBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::
 // Their gates read the input alone, so a step is the projection x_t W + b, the gates' activations and one element-wise
 // update, all in registers and L1: no [B][T][G*H] array of pre-activations or of their gradient crosses to XLA (with
 // one feature, writing, transposing and reading those cost more than the recurrence itself). The forward pass keeps
-// the states alone; the backward pass recomputes the projection and the gates (a few exponentials per unit in SIMD
-// cost less than writing the gates out and reading them back), sums dW and db as it goes, and returns dL/dx when
-// asked for. Each gate's row is padded to whole SIMD vectors (zeros in the weights, no gradient), so the element-wise
-// code has no scalar tail.
+// the states alone; the backward pass recomputes the projection and the gates (a few exponentials per unit in
+// SIMD, by estimate less than writing the gates out and reading them back), sums dW and db as it goes, and returns
+// dL/dx when asked for. Each gate's row is padded to whole SIMD vectors (zeros in the weights, no gradient), so the
+// element-wise code has no scalar tail.
 
 #ifdef RNNBENCH_AVX2
 using MinVec = __m256;  // GCC and Clang define + - * / on it
