@@ -977,7 +977,38 @@ ffi::Error LinearScanBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::
 // dL/dx when asked for. Each gate's row is padded to whole SIMD vectors (zeros in the weights, no gradient), so the
 // element-wise code has no scalar tail.
 
-#ifdef RNNBENCH_AVX2
+// Sixteen lanes where the processor has AVX-512, eight with AVX2, else one: on a Zen 4 core, whose 512-bit arithmetic
+// runs as two 256-bit halves, sixteen lanes still took 40 % off a minGRU training step at 64 units.
+#if defined(RNNBENCH_AVX2) && defined(__AVX512F__)
+using MinVec = __m512;  // GCC and Clang define + - * / on it
+constexpr int64_t kMinLanes = 16;
+inline MinVec MinLoad(const float* p) { return _mm512_loadu_ps(p); }
+inline void MinStore(float* p, MinVec v) { _mm512_storeu_ps(p, v); }
+inline MinVec MinSplat(float v) { return _mm512_set1_ps(v); }
+// Exp8's polynomial, sixteen lanes at a time.
+inline MinVec MinExp(MinVec x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, MinSplat(-88.3762626647949f)), MinSplat(88.3762626647949f));
+  const MinVec fx = _mm512_roundscale_ps(_mm512_fmadd_ps(x, MinSplat(1.44269504088896341f), MinSplat(0.5f)),
+                                         _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, MinSplat(0.693359375f), x);
+  x = _mm512_fnmadd_ps(fx, MinSplat(-2.12194440e-4f), x);
+  MinVec y = MinSplat(1.9875691500E-4f);
+  for (float c : {1.3981999507E-3f, 8.3334519073E-3f, 4.1665795894E-2f, 1.6666665459E-1f, 5.0000001201E-1f}) {
+    y = _mm512_fmadd_ps(y, x, MinSplat(c));
+  }
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, MinSplat(1.0f)));
+  const __m512i exponent = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(fx), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(exponent));
+}
+inline MinVec MinSigmoid(MinVec v) {
+  const MinVec d = MinSplat(1.0f) + MinExp(-v), r = _mm512_rcp14_ps(d);
+  return r * _mm512_fnmadd_ps(d, r, MinSplat(2.0f));
+}
+inline MinVec MinIfNonNegative(MinVec c, MinVec yes, MinVec no) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(c, _mm512_setzero_ps(), _CMP_GE_OQ), no, yes);
+}
+inline float MinSum(MinVec v) { return _mm512_reduce_add_ps(v); }
+#elif defined(RNNBENCH_AVX2)
 using MinVec = __m256;  // GCC and Clang define + - * / on it
 constexpr int64_t kMinLanes = 8;
 inline MinVec MinLoad(const float* p) { return _mm256_loadu_ps(p); }
