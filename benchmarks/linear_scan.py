@@ -15,16 +15,16 @@ SGD, one process pinned to one core; random pixels, since speed does not depend 
     python benchmarks/linear_scan.py --cells mingru --samples 640
     python benchmarks/linear_scan.py --clock cpu        # the process's CPU time, on a machine shared with others
 
-Latest figures (2026-12-06, 2-core AMD EPYC under a load of 8-10 from other work, Keras 3.15.1, JAX 0.10.2 on the
-CPU, ``--clock cpu``; seconds per 1,000 samples, and how many times faster than the loop by hand):
+Latest figures (2026-12-06, 2-core AMD EPYC shared with other work, Keras 3.15.1, JAX 0.10.2 on the CPU,
+``--clock cpu``; seconds per 1,000 samples, and how many times faster than the loop by hand):
 
 | cell | lax.scan by hand | kernel | loop | parallel (log space) |
 |---|---|---|---|---|
-| mingru | 1.367 | 0.124 (11.1x) | 0.576 (2.4x) | 9.93 (0.14x) |
-| minlstm | 2.063 | 0.172 (12.0x) | 0.828 (2.5x) | 12.98 (0.16x) |
+| mingru | 1.404 | 0.070 (20.2x) | 0.620 (2.3x) | 10.74 (0.13x) |
+| minlstm | 2.074 | 0.106 (19.6x) | 0.888 (2.3x) | 13.19 (0.16x) |
 
-On the kernel route the compiled forward and backward calls take about 80 % of a step; they compute the input
-projection, its gradient and the gates themselves (benchmarks/README.md says how the figures came down from 0.39 s).
+The kernel's forward and backward calls compute the input projection, its gradient and the gates themselves, in
+512-bit vectors where the processor has them (benchmarks/README.md says how the figures came down from 0.39 s).
 """
 
 from __future__ import annotations
