@@ -126,35 +126,81 @@ def layer_outputs_and_gradients(layer, sequences: np.ndarray, weights: np.ndarra
 @needs_kernels
 @pytest.mark.parametrize("last_only", [False, True])
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
-def test_the_cells_compiled_sequences_give_the_loops_outputs_and_gradients(name, last_only):
-    """The gates computed inside the kernel, from pre-activations p, against the loop over the cell's own gates;
-    gradients of p and of a non-zero h0, from every step or (a layer's last state) the last one alone."""
+@pytest.mark.parametrize("features", [1, 4])
+def test_the_cells_compiled_sequences_give_the_loops_outputs_and_gradients(name, last_only, features):
+    """The projection and the gates computed inside the kernel, against the loop over the cell's own gates from x W + b:
+    outputs, and gradients of x, W, b and a non-zero h0, from every step or (a layer's last state) the last one alone,
+    over 784 steps."""
+    assert jax_ops.linear_scan_available()
+    cell, gates = identity_cell(name)
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(BATCH, STEPS, features)).astype("float32")
+    w = rng.normal(scale=2.0, size=(features, gates * UNITS)).astype("float32")
+    b, h0 = rng.normal(size=(gates * UNITS,)).astype("float32"), rng.normal(size=(BATCH, UNITS)).astype("float32")
+    weights = rng.normal(size=(BATCH, 1 if last_only else STEPS, UNITS)).astype("float32")
+
+    def loop(x: jax.Array, w: jax.Array, b: jax.Array, h0: jax.Array) -> jax.Array:
+        hseq = linear_scan.scan_step_by_step(*cell.coefficients(x @ w + b), h0)
+        return hseq[:, -1:] if last_only else hseq
+
+    def compiled(x: jax.Array, w: jax.Array, b: jax.Array, h0: jax.Array) -> jax.Array:
+        hseq, last = jax_ops.minimal_sequence(name, x, w, b, h0)
+        return last[:, None] if last_only else hseq
+
+    found, expected = ([np.asarray(value) for value in (jax.jit(form)(x, w, b, h0), *jax.jit(jax.grad(
+        lambda *args, form=form: jnp.sum(weights * form(*args)), argnums=(0, 1, 2, 3)))(x, w, b, h0))]
+        for form in (compiled, loop))  # fmt: skip
+    for label, value, wanted in zip(("hseq", "dx", "dW", "db", "dh0"), found, expected, strict=True):
+        np.testing.assert_allclose(value, wanted, rtol=TOLERANCE, atol=sum_tolerance(wanted), err_msg=label)
+
+
+def sum_tolerance(sums: np.ndarray) -> float:
+    """1e-5, relative to the largest of ``sums`` where they exceed 1: dW sums thousands of (sample, step) terms in
+    float32, and two orders of summation differ by more than 1e-5 at the scale of tens (at 4 features, the kernel and
+    XLA's loop each lie about 2e-5 from the float64 sum, of elements up to 40)."""
+    return TOLERANCE * max(1.0, float(np.abs(sums).max()))
+
+
+def identity_cell(name: str) -> tuple[object, int]:
+    """The cell ``name`` whose own projection passes its inputs through (W = I, b = 0), and its gates per unit: its
+    ``coefficients`` then read pre-activations."""
     from rnnbench.models import model_info
 
-    assert jax_ops.linear_scan_available()
     gates = jax_ops.MINIMAL_CELLS[name][2]
     cell = model_info(name).build_layer(UNITS).cell
     cell.build((None, gates * UNITS))
-    cell.kernel.assign(np.eye(gates * UNITS, dtype=np.float32))  # then the cell's projection of p is p
+    cell.kernel.assign(np.eye(gates * UNITS, dtype=np.float32))
     cell.bias.assign(np.zeros(gates * UNITS, np.float32))
-    rng = np.random.default_rng(8)
-    p = rng.normal(scale=2.0, size=(BATCH, STEPS, gates * UNITS)).astype("float32")
+    return cell, gates
+
+
+@needs_kernels
+def test_the_compiled_sequence_skips_the_input_gradient_nothing_asks_for():
+    # A first layer's inputs are not differentiated: the backward call then writes no dL/dx, and W, b, h0 still
+    # get theirs.
+    cell, gates = identity_cell("mingru")
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(BATCH, STEPS, 1)).astype("float32")
+    w, b = rng.normal(size=(2, 1, gates * UNITS)).astype("float32")
     h0 = rng.normal(size=(BATCH, UNITS)).astype("float32")
-    weights = rng.normal(size=(BATCH, 1 if last_only else STEPS, UNITS)).astype("float32")
 
-    def loop(p: jax.Array, h0: jax.Array) -> jax.Array:
-        hseq = linear_scan.scan_step_by_step(*cell.coefficients(p), h0)
-        return hseq[:, -1:] if last_only else hseq
+    def compiled(w: jax.Array, b: jax.Array, h0: jax.Array) -> jax.Array:
+        return jnp.sum(jax_ops.minimal_sequence("mingru", x, w, b[0], h0)[1])
 
-    def compiled(p: jax.Array, h0: jax.Array) -> jax.Array:
-        hseq, last = jax_ops.minimal_sequence(name, p, h0)
-        return last[:, None] if last_only else hseq
+    def loop(w: jax.Array, b: jax.Array, h0: jax.Array) -> jax.Array:
+        return jnp.sum(linear_scan.scan_step_by_step(*cell.coefficients(x @ w + b[0]), h0)[:, -1])
 
-    found, expected = ([np.asarray(value) for value in (jax.jit(form)(p, h0), *jax.jit(jax.grad(
-        lambda p, h0, form=form: jnp.sum(weights * form(p, h0)), argnums=(0, 1)))(p, h0))]
-        for form in (compiled, loop))  # fmt: skip
-    for label, value, wanted in zip(("hseq", "dp", "dh0"), found, expected, strict=True):
+    found, expected = (jax.jit(jax.grad(form, argnums=(0, 1, 2)))(w, b, h0) for form in (compiled, loop))
+    for label, value, wanted in zip(("dW", "db", "dh0"), found, expected, strict=True):
         np.testing.assert_allclose(value, wanted, rtol=TOLERANCE, atol=TOLERANCE, err_msg=label)
+
+
+@needs_kernels
+def test_the_compiled_sequence_refuses_a_bias_of_another_width():
+    assert jax_ops.linear_scan_available()
+    x, h0 = jnp.zeros((BATCH, STEPS, 1)), jnp.zeros((BATCH, UNITS))
+    with pytest.raises(Exception, match=r"b must be \[G\*H\]"):
+        jax.block_until_ready(jax_ops.minimal_sequence("minlstm", x, jnp.zeros((1, 3 * UNITS)), jnp.zeros(UNITS), h0))
 
 
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])

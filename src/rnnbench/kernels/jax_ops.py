@@ -4,8 +4,8 @@ Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The f
 projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,
 and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
 The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
-gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
-the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
+gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) compute their projection x W + b and their
+gates inside the loop, and their backward call returns the gradients of W, b, h0 and (when asked for) x. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
 the gradients of p, u, b and h0. LRU's recurrence (:func:`lru_sequence`), h_t = lambda * h_{t-1} + u_t in complex
 numbers with lambda constant over time, takes u = x w from XLA (w = gamma B, real and imaginary parts side by side);
@@ -194,42 +194,42 @@ def _linear_scan_backward(residuals: tuple[Any, ...], dhseq: Any) -> tuple[Array
 _linear_scan.defvjp(_linear_scan_forward, _linear_scan_backward, symbolic_zeros=True)
 
 
-# The minimal cells' handlers by gates per unit: p[B, T, G*H] holds the pre-activations of each gate in turn.
+# The minimal cells' handlers by gates per unit: W[F, G*H] and b[G*H] hold each gate's projection in turn.
 MINIMAL_CELLS = {"mingru": ("RnnbenchMinGruForward", "RnnbenchMinGruBackward", 2),
                  "minlstm": ("RnnbenchMinLstmForward", "RnnbenchMinLstmBackward", 3)}  # fmt: skip
 
 
-def minimal_sequence(cell: str, p: Array, h0: Array) -> tuple[Array, Array]:
-    """minGRU (p = [k, c]) or minLSTM (p = [k_f, k_i, c]) over all steps of p[B, T, G*H] from h0[B, H], the gates
-    computed inside the scan; returns (hseq[B, T, H], h_T). Raises RuntimeError where the kernels are not
-    available."""
+def minimal_sequence(cell: str, x: Array, w: Array, b: Array, h0: Array) -> tuple[Array, Array]:
+    """minGRU (W = [W_z W_h]) or minLSTM (W = [W_f W_i W_h]) over all steps of x[B, T, F], with W[F, G*H] and
+    b[G*H], from h0[B, H]; the projection and the gates computed inside the scan. Returns (hseq[B, T, H], h_T).
+    Raises RuntimeError where the kernels are not available."""
     if not linear_scan_available():
         raise RuntimeError(f"the compiled linear scan is not available: {kernel_status().reason}")
-    return _minimal(cell)(p, h0)
+    return _minimal(cell)(x, w, b, h0)
 
 
 @functools.cache
 def _minimal(cell: str) -> Any:
-    """The differentiable sequence of one cell: (p, h0) -> (hseq, h_T)."""
+    """The differentiable sequence of one cell: (x, w, b, h0) -> (hseq, h_T)."""
     forward_target, backward_target, _ = MINIMAL_CELLS[cell]
 
-    def call(p: Array, h0: Array) -> Array:
-        return _call(forward_target, (p.shape[0], p.shape[1], h0.shape[1]))(p, h0)[0]
+    def call(x: Array, w: Array, b: Array, h0: Array) -> Array:
+        return _call(forward_target, _states(x, h0))(x, w, b, h0)[0]
 
     @jax.custom_vjp
-    def sequence(p: Array, h0: Array) -> tuple[Array, Array]:
-        hseq = call(p, h0)
+    def sequence(x: Array, w: Array, b: Array, h0: Array) -> tuple[Array, Array]:
+        hseq = call(x, w, b, h0)
         return hseq, hseq[:, -1]
 
-    def forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
-        (p, h0), _ = _values(primals)
-        hseq = call(p, h0)
-        return (hseq, hseq[:, -1]), (p, hseq, h0)
+    def forward(*primals: Any) -> tuple[Any, tuple[Any, ...]]:
+        (x, w, b, h0), wants_dx = _values(primals)
+        hseq = call(x, w, b, h0)
+        return (hseq, hseq[:, -1]), (x, w, b, hseq, h0, wants_dx)
 
-    def backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, Array]:
-        p, hseq, h0 = residuals
-        dp, dh0 = _call(backward_target, p.shape, h0.shape)(_state_gradient(*cotangents), p, hseq, h0)
-        return dp, dh0
+    def backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tuple[Any, ...]:
+        x, w, b, hseq, h0, wants_dx = residuals
+        shapes = (w.shape, b.shape, h0.shape)
+        return _backward(backward_target, x, wants_dx, shapes, _state_gradient(*cotangents), x, w, b, hseq, h0)
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence

@@ -4,11 +4,12 @@ recurrence h_t = a_t * h_{t-1} + b_t, computed for the whole sequence in one ope
 A cell for :class:`LinearScanRNN` is a Keras RNN cell (its step, for masked inputs and the reference checks) with
 methods ``coefficients(sequences) -> (a, b)`` and ``log_coefficients(sequences) -> (log_a, log_b)``, each (batch,
 steps, units), b > 0; a cell with a compiled sequence of its own names it in ``fused_kernel`` (a key of
-:data:`rnnbench.kernels.jax_ops.MINIMAL_CELLS`) and gives its pre-activations by ``projection(sequences)``. The
-scan takes one of three routes (:func:`scan_route`):
+:data:`rnnbench.kernels.jax_ops.MINIMAL_CELLS`), which takes its ``kernel`` and ``bias`` as they are. The scan takes
+one of three routes (:func:`scan_route`):
 
-- ``kernel``: JAX on the CPU with the compiled kernels, h by a loop over time in C++, from the pre-activations
-  (:func:`rnnbench.kernels.jax_ops.minimal_sequence`) or from a and b (:func:`rnnbench.kernels.jax_ops.linear_scan`);
+- ``kernel``: JAX on the CPU with the compiled kernels, h by a loop over time in C++, from the inputs and the cell's
+  weights (:func:`rnnbench.kernels.jax_ops.minimal_sequence`) or from a and b
+  (:func:`rnnbench.kernels.jax_ops.linear_scan`);
 - ``loop``: JAX on the CPU without them (no compiler, ``RNNBENCH_FAST_LAYERS=0``, an export): ``lax.scan`` over the
   steps, which on a CPU is faster than the parallel scan (benchmarks/linear_scan.py);
 - ``parallel``: anywhere else (TensorFlow, torch, a GPU), the associative scan in log space as the paper trains.
@@ -141,8 +142,9 @@ def _layer_class() -> Any:
             if route == "kernel" and fused is not None:
                 from rnnbench.kernels import jax_ops
 
-                # The gates computed inside the kernel's loop: no (batch, steps, units) arrays of a and b.
-                return jax_ops.minimal_sequence(fused, self.cell.projection(sequences), h0)
+                # The projection and the gates computed inside the kernel's loop: no (batch, steps, units) arrays.
+                kernel, bias = (ops.convert_to_tensor(weight) for weight in (self.cell.kernel, self.cell.bias))
+                return jax_ops.minimal_sequence(fused, sequences, kernel, bias, h0)
             if route == "parallel":
                 log_a, log_b = self.cell.log_coefficients(sequences)
                 hseq = scan_in_log_space(log_a, log_b, h0)
@@ -188,10 +190,6 @@ def _cell_class() -> Any:
             n = self.units
             return tuple(ops.matmul(sequences, self.kernel[:, j * n : (j + 1) * n]) + self.bias[j * n : (j + 1) * n]
                          for j in range(self.GATES))  # fmt: skip
-
-        def projection(self, sequences: Any) -> Any:
-            """x W + b, (..., GATES units), for inputs (..., features)."""
-            return ops.matmul(sequences, self.kernel) + self.bias
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
             previous = states[0] if isinstance(states, (list, tuple)) else states
