@@ -133,8 +133,12 @@ def accuracy_against_length(rows: list[Row]) -> Figure | None:
 
 
 def _accuracy_columns(rows: list[Row]) -> tuple[list[Any], list[Any], list[Any]]:
+    """Means and interval ends; an interval from few seeds can reach past 0 or 1, which no accuracy does, so the
+    figure draws it up to those bounds."""
     keys = ("test_accuracy_mean", "test_accuracy_ci95_low", "test_accuracy_ci95_high")
     means, lows, highs = ([row[key] for row in rows] for key in keys)
+    lows = [None if low is None else max(low, 0.0) for low in lows]
+    highs = [None if high is None else min(high, 1.0) for high in highs]
     return means, lows, highs
 
 
