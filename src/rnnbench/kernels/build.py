@@ -37,6 +37,8 @@ HANDLERS = (
     "RnnbenchMinLstmBackward",
     "RnnbenchIndRnnForward",
     "RnnbenchIndRnnBackward",
+    "RnnbenchSelectiveScanForward",
+    "RnnbenchSelectiveScanBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

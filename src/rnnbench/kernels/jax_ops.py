@@ -260,3 +260,40 @@ def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) 
 
 
 _indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
+
+
+def selective_scan(
+    delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array
+) -> tuple[Array, Array]:
+    """Mamba's selective scan over all steps: h_t = exp(delta_t a) * h_{t-1} + (delta_t x_t) outer b_t and
+    y_t = h_t c_t + d x_t, for delta and x [B, T, D], b and c [B, T, N], a [D, N], d [D] and h0 [B, D, N]; returns
+    (y[B, T, D], h_T[B, D, N]). The backward call recomputes the states, one sample at a time, instead of keeping
+    [B, T, D, N] of them. Raises RuntimeError where the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled selective scan is not available: {kernel_status().reason}")
+    return _selective(delta, x, b, c, a, d, h0)
+
+
+def _selective_call(*args: Array) -> tuple[Array, Array]:
+    delta, h0 = args[0], args[-1]
+    y, h_last = _call("RnnbenchSelectiveScanForward", delta.shape, h0.shape)(*args)
+    return y, h_last
+
+
+@jax.custom_vjp
+def _selective(delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array) -> tuple[Array, Array]:
+    return _selective_call(delta, x, b, c, a, d, h0)
+
+
+def _selective_forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
+    args, _ = _values(primals)
+    return _selective_call(*args), args
+
+
+def _selective_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, ...]:
+    dy, dh_last = (_dense(cotangent) for cotangent in cotangents)
+    shapes = tuple(residual.shape for residual in residuals)
+    return tuple(_call("RnnbenchSelectiveScanBackward", *shapes)(dy, dh_last, *residuals))
+
+
+_selective.defvjp(_selective_forward, _selective_backward, symbolic_zeros=True)

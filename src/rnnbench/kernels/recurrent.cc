@@ -1182,6 +1182,223 @@ ffi::Error IndRnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32>
   return ffi::Error::Success();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Mamba's selective scan, h_t = exp(Delta_t A) * h_{t-1} + (Delta_t x_t) outer B_t and y_t = h_t C_t + D x_t, over
+// Delta[B][T][d], x[B][T][d], B[B][T][N] and C[B][T][N], with A[d][N], D[d] and h0[B][d][N]. Inside, a sample's state
+// is held transposed, [N][d], so that every loop runs over the d channels, contiguous, with no sums across lanes for
+// y. The projections around the scan stay in XLA. Rather than keep every state, [B][T][d][N] (400 MiB at batch 64,
+// 784 steps, d = 128, N = 16), the backward pass recomputes one sample's states at a time into scratch, [T][N][d].
+
+struct SelectiveDims {
+  int64_t batch, steps, inner, state;
+};
+
+ffi::Error CheckSelectiveDims(const ffi::Buffer<ffi::F32>& delta, const ffi::Buffer<ffi::F32>& x,
+                              const ffi::Buffer<ffi::F32>& b, const ffi::Buffer<ffi::F32>& c,
+                              const ffi::Buffer<ffi::F32>& a, const ffi::Buffer<ffi::F32>& d,
+                              const ffi::Buffer<ffi::F32>& h0, SelectiveDims* dims) {
+  const auto dd = delta.dimensions();
+  const auto bd = b.dimensions();
+  const auto ad = a.dimensions();
+  const auto hd = h0.dimensions();
+  const bool valid = dd.size() == 3 && bd.size() == 3 && ad.size() == 2 && hd.size() == 3 &&
+                     x.element_count() == delta.element_count() && c.element_count() == b.element_count() &&
+                     bd[0] == dd[0] && bd[1] == dd[1] && ad[0] == dd[2] && ad[1] == bd[2] &&
+                     d.element_count() == dd[2] && hd[0] == dd[0] && hd[1] == dd[2] && hd[2] == bd[2];
+  if (!valid) {
+    return ffi::Error::InvalidArgument(
+        "selective scan: Delta and x must be [B][T][d], B and C [B][T][N], A [d][N], D [d] and h0 [B][d][N]");
+  }
+  *dims = SelectiveDims{dd[0], dd[1], dd[2], bd[2]};
+  return ffi::Error::Success();
+}
+
+// dst[N][d] = src[d][N] transposed (the state between the callers' layout and the kernel's).
+void Transpose(const float* src, float* dst, int64_t rows, int64_t columns) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < columns; ++j) dst[j * rows + i] = src[i * columns + j];
+}
+
+#ifdef RNNBENCH_AVX2
+inline float SumLanes(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
+}
+#endif
+
+// One step of one sample: h[N][d] from prev[N][d] (h may be prev), y[d] = h C + D x. at[N][d] is A transposed;
+// drive[d] = Delta x is scratch.
+void SelectiveStep(const float* delta, const float* x, const float* b, const float* c, const float* at,
+                   const float* dvec, const float* prev, float* h, float* y, float* drive, int64_t d, int64_t n) {
+  for (int64_t i = 0; i < d; ++i) {
+    drive[i] = delta[i] * x[i];
+    y[i] = dvec[i] * x[i];
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const float bj = b[j], cj = c[j];
+    const float* aj = at + j * d;
+    const float* pj = prev + j * d;
+    float* hj = h + j * d;
+    int64_t i = 0;
+#ifdef RNNBENCH_AVX2
+    const __m256 bv = _mm256_set1_ps(bj), cv = _mm256_set1_ps(cj);
+    for (; i + 8 <= d; i += 8) {
+      const __m256 decay = Exp8(_mm256_mul_ps(_mm256_loadu_ps(delta + i), _mm256_loadu_ps(aj + i)));
+      const __m256 hv = _mm256_fmadd_ps(decay, _mm256_loadu_ps(pj + i), _mm256_mul_ps(_mm256_loadu_ps(drive + i), bv));
+      _mm256_storeu_ps(hj + i, hv);
+      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(hv, cv, _mm256_loadu_ps(y + i)));
+    }
+#endif
+    for (; i < d; ++i) {
+      hj[i] = std::exp(delta[i] * aj[i]) * pj[i] + drive[i] * bj;
+      y[i] += hj[i] * cj;
+    }
+  }
+}
+
+ffi::Error SelectiveScanForwardImpl(ffi::Buffer<ffi::F32> delta, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> b,
+                                    ffi::Buffer<ffi::F32> c, ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> dvec,
+                                    ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> y,
+                                    ffi::ResultBuffer<ffi::F32> h_last) {
+  SelectiveDims s;
+  if (ffi::Error error = CheckSelectiveDims(delta, x, b, c, a, dvec, h0, &s); error.failure()) return error;
+  if (y->element_count() != delta.element_count() || h_last->element_count() != h0.element_count()) {
+    return ffi::Error::InvalidArgument("selective scan: y must be [B][T][d] and h_T [B][d][N]");
+  }
+  const int64_t d = s.inner, n = s.state, state = d * n;
+  std::vector<float> at(state), h(state), drive(d);
+  Transpose(a.typed_data(), at.data(), d, n);
+  for (int64_t sample = 0; sample < s.batch; ++sample) {
+    Transpose(h0.typed_data() + sample * state, h.data(), d, n);
+    for (int64_t t = 0; t < s.steps; ++t) {
+      const int64_t row = sample * s.steps + t;
+      SelectiveStep(delta.typed_data() + row * d, x.typed_data() + row * d, b.typed_data() + row * n,
+                    c.typed_data() + row * n, at.data(), dvec.typed_data(), h.data(), h.data(),
+                    y->typed_data() + row * d, drive.data(), d, n);
+    }
+    Transpose(h.data(), h_last->typed_data() + sample * state, n, d);
+  }
+  return ffi::Error::Success();
+}
+
+// One sample's sequences, each [T][W] from its first step: the inputs of the scan, dL/dy, and where the gradients of
+// the inputs go.
+struct SelectiveSample {
+  const float *delta, *x, *b, *c, *dy;
+  float *ddelta, *dx, *db, *dc;
+};
+
+// What every sample shares: A transposed ([N][d]) and D, and the sums of their gradients (dA transposed too).
+struct SelectiveShared {
+  const float *at, *dvec;
+  float *dat, *dd;
+};
+
+// Back through step t of one sample, whose states h_t and h_{t-1} (prev) are [N][d]. g[N][d] holds dL/dh_t from
+// the steps after on entry and dL/dh_{t-1} on return. With decay a = exp(Delta A): dL/dDelta gains
+// sum_j g h_{t-1} a A + x sum_j g B, dA gains g h_{t-1} a Delta, dB_j = sum_i g Delta x and dC_j = sum_i dy h_t.
+// scratch holds 3 d floats.
+void SelectiveBackStep(const SelectiveSample& in, int64_t t, const SelectiveShared& w, const float* prev,
+                       const float* h, float* g, float* scratch, int64_t d, int64_t n) {
+  const float *dl = in.delta + t * d, *xv = in.x + t * d, *dyv = in.dy + t * d;
+  float *ddl = scratch, *sb = scratch + d, *drive = scratch + 2 * d;
+  for (int64_t i = 0; i < d; ++i) {
+    drive[i] = dl[i] * xv[i];
+    ddl[i] = sb[i] = 0.0f;
+    w.dd[i] += dyv[i] * xv[i];
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const float bj = in.b[t * n + j], cj = in.c[t * n + j];
+    const float *aj = w.at + j * d, *pj = prev + j * d, *hj = h + j * d;
+    float *gj = g + j * d, *daj = w.dat + j * d;
+    float sum_c = 0.0f, sum_b = 0.0f;
+    int64_t i = 0;
+#ifdef RNNBENCH_AVX2
+    const __m256 bv = _mm256_set1_ps(bj), cv = _mm256_set1_ps(cj);
+    __m256 acc_c = _mm256_setzero_ps(), acc_b = _mm256_setzero_ps();
+    for (; i + 8 <= d; i += 8) {
+      const __m256 dyi = _mm256_loadu_ps(dyv + i), dli = _mm256_loadu_ps(dl + i), ai = _mm256_loadu_ps(aj + i);
+      acc_c = _mm256_fmadd_ps(dyi, _mm256_loadu_ps(hj + i), acc_c);
+      const __m256 gv = _mm256_fmadd_ps(dyi, cv, _mm256_loadu_ps(gj + i));
+      const __m256 decay = Exp8(_mm256_mul_ps(dli, ai));
+      const __m256 ga = _mm256_mul_ps(_mm256_mul_ps(gv, _mm256_loadu_ps(pj + i)), decay);
+      _mm256_storeu_ps(ddl + i, _mm256_fmadd_ps(ga, ai, _mm256_loadu_ps(ddl + i)));
+      _mm256_storeu_ps(daj + i, _mm256_fmadd_ps(ga, dli, _mm256_loadu_ps(daj + i)));
+      _mm256_storeu_ps(sb + i, _mm256_fmadd_ps(gv, bv, _mm256_loadu_ps(sb + i)));
+      acc_b = _mm256_fmadd_ps(gv, _mm256_loadu_ps(drive + i), acc_b);
+      _mm256_storeu_ps(gj + i, _mm256_mul_ps(gv, decay));
+    }
+    sum_c = SumLanes(acc_c);
+    sum_b = SumLanes(acc_b);
+#endif
+    for (; i < d; ++i) {
+      sum_c += dyv[i] * hj[i];
+      const float gv = gj[i] + dyv[i] * cj, decay = std::exp(dl[i] * aj[i]), ga = gv * pj[i] * decay;
+      ddl[i] += ga * aj[i];
+      daj[i] += ga * dl[i];
+      sb[i] += gv * bj;
+      sum_b += gv * drive[i];
+      gj[i] = gv * decay;
+    }
+    in.dc[t * n + j] = sum_c;
+    in.db[t * n + j] = sum_b;
+  }
+  for (int64_t i = 0; i < d; ++i) {
+    in.ddelta[t * d + i] = ddl[i] + xv[i] * sb[i];
+    in.dx[t * d + i] = dyv[i] * w.dvec[i] + dl[i] * sb[i];
+  }
+}
+
+// One sample's states h_1 .. h_T into states[T][N][d], from h0t[N][d].
+void SelectiveStates(const SelectiveSample& in, const SelectiveShared& w, const float* h0t, float* states,
+                     float* scratch, int64_t steps, int64_t d, int64_t n) {
+  for (int64_t t = 0; t < steps; ++t) {
+    const float* prev = t == 0 ? h0t : states + (t - 1) * d * n;
+    SelectiveStep(in.delta + t * d, in.x + t * d, in.b + t * n, in.c + t * n, w.at, w.dvec, prev,
+                  states + t * d * n, scratch, scratch + d, d, n);
+  }
+}
+
+ffi::Error SelectiveScanBackwardImpl(ffi::Buffer<ffi::F32> dy, ffi::Buffer<ffi::F32> dh_last,
+                                     ffi::Buffer<ffi::F32> delta, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> b,
+                                     ffi::Buffer<ffi::F32> c, ffi::Buffer<ffi::F32> a, ffi::Buffer<ffi::F32> dvec,
+                                     ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> ddelta,
+                                     ffi::ResultBuffer<ffi::F32> dx, ffi::ResultBuffer<ffi::F32> db,
+                                     ffi::ResultBuffer<ffi::F32> dc, ffi::ResultBuffer<ffi::F32> da,
+                                     ffi::ResultBuffer<ffi::F32> dd, ffi::ResultBuffer<ffi::F32> dh0) {
+  SelectiveDims s;
+  if (ffi::Error error = CheckSelectiveDims(delta, x, b, c, a, dvec, h0, &s); error.failure()) return error;
+  const bool valid = dy.element_count() == delta.element_count() && dh_last.element_count() == h0.element_count() &&
+                     ddelta->element_count() == delta.element_count() && dx->element_count() == x.element_count() &&
+                     db->element_count() == b.element_count() && dc->element_count() == c.element_count() &&
+                     da->element_count() == a.element_count() && dd->element_count() == dvec.element_count() &&
+                     dh0->element_count() == h0.element_count();
+  if (!valid) return ffi::Error::InvalidArgument("selective scan gradient: each must have the shape of its input");
+  const int64_t d = s.inner, n = s.state, state = d * n, steps = s.steps;
+  std::vector<float> at(state), dat(state, 0.0f), h0t(state), g(state), scratch(3 * d);
+  std::vector<float> states(steps * state);
+  Transpose(a.typed_data(), at.data(), d, n);
+  std::fill(dd->typed_data(), dd->typed_data() + d, 0.0f);
+  const SelectiveShared shared{at.data(), dvec.typed_data(), dat.data(), dd->typed_data()};
+  for (int64_t sample = 0; sample < s.batch; ++sample) {
+    const int64_t wide = sample * steps * d, narrow = sample * steps * n;
+    const SelectiveSample in{delta.typed_data() + wide, x.typed_data() + wide, b.typed_data() + narrow,
+                             c.typed_data() + narrow, dy.typed_data() + wide, ddelta->typed_data() + wide,
+                             dx->typed_data() + wide, db->typed_data() + narrow, dc->typed_data() + narrow};
+    Transpose(h0.typed_data() + sample * state, h0t.data(), d, n);
+    SelectiveStates(in, shared, h0t.data(), states.data(), scratch.data(), steps, d, n);
+    Transpose(dh_last.typed_data() + sample * state, g.data(), d, n);
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      const float* prev = t == 0 ? h0t.data() : states.data() + (t - 1) * state;
+      SelectiveBackStep(in, t, shared, prev, states.data() + t * state, g.data(), scratch.data(), d, n);
+    }
+    Transpose(g.data(), dh0->typed_data() + sample * state, n, d);
+  }
+  Transpose(dat.data(), da->typed_data(), n, d);
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
@@ -1328,6 +1545,37 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchIndRnnBackward, IndRnnBackwardImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchSelectiveScanForward, SelectiveScanForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchSelectiveScanBackward, SelectiveScanBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
