@@ -7,7 +7,8 @@ The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: 
 gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on it with their gates computed inside
 the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
-the gradients of p, u, b and h0.
+the gradients of p, u, b and h0. Mamba's selective scan (:func:`selective_scan`) takes Delta, x, B, C, A, D and h0
+and returns y and h_T; its backward call returns the gradients of all seven, recomputing the states it needs.
 """
 
 from __future__ import annotations
@@ -262,9 +263,7 @@ def _indrnn_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) 
 _indrnn.defvjp(_indrnn_forward, _indrnn_backward, symbolic_zeros=True)
 
 
-def selective_scan(
-    delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array
-) -> tuple[Array, Array]:
+def selective_scan(delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array) -> tuple[Array, Array]:
     """Mamba's selective scan over all steps: h_t = exp(delta_t a) * h_{t-1} + (delta_t x_t) outer b_t and
     y_t = h_t c_t + d x_t, for delta and x [B, T, D], b and c [B, T, N], a [D, N], d [D] and h0 [B, D, N]; returns
     (y[B, T, D], h_T[B, D, N]). The backward call recomputes the states, one sample at a time, instead of keeping

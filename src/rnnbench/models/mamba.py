@@ -188,7 +188,7 @@ def selective_scan(delta: Any, x: Any, b: Any, c: Any, a: Any, d: Any, h0: Any, 
     if route == "kernel":
         from rnnbench.kernels import jax_ops
 
-        return jax_ops.selective_scan(delta, x, b, c, a, d, h0)  # type: ignore[no-any-return]
+        return jax_ops.selective_scan(delta, x, b, c, a, d, h0)
     if route == "parallel":
         return _associative_scan(delta, x, b, c, a, d, h0)
     return _scan_step_by_step(delta, x, b, c, a, d, h0)
