@@ -108,7 +108,7 @@ def test_the_initialisation_is_the_official_one():
     assert a_log.shape == (128, 16) and np.allclose(np.exp(a_log), np.arange(1, 17)[None, :].repeat(128, 0))
     step_sizes = np.log1p(np.exp(dt_bias))
     assert step_sizes.min() >= 1e-3 * (1 - 1e-5) and step_sizes.max() <= 1e-1 * (1 + 1e-5)
-    assert np.all(keras.ops.convert_to_numpy(cell.d) == 1.0)
+    assert np.all(keras.ops.convert_to_numpy(cell.skip) == 1.0)
     assert cell.rank == 4 and cell.x_kernel.shape == (128, 4 + 32) and cell.dt_kernel.shape == (4, 128)
     assert np.max(np.abs(keras.ops.convert_to_numpy(cell.dt_kernel))) <= 0.5
 
