@@ -1187,7 +1187,7 @@ ffi::Error IndRnnBackwardImpl(ffi::Buffer<ffi::F32> dhseq, ffi::Buffer<ffi::F32>
 // Delta[B][T][d], x[B][T][d], B[B][T][N] and C[B][T][N], with A[d][N], D[d] and h0[B][d][N]. Inside, a sample's state
 // is held transposed, [N][d], so that every loop runs over the d channels, contiguous, with no sums across lanes for
 // y. The projections around the scan stay in XLA. Rather than keep every state, [B][T][d][N] (400 MiB at batch 64,
-// 784 steps, d = 128, N = 16), the backward pass recomputes one sample's states at a time into scratch, [T][N][d].
+// 784 steps, d = 128, N = 16), the backward pass recomputes one sample's states at a time into scratch.
 
 struct SelectiveDims {
   int64_t batch, steps, inner, state;
@@ -1219,12 +1219,39 @@ void Transpose(const float* src, float* dst, int64_t rows, int64_t columns) {
     for (int64_t j = 0; j < columns; ++j) dst[j * rows + i] = src[i * columns + j];
 }
 
+// The scan's loops run over the d channels in the products' vectors (Lanes): exp of a whole vector, products, and
+// the sum of a vector's lanes. The AVX-512 exp is Exp8's polynomial over 16 lanes.
 #ifdef RNNBENCH_AVX2
-inline float SumLanes(__m256 v) {
+#ifdef __AVX512F__
+inline Lanes ExpLanes(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-88.3762626647949f)), _mm512_set1_ps(88.3762626647949f));
+  __m512 fx = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f));
+  fx = _mm512_roundscale_ps(fx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+  __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
+  const __m512i exponent = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(fx), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(exponent));
+}
+inline Lanes MulLanes(Lanes a, Lanes b) { return _mm512_mul_ps(a, b); }
+inline Lanes SetLanes(float v) { return _mm512_set1_ps(v); }
+inline float SumLanes(Lanes v) { return _mm512_reduce_add_ps(v); }
+#else
+inline Lanes ExpLanes(Lanes x) { return Exp8(x); }
+inline Lanes MulLanes(Lanes a, Lanes b) { return _mm256_mul_ps(a, b); }
+inline Lanes SetLanes(float v) { return _mm256_set1_ps(v); }
+inline float SumLanes(Lanes v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
 }
+#endif
 #endif
 
 // One step of one sample: h[N][d] from prev[N][d] (h may be prev), y[d] = h C + D x. at[N][d] is A transposed;
@@ -1242,12 +1269,12 @@ void SelectiveStep(const float* delta, const float* x, const float* b, const flo
     float* hj = h + j * d;
     int64_t i = 0;
 #ifdef RNNBENCH_AVX2
-    const __m256 bv = _mm256_set1_ps(bj), cv = _mm256_set1_ps(cj);
-    for (; i + 8 <= d; i += 8) {
-      const __m256 decay = Exp8(_mm256_mul_ps(_mm256_loadu_ps(delta + i), _mm256_loadu_ps(aj + i)));
-      const __m256 hv = _mm256_fmadd_ps(decay, _mm256_loadu_ps(pj + i), _mm256_mul_ps(_mm256_loadu_ps(drive + i), bv));
-      _mm256_storeu_ps(hj + i, hv);
-      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(hv, cv, _mm256_loadu_ps(y + i)));
+    const Lanes bv = SetLanes(bj), cv = SetLanes(cj);
+    for (; i + kLanes <= d; i += kLanes) {
+      const Lanes decay = ExpLanes(MulLanes(LoadLanes(delta + i), LoadLanes(aj + i)));
+      const Lanes hv = FmaLanes(decay, LoadLanes(pj + i), MulLanes(LoadLanes(drive + i), bv));
+      StoreLanes(hj + i, hv);
+      StoreLanes(y + i, FmaLanes(hv, cv, LoadLanes(y + i)));
     }
 #endif
     for (; i < d; ++i) {
@@ -1315,19 +1342,19 @@ void SelectiveBackStep(const SelectiveSample& in, int64_t t, const SelectiveShar
     float sum_c = 0.0f, sum_b = 0.0f;
     int64_t i = 0;
 #ifdef RNNBENCH_AVX2
-    const __m256 bv = _mm256_set1_ps(bj), cv = _mm256_set1_ps(cj);
-    __m256 acc_c = _mm256_setzero_ps(), acc_b = _mm256_setzero_ps();
-    for (; i + 8 <= d; i += 8) {
-      const __m256 dyi = _mm256_loadu_ps(dyv + i), dli = _mm256_loadu_ps(dl + i), ai = _mm256_loadu_ps(aj + i);
-      acc_c = _mm256_fmadd_ps(dyi, _mm256_loadu_ps(hj + i), acc_c);
-      const __m256 gv = _mm256_fmadd_ps(dyi, cv, _mm256_loadu_ps(gj + i));
-      const __m256 decay = Exp8(_mm256_mul_ps(dli, ai));
-      const __m256 ga = _mm256_mul_ps(_mm256_mul_ps(gv, _mm256_loadu_ps(pj + i)), decay);
-      _mm256_storeu_ps(ddl + i, _mm256_fmadd_ps(ga, ai, _mm256_loadu_ps(ddl + i)));
-      _mm256_storeu_ps(daj + i, _mm256_fmadd_ps(ga, dli, _mm256_loadu_ps(daj + i)));
-      _mm256_storeu_ps(sb + i, _mm256_fmadd_ps(gv, bv, _mm256_loadu_ps(sb + i)));
-      acc_b = _mm256_fmadd_ps(gv, _mm256_loadu_ps(drive + i), acc_b);
-      _mm256_storeu_ps(gj + i, _mm256_mul_ps(gv, decay));
+    const Lanes bv = SetLanes(bj), cv = SetLanes(cj);
+    Lanes acc_c = ZeroLanes(), acc_b = ZeroLanes();
+    for (; i + kLanes <= d; i += kLanes) {
+      const Lanes dyi = LoadLanes(dyv + i), dli = LoadLanes(dl + i), ai = LoadLanes(aj + i);
+      acc_c = FmaLanes(dyi, LoadLanes(hj + i), acc_c);
+      const Lanes gv = FmaLanes(dyi, cv, LoadLanes(gj + i));
+      const Lanes decay = ExpLanes(MulLanes(dli, ai));
+      const Lanes ga = MulLanes(MulLanes(gv, LoadLanes(pj + i)), decay);
+      StoreLanes(ddl + i, FmaLanes(ga, ai, LoadLanes(ddl + i)));
+      StoreLanes(daj + i, FmaLanes(ga, dli, LoadLanes(daj + i)));
+      StoreLanes(sb + i, FmaLanes(gv, bv, LoadLanes(sb + i)));
+      acc_b = FmaLanes(gv, LoadLanes(drive + i), acc_b);
+      StoreLanes(gj + i, MulLanes(gv, decay));
     }
     sum_c = SumLanes(acc_c);
     sum_b = SumLanes(acc_b);
@@ -1350,13 +1377,46 @@ void SelectiveBackStep(const SelectiveSample& in, int64_t t, const SelectiveShar
   }
 }
 
-// One sample's states h_1 .. h_T into states[T][N][d], from h0t[N][d].
-void SelectiveStates(const SelectiveSample& in, const SelectiveShared& w, const float* h0t, float* states,
-                     float* scratch, int64_t steps, int64_t d, int64_t n) {
+// The backward pass recomputes a sample's states kScanChunk steps at a time, from the state before each chunk kept
+// by a first pass: a chunk's states (256 KiB at d = 128, N = 16) stay in L2, where all T of them would stream
+// through memory, written once and read twice.
+constexpr int64_t kScanChunk = 32;
+
+// The state before every chunk of one sample, checkpoints[chunk][N][d], from h0t[N][d]; running[N][d] is scratch.
+void SelectiveCheckpoints(const SelectiveSample& in, const SelectiveShared& w, const float* h0t, float* checkpoints,
+                          float* running, float* scratch, int64_t steps, int64_t d, int64_t n) {
+  std::copy(h0t, h0t + d * n, running);
   for (int64_t t = 0; t < steps; ++t) {
-    const float* prev = t == 0 ? h0t : states + (t - 1) * d * n;
+    if (t % kScanChunk == 0) std::copy(running, running + d * n, checkpoints + t / kScanChunk * d * n);
+    SelectiveStep(in.delta + t * d, in.x + t * d, in.b + t * n, in.c + t * n, w.at, w.dvec, running, running,
+                  scratch, scratch + d, d, n);
+  }
+}
+
+// The states after steps first .. first + count - 1 of one sample into states[count][N][d], from start[N][d].
+void SelectiveStates(const SelectiveSample& in, const SelectiveShared& w, const float* start, float* states,
+                     float* scratch, int64_t first, int64_t count, int64_t d, int64_t n) {
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t t = first + k;
+    const float* prev = k == 0 ? start : states + (k - 1) * d * n;
     SelectiveStep(in.delta + t * d, in.x + t * d, in.b + t * n, in.c + t * n, w.at, w.dvec, prev,
-                  states + t * d * n, scratch, scratch + d, d, n);
+                  states + k * d * n, scratch, scratch + d, d, n);
+  }
+}
+
+// Back through all steps of one sample, a chunk at a time from the last; g[N][d] holds dL/dh_T on entry and
+// dL/dh0 on return.
+void SelectiveSampleBackward(const SelectiveSample& in, const SelectiveShared& w, const float* checkpoints,
+                             float* states, float* g, float* scratch, int64_t steps, int64_t d, int64_t n) {
+  const int64_t state = d * n;
+  for (int64_t first = (steps - 1) / kScanChunk * kScanChunk; first >= 0; first -= kScanChunk) {
+    const int64_t count = std::min(kScanChunk, steps - first);
+    const float* start = checkpoints + first / kScanChunk * state;
+    SelectiveStates(in, w, start, states, scratch, first, count, d, n);
+    for (int64_t k = count - 1; k >= 0; --k) {
+      const float* prev = k == 0 ? start : states + (k - 1) * state;
+      SelectiveBackStep(in, first + k, w, prev, states + k * state, g, scratch, d, n);
+    }
   }
 }
 
@@ -1376,8 +1436,8 @@ ffi::Error SelectiveScanBackwardImpl(ffi::Buffer<ffi::F32> dy, ffi::Buffer<ffi::
                      dh0->element_count() == h0.element_count();
   if (!valid) return ffi::Error::InvalidArgument("selective scan gradient: each must have the shape of its input");
   const int64_t d = s.inner, n = s.state, state = d * n, steps = s.steps;
-  std::vector<float> at(state), dat(state, 0.0f), h0t(state), g(state), scratch(3 * d);
-  std::vector<float> states(steps * state);
+  std::vector<float> at(state), dat(state, 0.0f), h0t(state), g(state), running(state), scratch(3 * d);
+  std::vector<float> states(kScanChunk * state), checkpoints((steps + kScanChunk - 1) / kScanChunk * state);
   Transpose(a.typed_data(), at.data(), d, n);
   std::fill(dd->typed_data(), dd->typed_data() + d, 0.0f);
   const SelectiveShared shared{at.data(), dvec.typed_data(), dat.data(), dd->typed_data()};
@@ -1387,12 +1447,9 @@ ffi::Error SelectiveScanBackwardImpl(ffi::Buffer<ffi::F32> dy, ffi::Buffer<ffi::
                              c.typed_data() + narrow, dy.typed_data() + wide, ddelta->typed_data() + wide,
                              dx->typed_data() + wide, db->typed_data() + narrow, dc->typed_data() + narrow};
     Transpose(h0.typed_data() + sample * state, h0t.data(), d, n);
-    SelectiveStates(in, shared, h0t.data(), states.data(), scratch.data(), steps, d, n);
+    SelectiveCheckpoints(in, shared, h0t.data(), checkpoints.data(), running.data(), scratch.data(), steps, d, n);
     Transpose(dh_last.typed_data() + sample * state, g.data(), d, n);
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      const float* prev = t == 0 ? h0t.data() : states.data() + (t - 1) * state;
-      SelectiveBackStep(in, t, shared, prev, states.data() + t * state, g.data(), scratch.data(), d, n);
-    }
+    SelectiveSampleBackward(in, shared, checkpoints.data(), states.data(), g.data(), scratch.data(), steps, d, n);
     Transpose(g.data(), dh0->typed_data() + sample * state, n, d);
   }
   Transpose(dat.data(), da->typed_data(), n, d);
