@@ -122,3 +122,10 @@ def test_the_kernel_refuses_arrays_that_do_not_fit_together():
     with pytest.raises(Exception, match=r"Delta and x must be \[B\]\[T\]\[d\], B and C \[B\]\[T\]\[N\]"):
         scan = jax_ops.selective_scan(delta, x, b, c, a_of_another_state_size, jnp.ones(6), jnp.ones((BATCH, 6, 3)))
         jax.block_until_ready(scan)
+
+
+@pytest.mark.skipif(not kernel_status().available, reason=kernel_status().reason)
+def test_the_compiled_convolution_refuses_a_head_of_another_width():
+    x, w, bias = jnp.ones((BATCH, 5, 6)), jnp.ones((4, 6)), jnp.ones(6)
+    with pytest.raises(Exception, match=r"x must be \[B\]\[T\]\[d\], head \[B\]\[K-1\]\[d\], w \[K\]\[d\]"):
+        jax.block_until_ready(jax_ops.causal_conv(x, jnp.ones((BATCH, 2, 6)), w, bias))

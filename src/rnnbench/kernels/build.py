@@ -39,6 +39,8 @@ HANDLERS = (
     "RnnbenchIndRnnBackward",
     "RnnbenchSelectiveScanForward",
     "RnnbenchSelectiveScanBackward",
+    "RnnbenchCausalConvForward",
+    "RnnbenchCausalConvBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

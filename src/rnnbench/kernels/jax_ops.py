@@ -8,7 +8,8 @@ gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) run on i
 the loop from the pre-activations p = x W + b, whose gradient their backward call returns. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
 the gradients of p, u, b and h0. Mamba's selective scan (:func:`selective_scan`) takes Delta, x, B, C, A, D and h0
-and returns y and h_T; its backward call returns the gradients of all seven, recomputing the states it needs.
+and returns y and h_T; its backward call returns the gradients of all seven, recomputing the states it needs. Its
+causal convolution with SiLU (:func:`causal_conv`) is a call of its own, before the projections that read x'.
 """
 
 from __future__ import annotations
@@ -296,3 +297,30 @@ def _selective_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any
 
 
 _selective.defvjp(_selective_forward, _selective_backward, symbolic_zeros=True)
+
+
+def causal_conv(x: Array, head: Array, w: Array, b: Array) -> Array:
+    """Mamba's causal depthwise convolution and its SiLU: silu(b + sum_k w[k] * x_{t-K+1+k}) over x[B, T, D], with
+    head[B, K-1, D] the inputs before the first step, w[K, D] and b[D]; returns [B, T, D]. Raises RuntimeError where
+    the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled causal convolution is not available: {kernel_status().reason}")
+    return _causal_conv(x, head, w, b)
+
+
+@jax.custom_vjp
+def _causal_conv(x: Array, head: Array, w: Array, b: Array) -> Array:
+    return _call("RnnbenchCausalConvForward", x.shape)(x, head, w, b)[0]
+
+
+def _causal_conv_forward(*primals: Any) -> tuple[Array, tuple[Array, ...]]:
+    args, _ = _values(primals)
+    return _call("RnnbenchCausalConvForward", args[0].shape)(*args)[0], args
+
+
+def _causal_conv_backward(residuals: tuple[Array, ...], dout: Any) -> tuple[Array, ...]:
+    shapes = tuple(residual.shape for residual in residuals)
+    return tuple(_call("RnnbenchCausalConvBackward", *shapes)(_dense(dout), *residuals))
+
+
+_causal_conv.defvjp(_causal_conv_forward, _causal_conv_backward, symbolic_zeros=True)

@@ -1456,6 +1456,116 @@ ffi::Error SelectiveScanBackwardImpl(ffi::Buffer<ffi::F32> dy, ffi::Buffer<ffi::
   return ffi::Error::Success();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Mamba's causal depthwise convolution and its SiLU, x'_t = silu(b + sum_k w[k] * x_{t-K+1+k}), over x[B][T][d], with
+// head[B][K-1][d] the K - 1 inputs before the first step, w[K][d] and b[d]. XLA's form, K shifted slices of the
+// sequence, and its gradient take several passes over [B][T][d] arrays; here one pass each way, one step's channels
+// at a time. The backward pass recomputes the pre-activations.
+
+ffi::Error CheckConvDims(const ffi::Buffer<ffi::F32>& x, const ffi::Buffer<ffi::F32>& head,
+                         const ffi::Buffer<ffi::F32>& w, const ffi::Buffer<ffi::F32>& bias, SelectiveDims* dims) {
+  const auto xd = x.dimensions();
+  const auto hd = head.dimensions();
+  const auto wd = w.dimensions();
+  if (xd.size() != 3 || hd.size() != 3 || wd.size() != 2 || hd[0] != xd[0] || hd[2] != xd[2] || wd[1] != xd[2] ||
+      hd[1] != wd[0] - 1 || bias.element_count() != xd[2]) {
+    return ffi::Error::InvalidArgument("causal convolution: x must be [B][T][d], head [B][K-1][d], w [K][d], b [d]");
+  }
+  *dims = SelectiveDims{xd[0], xd[1], xd[2], wd[0]};  // state: the width K
+  return ffi::Error::Success();
+}
+
+// The input k steps before step t of one sample ([d]): from the sequence, or from the head before the first step.
+inline const float* ConvInput(const float* x, const float* head, int64_t t, int64_t k, int64_t width, int64_t d) {
+  const int64_t s = t - k;
+  return s >= 0 ? x + s * d : head + (width - 1 + s) * d;
+}
+
+// pre[d] = b + sum_k w[k] * x_{t-K+1+k} for one sample's step t.
+void ConvPre(const float* x, const float* head, const float* w, const float* bias, int64_t t, int64_t width,
+             int64_t d, float* pre) {
+  std::copy(bias, bias + d, pre);
+  for (int64_t k = 0; k < width; ++k) {
+    const float* in = ConvInput(x, head, t, width - 1 - k, width, d);
+    const float* wk = w + k * d;
+    RNNBENCH_NO_ALIAS
+    for (int64_t i = 0; i < d; ++i) pre[i] += wk[i] * in[i];
+  }
+}
+
+ffi::Error CausalConvForwardImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> head, ffi::Buffer<ffi::F32> w,
+                                 ffi::Buffer<ffi::F32> bias, ffi::ResultBuffer<ffi::F32> out) {
+  SelectiveDims s;
+  if (ffi::Error error = CheckConvDims(x, head, w, bias, &s); error.failure()) return error;
+  if (out->element_count() != x.element_count()) {
+    return ffi::Error::InvalidArgument("causal convolution: the result must be [B][T][d]");
+  }
+  const int64_t d = s.inner, width = s.state;
+  std::vector<float> pre(d), sig(d);
+  for (int64_t sample = 0; sample < s.batch; ++sample) {
+    const float* xs = x.typed_data() + sample * s.steps * d;
+    const float* hs = head.typed_data() + sample * (width - 1) * d;
+    for (int64_t t = 0; t < s.steps; ++t) {
+      ConvPre(xs, hs, w.typed_data(), bias.typed_data(), t, width, d, pre.data());
+      Sigmoid(pre.data(), sig.data(), d);
+      float* o = out->typed_data() + (sample * s.steps + t) * d;
+      for (int64_t i = 0; i < d; ++i) o[i] = pre[i] * sig[i];
+    }
+  }
+  return ffi::Error::Success();
+}
+
+// Given dL/dx': dL/dx, dL/dhead, dw and db. silu'(p) = s (1 + p (1 - s)) with s = sigmoid(p).
+ffi::Error CausalConvBackwardImpl(ffi::Buffer<ffi::F32> dout, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> head,
+                                  ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> bias, ffi::ResultBuffer<ffi::F32> dx,
+                                  ffi::ResultBuffer<ffi::F32> dhead, ffi::ResultBuffer<ffi::F32> dw,
+                                  ffi::ResultBuffer<ffi::F32> db) {
+  SelectiveDims s;
+  if (ffi::Error error = CheckConvDims(x, head, w, bias, &s); error.failure()) return error;
+  if (dout.element_count() != x.element_count() || dx->element_count() != x.element_count() ||
+      dhead->element_count() != head.element_count() || dw->element_count() != w.element_count() ||
+      db->element_count() != bias.element_count()) {
+    return ffi::Error::InvalidArgument("causal convolution gradient: each must have the shape of its input");
+  }
+  const int64_t d = s.inner, width = s.state;
+  std::fill(dx->typed_data(), dx->typed_data() + dx->element_count(), 0.0f);
+  std::fill(dhead->typed_data(), dhead->typed_data() + dhead->element_count(), 0.0f);
+  std::fill(dw->typed_data(), dw->typed_data() + dw->element_count(), 0.0f);
+  std::fill(db->typed_data(), db->typed_data() + d, 0.0f);
+  std::vector<float> pre(d), sig(d);
+  for (int64_t sample = 0; sample < s.batch; ++sample) {
+    const float* xs = x.typed_data() + sample * s.steps * d;
+    const float* hs = head.typed_data() + sample * (width - 1) * d;
+    float* dxs = dx->typed_data() + sample * s.steps * d;
+    float* dhs = dhead->typed_data() + sample * (width - 1) * d;
+    for (int64_t t = 0; t < s.steps; ++t) {
+      ConvPre(xs, hs, w.typed_data(), bias.typed_data(), t, width, d, pre.data());
+      Sigmoid(pre.data(), sig.data(), d);
+      const float* g = dout.typed_data() + (sample * s.steps + t) * d;
+      float* dpre = pre.data();  // overwritten in place: dL/dpre
+      float* dbias = db->typed_data();
+      RNNBENCH_NO_ALIAS
+      for (int64_t i = 0; i < d; ++i) {
+        dpre[i] = g[i] * sig[i] * (1.0f + pre[i] * (1.0f - sig[i]));
+        dbias[i] += dpre[i];
+      }
+      for (int64_t k = 0; k < width; ++k) {
+        const int64_t back = width - 1 - k;
+        const float* in = ConvInput(xs, hs, t, back, width, d);
+        float* din = t - back >= 0 ? dxs + (t - back) * d : dhs + (width - 1 + t - back) * d;
+        const float* wk = w.typed_data() + k * d;
+        float* dwk = dw->typed_data() + k * d;
+        RNNBENCH_NO_ALIAS
+        for (int64_t i = 0; i < d; ++i) {
+          dwk[i] += dpre[i] * in[i];
+          din[i] += dpre[i] * wk[i];
+        }
+      }
+    }
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchRnnForward, RnnForwardImpl,
@@ -1633,6 +1743,26 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchSelectiveScanBackward, SelectiveScanBackwa
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchCausalConvForward, CausalConvForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnbenchCausalConvBackward, CausalConvBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()

@@ -12,7 +12,8 @@ The cell (:class:`MambaCell`) runs one step, from the states [the K - 1 inner in
 runs it for masked inputs and ``unroll``. The layer (:class:`MambaRNN`) computes a whole sequence at once: the
 projections and the convolution as operations on the whole sequence, the scan over h by the route of
 :func:`rnnbench.models.linear_scan.scan_route`: ``kernel``, the compiled selective scan
-(:func:`rnnbench.kernels.jax_ops.selective_scan`); ``loop``, ``ops.scan`` over the steps; ``parallel``, an
+(:func:`rnnbench.kernels.jax_ops.selective_scan`), and the convolution compiled too
+(:func:`rnnbench.kernels.jax_ops.causal_conv`); ``loop``, ``ops.scan`` over the steps; ``parallel``, an
 associative scan over the pairs (exp(Delta A), (Delta x') outer B).
 
 The Keras classes are defined on first use (:func:`keras_classes`), so importing this module does not import Keras.
@@ -167,18 +168,30 @@ def whole_sequence(cell: Any, sequences: Any, states: Any, route: str, every_ste
 
     batch, d, n, width = ops.shape(sequences)[0], cell.inner, cell.state_dim, cell.conv_width
     xz = ops.matmul(sequences, cell.in_kernel)
-    # The inputs before the first step (zeros by default) lead the sequence, so every step sees K inputs.
-    padded = ops.concatenate([ops.reshape(states[0], (batch, width - 1, d)), xz[..., :d]], axis=1)
-    steps = ops.shape(padded)[1] - (width - 1)
-    windows = sum(padded[:, k : k + steps] * cell.conv_kernel[k] for k in range(width))
-    xc = ops.silu(windows + cell.conv_bias)
+    # The K - 1 inner inputs before the first step (zeros by default) lead the sequence, so every step sees K.
+    head, x = ops.reshape(states[0], (batch, width - 1, d)), xz[..., :d]
+    xc = _convolved(cell, x, head, route)
     delta, b, c = cell.selection(xc)
     h0 = ops.reshape(states[1], (batch, d, n))
     y, h_last = selective_scan(delta, xc, b, c, -ops.exp(cell.a_log), cell.skip.value, h0, route)
     gates = xz[..., d:]
     outputs = cell.gated(y, gates) if every_step else cell.gated(y[:, -1:], gates[:, -1:])
-    last_inputs = ops.reshape(padded[:, steps:], (batch, (width - 1) * d))
+    last_inputs = ops.reshape(ops.concatenate([head, x[:, 1 - width :]], axis=1)[:, 1 - width :], (batch, -1))
     return outputs, [last_inputs, ops.reshape(h_last, (batch, d * n))]
+
+
+def _convolved(cell: Any, x: Any, head: Any, route: str) -> Any:
+    """x' (batch, steps, d), the causal convolution and its SiLU over the inner inputs x (batch, steps, d) led by
+    head (batch, K - 1, d): compiled on the ``kernel`` route, else as K shifted slices."""
+    from keras import ops
+
+    if route == "kernel":
+        from rnnbench.kernels import jax_ops
+
+        return jax_ops.causal_conv(x, head, cell.conv_kernel.value, cell.conv_bias.value)
+    padded, steps = ops.concatenate([head, x], axis=1), ops.shape(x)[1]
+    windows = sum(padded[:, k : k + steps] * cell.conv_kernel[k] for k in range(cell.conv_width))
+    return ops.silu(windows + cell.conv_bias)
 
 
 def selective_scan(delta: Any, x: Any, b: Any, c: Any, a: Any, d: Any, h0: Any, route: str) -> tuple[Any, Any]:
