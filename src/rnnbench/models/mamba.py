@@ -300,7 +300,7 @@ def _cost_per_step(units: int, features: int) -> int:
     "mamba",
     description="Mamba's selective state space block (no residual or normalisation): input-dependent step size "
     "and state matrices after a causal convolution",
-    equations="[x_t, z_t] = W_in u_t; x'_t = silu(conv_K(x)_t); [r_t, B_t, C_t] = W_x x'_t; "
+    equations="(x_t, z_t) = W_in u_t; x'_t = silu(conv_K(x)_t); (r_t, B_t, C_t) = W_x x'_t; "
     "Delta_t = softplus(W_dt r_t + b_dt); h_t = exp(Delta_t A)*h_{t-1} + (Delta_t*x'_t) B_t^T; "
     "o_t = W_out((h_t C_t + D*x'_t) * silu(z_t))",
     paper="Gu & Dao, Mamba: linear-time sequence modeling with selective state spaces, arXiv:2312.00752, 2023",
