@@ -55,6 +55,8 @@ def test_only_the_options_that_differ_are_kept_sorted_and_typed():
         ("indrnn", {"long_memory_init": "maybe"}, "option long_memory_init must be true or false, got 'maybe'"),
         ("indrnn", {"long_memory_init": 1}, "option long_memory_init must be true or false, got 1"),
         ("lru", {"r_min": 0.95, "r_max": "0.9"}, "'lru' options do not fit together: r_min=0.95 must be <= r_max"),
+        ("mamba", {"conv_width": 1}, "model 'mamba' option conv_width=1 is out of range; it must be >= 2"),
+        ("mamba", {"state_size": "1.5"}, "model 'mamba' option state_size must be a whole number, got '1.5'"),
     ],
 )
 def test_bad_options_are_one_line_errors(name, given, message):
@@ -79,6 +81,8 @@ def test_options_reach_the_built_cell():
     assert (lru.r_min, lru.r_max, lru.max_phase) == (0.5, 0.6, 2 * math.pi)
     indrnn = recurrent_cell(ModelSpec("indrnn", 4, options=(("long_memory_init", False), ("max_gradient", 5.0))))
     assert not indrnn.long_memory_init and indrnn.bound == pytest.approx(5 ** (1 / 5))
+    mamba = recurrent_cell(ModelSpec("mamba", 4, options=(("state_size", 3), ("expansion", 1), ("conv_width", 2))))
+    assert (mamba.state_dim, mamba.inner, mamba.conv_width) == (3, 4, 2) and mamba.state_size == [4, 12]
 
 
 def test_a_spec_with_bad_options_does_not_build():

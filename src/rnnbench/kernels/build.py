@@ -43,6 +43,10 @@ HANDLERS = (
     "RnnbenchCoRnnBackward",
     "RnnbenchLemForward",
     "RnnbenchLemBackward",
+    "RnnbenchSelectiveScanForward",
+    "RnnbenchSelectiveScanBackward",
+    "RnnbenchCausalConvForward",
+    "RnnbenchCausalConvBackward",
 )
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

@@ -2,17 +2,21 @@
 
 Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The forward call computes the input
 projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,
-and the gradient of the inputs only where something differentiates through them (not for a model's first layer).
-The linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the
-gradients of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) compute their projection x W + b and their
-gates inside the loop, and their backward call returns the gradients of W, b, h0 and (when asked for) x. IndRNN
+and the gradient of the inputs only where something differentiates through them (not for a model's first layer). The
+linear scan h_t = a_t * h_{t-1} + b_t (:func:`linear_scan`) has no weights: its backward call returns the gradients
+of a, b and h0. minGRU and minLSTM (:func:`minimal_sequence`) compute their projection x W + b and their gates
+inside the loop, and their backward call returns the gradients of W, b, h0 and (when asked for) x. IndRNN
 (:func:`indrnn_sequence`), h_t = relu(p_t + u * h_{t-1} + b), takes p = x W from XLA too; its backward call returns
 the gradients of p, u, b and h0. LRU's recurrence (:func:`lru_sequence`), h_t = lambda * h_{t-1} + u_t in complex
 numbers with lambda constant over time, takes u = x w from XLA (w = gamma B, real and imaginary parts side by side);
-its backward call returns the gradients of u, lambda and h0, and XLA takes those of w and x from dL/du. coRNN (:func:`cornn_sequence`) and LEM (:func:`lem_sequence`) have two states y
-and z and return (yseq, y_T, z_T); like the LSTM they take x and compute x V + b inside, and their backward calls
-return the gradients of x (where wanted), V, b, the recurrent weights, y0 and z0. Their options (dt; gamma and
-epsilon for coRNN) are float attributes of the calls, one compiled pair of rules per set of values.
+its backward call returns the gradients of u, lambda and h0, and XLA takes those of w and x from dL/du. coRNN
+(:func:`cornn_sequence`) and LEM (:func:`lem_sequence`) have two states y and z and return (yseq, y_T, z_T); like
+the LSTM they take x and compute x V + b inside, and their backward calls return the gradients of x (where wanted),
+V, b, the recurrent weights, y0 and z0. Their options (dt; gamma and epsilon for coRNN) are float attributes of the
+calls, one compiled pair of rules per set of values. Mamba's selective scan (:func:`selective_scan`) takes Delta, x,
+B, C, A, D and h0 and returns y and h_T; its backward call returns the gradients of all seven, recomputing the
+states it needs. Its causal convolution with SiLU (:func:`causal_conv`) is a call of its own, before the projections
+that read x'.
 """
 
 from __future__ import annotations
@@ -318,6 +322,8 @@ def _lru_backward(residuals: tuple[Any, ...], cotangents: tuple[Any, Any]) -> tu
 
 
 _lru.defvjp(_lru_forward, _lru_backward, symbolic_zeros=True)
+
+
 def _oscillator_results(x: Array, y0: Array, acts_width: int, keep: bool) -> tuple[tuple[int, ...], ...]:
     """The shapes of what a coRNN or LEM forward call returns: y at every step; z and the activations (acts_width a
     step) at every step where a backward call reads them (``keep``), else z's last step and no activations."""
@@ -422,3 +428,65 @@ def _lem(dt: float) -> Any:
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
+
+
+def selective_scan(delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array) -> tuple[Array, Array]:
+    """Mamba's selective scan over all steps: h_t = exp(delta_t a) * h_{t-1} + (delta_t x_t) outer b_t and
+    y_t = h_t c_t + d x_t, for delta and x [B, T, D], b and c [B, T, N], a [D, N], d [D] and h0 [B, D, N]; returns
+    (y[B, T, D], h_T[B, D, N]). The backward call recomputes the states, one sample at a time, instead of keeping
+    [B, T, D, N] of them. Raises RuntimeError where the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled selective scan is not available: {kernel_status().reason}")
+    return _selective(delta, x, b, c, a, d, h0)
+
+
+def _selective_call(*args: Array) -> tuple[Array, Array]:
+    delta, h0 = args[0], args[-1]
+    y, h_last = _call("RnnbenchSelectiveScanForward", delta.shape, h0.shape)(*args)
+    return y, h_last
+
+
+@jax.custom_vjp
+def _selective(delta: Array, x: Array, b: Array, c: Array, a: Array, d: Array, h0: Array) -> tuple[Array, Array]:
+    return _selective_call(delta, x, b, c, a, d, h0)
+
+
+def _selective_forward(*primals: Any) -> tuple[Any, tuple[Array, ...]]:
+    args, _ = _values(primals)
+    return _selective_call(*args), args
+
+
+def _selective_backward(residuals: tuple[Array, ...], cotangents: tuple[Any, Any]) -> tuple[Array, ...]:
+    dy, dh_last = (_dense(cotangent) for cotangent in cotangents)
+    shapes = tuple(residual.shape for residual in residuals)
+    return tuple(_call("RnnbenchSelectiveScanBackward", *shapes)(dy, dh_last, *residuals))
+
+
+_selective.defvjp(_selective_forward, _selective_backward, symbolic_zeros=True)
+
+
+def causal_conv(x: Array, head: Array, w: Array, b: Array) -> Array:
+    """Mamba's causal depthwise convolution and its SiLU: silu(b + sum_k w[k] * x_{t-K+1+k}) over x[B, T, D], with
+    head[B, K-1, D] the inputs before the first step, w[K, D] and b[D]; returns [B, T, D]. Raises RuntimeError where
+    the kernels are not available."""
+    if not kernel_status().available:
+        raise RuntimeError(f"the compiled causal convolution is not available: {kernel_status().reason}")
+    return _causal_conv(x, head, w, b)
+
+
+@jax.custom_vjp
+def _causal_conv(x: Array, head: Array, w: Array, b: Array) -> Array:
+    return _call("RnnbenchCausalConvForward", x.shape)(x, head, w, b)[0]
+
+
+def _causal_conv_forward(*primals: Any) -> tuple[Array, tuple[Array, ...]]:
+    args, _ = _values(primals)
+    return _call("RnnbenchCausalConvForward", args[0].shape)(*args)[0], args
+
+
+def _causal_conv_backward(residuals: tuple[Array, ...], dout: Any) -> tuple[Array, ...]:
+    shapes = tuple(residual.shape for residual in residuals)
+    return tuple(_call("RnnbenchCausalConvBackward", *shapes)(_dense(dout), *residuals))
+
+
+_causal_conv.defvjp(_causal_conv_forward, _causal_conv_backward, symbolic_zeros=True)

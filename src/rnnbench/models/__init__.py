@@ -5,7 +5,7 @@ format that training writes and serving reads.
 It imports the foundation, :mod:`rnnbench.spec` and :mod:`rnnbench.kernels` only.
 """
 
-from rnnbench.models import classic, cornn, indrnn, lem, lru, mingru, minlstm  # noqa: F401  (importing registers the cells)
+from rnnbench.models import classic, cornn, indrnn, lem, lru, mamba, mingru, minlstm  # noqa: F401  (importing registers the cells)
 from rnnbench.models.builder import build_model
 from rnnbench.models.contract import CellContract
 from rnnbench.models.options import CellOption
