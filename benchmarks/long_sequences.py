@@ -16,7 +16,11 @@ median of ``--repeats`` passes over ``--samples`` samples, after one pass that c
     python benchmarks/long_sequences.py                       # every registered cell and the peers, ~15 min
     python benchmarks/long_sequences.py --cells lstm,mingru --no-peers --json speed.json
 
-The accuracy half of the long-sequence figures is a comparison run by the CLI itself (benchmarks/README.md).
+The accuracy half of the long-sequence figures is a comparison run by the CLI itself (its command is in
+benchmarks/README.md); ``--accuracy SUMMARY.json`` prints the table of its summary (``rnnbench compare --json``) with
+the published figures of a protocol beside it, in a column of their own:
+
+    python benchmarks/long_sequences.py --accuracy psfmnist.json --published psmnist
 """
 
 from __future__ import annotations
@@ -200,6 +204,21 @@ def print_peers(results: dict[tuple[str, str], dict[str, Any]]) -> None:
         print(f"| {peer} | {result['seconds_per_1000']:.3f} | {result['peak_mib']:,.0f} | {ratio} |")
 
 
+def print_accuracy(summary: Path, protocol: str) -> None:
+    """The table of a comparison's summary JSON, with ``protocol``'s published figures in a column of their own."""
+    from rnnbench.spec.protocols import get_protocol
+
+    chosen = get_protocol(protocol)
+    print(f"| cell | params | test acc % (mean +- 95 % CI) | seeds | s/epoch | published on {protocol} % (variant) |")
+    print(f"|{'---|' * 6}")
+    for row in json.loads(summary.read_text())["summary"]:
+        mean, (low, high) = row["test_accuracy_mean"], row["ci95"]
+        figure = chosen.figure_for(row["model"])
+        published = f"{figure.test_accuracy:g} ({figure.variant})" if figure else ""
+        print(f"| {row['model']} | {row['params']:,} | {100 * mean:.2f} +- {100 * (high - low) / 2:.2f} | {row['n']} | "
+              f"{row['seconds_per_epoch']:.1f} | {published} |")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default="", help="comma-separated registered cells (default: every one)")
@@ -208,8 +227,13 @@ def main() -> int:
     parser.add_argument("--core", type=int, default=min(os.sched_getaffinity(0)), help="the CPU to pin to")
     parser.add_argument("--no-peers", action="store_true", help="leave out PyTorch, stock Keras and JAX by hand")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser.add_argument("--accuracy", type=Path, help="print the table of this comparison summary JSON and stop")
+    parser.add_argument("--published", default="psmnist", help="the protocol whose published figures --accuracy shows")
     parser.add_argument("--one", nargs=2, metavar=("KIND", "NAME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.accuracy:
+        print_accuracy(args.accuracy, args.published)
+        return 0
     args.samples = max(BATCH, args.samples // BATCH * BATCH)
     os.sched_setaffinity(0, {args.core})
     if args.one:
