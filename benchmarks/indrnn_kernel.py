@@ -32,25 +32,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
+from timing import per_thousand  # benchmarks/timing.py
 
 STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
-
-
-def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int) -> float:
-    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles."""
-    train_pass()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        train_pass()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times) / samples * 1000
 
 
 def rnnbench_pass(stock: bool, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:

@@ -31,32 +31,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from timing import CLOCKS, per_thousand  # benchmarks/timing.py
 
 STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
 GATES = {"mingru": 2, "minlstm": 3}
-
-
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-
-
-def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int, clock: str = "wall") -> float:
-    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles, by
-    ``clock`` (a key of :data:`CLOCKS`)."""
-    now = CLOCKS[clock]
-    train_pass()
-    times = []
-    for _ in range(repeats):
-        began = now()
-        train_pass()
-        times.append(now() - began)
-    return statistics.median(times) / samples * 1000
 
 
 def rnnbench_pass(cell: str, route: str, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:

@@ -4,7 +4,9 @@ peers.
 The workload: pixel by pixel (784 steps x 1 feature), 64 units, batch 64, plain SGD 0.01, one process pinned to one
 core; random pixels, since speed does not depend on them. Each measurement runs in a process of its own, so that
 its peak memory (the process's maximum resident set) is its own, and gives seconds per 1,000 training samples: the
-median of ``--repeats`` passes over ``--samples`` samples, after one pass that compiles.
+median of ``--repeats`` passes over ``--samples`` samples, after one pass that compiles, in CPU time (the tables and
+their ratios; on a shared machine it is what the wall clock would be on an idle core) and in wall-clock time (the
+lines as they are measured, and ``--json``).
 
 - ``rnnbench``: the registered model (recurrent layer, BatchNormalization, Dense logits) trained by the engine's
   compiled epochs, as a run of ``rnnbench compare`` trains it: each cell on its fast path where it has one;
@@ -29,30 +31,18 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import wall_and_cpu_per_thousand  # benchmarks/timing.py
 
 STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
 PEERS = ("torch-lstm", "torch-gru", "keras-jax-lstm", "keras-jax-gru", "jax-scan-mingru")
 HERE = Path(__file__).resolve().parent
-
-
-def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int) -> float:
-    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles."""
-    train_pass()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        train_pass()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times) / samples * 1000
 
 
 def workload(samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,9 +148,9 @@ def measure_here(kind: str, name: str, samples: int, repeats: int) -> dict[str, 
             train_pass = linear_scan.hand_written_pass("mingru", x, y)
         else:
             train_pass = rnnbench_pass(name, kind, x, y)
-    seconds = per_thousand(train_pass, samples, repeats)
+    wall, cpu = wall_and_cpu_per_thousand(train_pass, samples, repeats)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-    return {"kind": kind, "name": name, "seconds_per_1000": seconds, "peak_mib": peak_mib}
+    return {"kind": kind, "name": name, "seconds_per_1000": cpu, "wall_seconds_per_1000": wall, "peak_mib": peak_mib}
 
 
 def measure(kind: str, name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -249,7 +239,10 @@ def main() -> int:
     results = {}
     for kind, name in jobs:
         results[(kind, name)] = result = measure(kind, name, args)
-        shown = result.get("error") or f"{result['seconds_per_1000']:.3f} s, {result['peak_mib']:,.0f} MiB"
+        shown = result.get("error") or (
+            f"{result['seconds_per_1000']:.3f} s CPU, "
+            f"{result['wall_seconds_per_1000']:.3f} s wall, {result['peak_mib']:,.0f} MiB"
+        )
         print(f"  {kind:8s} {name:16s} {shown}", flush=True)
     print_cells(results, cells)
     if not args.no_peers:

@@ -23,29 +23,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
+from timing import wall_and_cpu_per_thousand as per_thousand  # benchmarks/timing.py
 
 STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
 CELLS = ("cornn", "lem")
-
-
-def per_thousand(train_pass: Callable[[], None], samples: int, repeats: int) -> tuple[float, float]:
-    """Median seconds per 1,000 samples of ``train_pass`` (one pass over ``samples``), after one that compiles: of
-    wall-clock time, and of the process's CPU time (all its threads share the one core it is pinned to), which other
-    work on a shared machine disturbs far less."""
-    train_pass()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        train_pass()
-        wall.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
-    return statistics.median(wall) / samples * 1000, statistics.median(cpu) / samples * 1000
 
 
 def report(label: str, seconds: tuple[float, float], lstm: tuple[float, float], note: str = "") -> None:
