@@ -70,11 +70,12 @@ def rnnbench_pass(cell: str, path: str, x: np.ndarray, y: np.ndarray) -> Callabl
     """One epoch of the engine's compiled training over (x, y), the model on ``path`` (rnnbench or step-by-step)."""
     import keras
 
+    from rnnbench.backend import seed_everything
     from rnnbench.engine.compiled_epochs import CompiledEpochs
     from rnnbench.models.builder import build_model
     from rnnbench.spec import ModelSpec
 
-    keras.utils.set_random_seed(0)
+    seed_everything(0)  # as a run seeds: Keras' own seeding imports an installed TensorFlow, memory and all
     model = build_model(ModelSpec(cell, UNITS), STEPS, FEATURES, CLASSES)
     if path == "step":
         model = step_by_step(model)
@@ -93,7 +94,9 @@ def keras_stock_pass(cell: str, x: np.ndarray, y: np.ndarray) -> Callable[[], No
     import keras
 
     stock = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
-    keras.utils.set_random_seed(0)
+    from rnnbench.backend import seed_everything
+
+    seed_everything(0)  # as a run seeds: Keras' own seeding imports an installed TensorFlow, memory and all
     model = keras.Sequential(
         [keras.Input((STEPS, FEATURES)), stock(UNITS), keras.layers.BatchNormalization(), keras.layers.Dense(CLASSES)]
     )

@@ -65,7 +65,9 @@ def rnnbench_pass(route: str, x: np.ndarray, y: np.ndarray) -> Callable[[], None
     from rnnbench.spec import ModelSpec
 
     linear_scan.scan_route = lambda dtype="float32": route  # read when the programs are traced, below
-    keras.utils.set_random_seed(0)
+    from rnnbench.backend import seed_everything
+
+    seed_everything(0)  # as a run seeds: Keras' own seeding imports an installed TensorFlow, memory and all
     model = (
         keras_loop_model() if route == "keras loop" else build_model(ModelSpec("lru", UNITS), STEPS, FEATURES, CLASSES)
     )
