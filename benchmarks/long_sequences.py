@@ -13,7 +13,8 @@ lines as they are measured, and ``--json``).
 - ``step by step``: the same model with its recurrent layer replaced by Keras' ``keras.layers.RNN`` over the same
   cell, one step after another: the reference form of every cell, and what each ran as before its fast path;
 - peers: PyTorch's ``nn.LSTM`` and ``nn.GRU`` on one thread; Keras on JAX with its stock ``LSTM`` and ``GRU``
-  layers and ``model.fit``; minGRU written by hand in JAX as a ``lax.scan`` loop (benchmarks/linear_scan.py).
+  layers and ``model.fit``; minGRU and minLSTM written by hand in JAX as ``lax.scan`` loops
+  (benchmarks/linear_scan.py).
 
     python benchmarks/long_sequences.py                       # every registered cell and the peers, ~15 min
     python benchmarks/long_sequences.py --cells lstm,mingru --no-peers --json speed.json
@@ -41,7 +42,7 @@ import numpy as np
 from timing import wall_and_cpu_per_thousand  # benchmarks/timing.py
 
 STEPS, FEATURES, UNITS, BATCH, CLASSES = 784, 1, 64, 64, 10
-PEERS = ("torch-lstm", "torch-gru", "keras-jax-lstm", "keras-jax-gru", "jax-scan-mingru")
+PEERS = ("torch-lstm", "torch-gru", "keras-jax-lstm", "keras-jax-gru", "jax-scan-mingru", "jax-scan-minlstm")
 HERE = Path(__file__).resolve().parent
 
 
@@ -148,7 +149,7 @@ def measure_here(kind: str, name: str, samples: int, repeats: int) -> dict[str, 
             sys.path.insert(0, str(HERE))
             import linear_scan
 
-            train_pass = linear_scan.hand_written_pass("mingru", x, y)
+            train_pass = linear_scan.hand_written_pass(name.removeprefix("jax-scan-"), x, y)
         else:
             train_pass = rnnbench_pass(name, kind, x, y)
     wall, cpu = wall_and_cpu_per_thousand(train_pass, samples, repeats)
@@ -170,7 +171,10 @@ def measure(kind: str, name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def print_cells(results: dict[tuple[str, str], dict[str, Any]], cells: list[str]) -> None:
     lstm = results.get(("rnnbench", "lstm"), {}).get("seconds_per_1000")
-    print(f"\n| cell | rnnbench s/1000 | step by step s/1000 | speed-up | x LSTM's time | peak MiB |\n|{'---|' * 6}")
+    print(
+        f"\n| cell | rnnbench s/1000 | step by step s/1000 | speed-up | x LSTM's time | peak MiB (rnnbench, step by "
+        f"step) |\n|{'---|' * 6}"
+    )
     for cell in cells:
         fast, step = results[("rnnbench", cell)], results.get(("step", cell), {})
         if "error" in fast:
@@ -179,8 +183,8 @@ def print_cells(results: dict[tuple[str, str], dict[str, Any]], cells: list[str]
         seconds, before = fast["seconds_per_1000"], step.get("seconds_per_1000")
         speedup = f"{before / seconds:.1f}x" if before else step.get("error", "")
         versus_lstm = f"{seconds / lstm:.2f}x" if lstm else ""
-        peak = max(fast["peak_mib"], step.get("peak_mib", 0.0))
-        print(f"| {cell} | {seconds:.3f} | {before or float('nan'):.3f} | {speedup} | {versus_lstm} | {peak:,.0f} |")
+        peaks = f"{fast['peak_mib']:,.0f}, {step['peak_mib']:,.0f}" if before else f"{fast['peak_mib']:,.0f}"
+        print(f"| {cell} | {seconds:.3f} | {before or float('nan'):.3f} | {speedup} | {versus_lstm} | {peaks} |")
 
 
 def print_peers(results: dict[tuple[str, str], dict[str, Any]]) -> None:
