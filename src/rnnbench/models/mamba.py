@@ -4,9 +4,14 @@ causal depthwise convolution; the block without its residual and normalisation.
 Gu & Dao, Mamba: linear-time sequence modeling with selective state spaces, arXiv:2312.00752, 2023.
 
 For inputs u_t, units n, inner width d = E n, state size N, convolution width K and step-size rank R = ceil(n / 16):
-[x_t, z_t] = u_t W_in;  x'_t = silu(sum_k w_k * x_{t-K+1+k} + b_conv);  [r_t, B_t, C_t] = x'_t W_x;
+[x_t, z_t] = u_t W_in + b_in;  x'_t = silu(sum_k w_k * x_{t-K+1+k} + b_conv);  [r_t, B_t, C_t] = x'_t W_x;
 Delta_t = softplus(r_t W_dt + b_dt);  A = -exp(A_log);  h_t = exp(Delta_t A) * h_{t-1} + (Delta_t * x'_t) outer B_t;
 y_t = h_t C_t + D * x'_t;  o_t = (y_t * silu(z_t)) W_out.
+
+One departure from the official block: W_in has a bias b_in. In the official model the block reads a normalised
+residual stream, which is never exactly zero; a single block on raw pixels reads zeros at the borders of an image, and
+without a bias a zero input u_t gives z_t = 0, silu(z_t) = 0 and an output o_t of exactly 0 whatever the state holds:
+read pixel by pixel, the last pixel of nearly every image is 0, and the model could not learn at all.
 
 The cell (:class:`MambaCell`) runs one step, from the states [the K - 1 inner inputs x before it, h]: Keras' loop
 runs it for masked inputs and ``unroll``. The layer (:class:`MambaRNN`) computes a whole sequence at once: the
@@ -47,10 +52,10 @@ def step_rank(units: int) -> int:
 
 def recurrent_params(units: int, features: int, state: int = STATE_SIZE, expansion: int = EXPANSION,
                      width: int = CONV_WIDTH) -> int:  # fmt: skip
-    """W_in (F, 2d), conv w (K, d) and b (d), W_x (d, R + 2N), W_dt (R, d) and b_dt (d), A_log (d, N), D (d),
-    W_out (d, n)."""
+    """W_in (F, 2d) and b_in (2d), conv w (K, d) and b (d), W_x (d, R + 2N), W_dt (R, d) and b_dt (d), A_log (d, N),
+    D (d), W_out (d, n)."""
     inner, rank = expansion * units, step_rank(units)
-    return inner * (2 * features + width + 1 + rank + 2 * state + rank + 1 + state + 1 + units)
+    return inner * (2 * features + 2 + width + 1 + rank + 2 * state + rank + 1 + state + 1 + units)
 
 
 def _define() -> tuple[Any, ...]:
@@ -87,6 +92,7 @@ def _cell_class() -> Any:
             features, d, n, r, k = int(input_shape[-1]), self.inner, self.state_dim, self.rank, self.conv_width
             add = self.add_weight
             self.in_kernel = add(shape=(features, 2 * d), initializer=_uniform(features**-0.5), name="in_kernel")
+            self.in_bias = add(shape=(2 * d,), initializer=_uniform(features**-0.5), name="in_bias")
             self.conv_kernel = add(shape=(k, d), initializer=_uniform(k**-0.5), name="conv_kernel")
             self.conv_bias = add(shape=(d,), initializer=_uniform(k**-0.5), name="conv_bias")
             self.x_kernel = add(shape=(d, r + 2 * n), initializer=_uniform(d**-0.5), name="x_kernel")
@@ -114,7 +120,7 @@ def _cell_class() -> Any:
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
             buffer, h = states
             batch, d, n = ops.shape(inputs)[0], self.inner, self.state_dim
-            xz = ops.matmul(inputs, self.in_kernel)
+            xz = ops.matmul(inputs, self.in_kernel) + self.in_bias
             window = ops.concatenate([ops.reshape(buffer, (batch, -1, d)), xz[:, None, :d]], axis=1)
             xc = self.convolved(window)
             delta, b, c = self.selection(xc)
@@ -167,7 +173,7 @@ def whole_sequence(cell: Any, sequences: Any, states: Any, route: str, every_ste
     from keras import ops
 
     batch, d, n, width = ops.shape(sequences)[0], cell.inner, cell.state_dim, cell.conv_width
-    xz = ops.matmul(sequences, cell.in_kernel)
+    xz = ops.matmul(sequences, cell.in_kernel) + cell.in_bias
     # The K - 1 inner inputs before the first step (zeros by default) lead the sequence, so every step sees K.
     head, x = ops.reshape(states[0], (batch, width - 1, d)), xz[..., :d]
     xc = _convolved(cell, x, head, route)
@@ -274,7 +280,7 @@ def reference_step(w: Weights, config: Config, u: np.ndarray, states: States) ->
     n, big_n = config["units"], config["state_size"]
     d, rank = config["expansion"] * n, step_rank(n)
     batch = u.shape[0]
-    x, z = np.split(u @ w["in_kernel"], 2, axis=-1)
+    x, z = np.split(u @ w["in_kernel"] + w["in_bias"], 2, axis=-1)
     window = np.concatenate([states[0].reshape(batch, -1, d), x[:, None]], axis=1)  # x_{t-K+1}, ..., x_t
     pre = np.einsum("bkd,kd->bd", window, w["conv_kernel"]) + w["conv_bias"]
     xc = pre / (1.0 + np.exp(-pre))
@@ -300,7 +306,7 @@ def _cost_per_step(units: int, features: int) -> int:
     "mamba",
     description="Mamba's selective state space block (no residual or normalisation): input-dependent step size "
     "and state matrices after a causal convolution",
-    equations="(x_t, z_t) = W_in u_t; x'_t = silu(conv_K(x)_t); (r_t, B_t, C_t) = W_x x'_t; "
+    equations="(x_t, z_t) = W_in u_t + b_in; x'_t = silu(conv_K(x)_t); (r_t, B_t, C_t) = W_x x'_t; "
     "Delta_t = softplus(W_dt r_t + b_dt); h_t = exp(Delta_t A)*h_{t-1} + (Delta_t*x'_t) B_t^T; "
     "o_t = W_out((h_t C_t + D*x'_t) * silu(z_t))",
     paper="Gu & Dao, Mamba: linear-time sequence modeling with selective state spaces, arXiv:2312.00752, 2023",
@@ -308,8 +314,8 @@ def _cost_per_step(units: int, features: int) -> int:
     cost_per_step=_cost_per_step,
     contract=CellContract(
         recurrent_params=lambda units, features: recurrent_params(units, features),
-        reference_params=24330,
-        matched_units=(24, 64, 164),
+        reference_params=24586,
+        matched_units=(23, 64, 164),
         reference_step=reference_step,
         step_options=(("state_size", 3), ("expansion", 3), ("conv_width", 3)),
     ),
