@@ -65,7 +65,7 @@ def test_fast_layers_can_be_turned_off():
 
 
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3", "x86-64-v4"])  # no SIMD path, AVX2, AVX-512
-def test_the_source_compiles_for_each_instruction_set_it_has_a_path_for(march):
+def test_the_sources_compile_for_each_instruction_set_they_have_a_path_for(march):
     """The library is built with -march=native, so a machine only ever compiles its own path; this compiles the
     others too (without running them), so that none of them breaks unnoticed."""
     import platform
