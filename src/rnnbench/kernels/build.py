@@ -1,8 +1,10 @@
-"""Compiling recurrent.cc on first use and registering its handlers with JAX.
+"""Compiling the kernels on first use and registering their handlers with JAX.
 
-The library is built with the machine's C++ compiler against the FFI headers that ship with jaxlib, for the CPU it
-runs on (``-march=native``), and kept in a cache keyed by everything that affects the binary. Without a compiler, or
-if the build fails, the fast layers fall back to Keras' own; :func:`kernel_status` says why.
+The sources, one per cell family, all including common.h, are compiled as one translation unit (a unit that includes
+each of them, read from standard input: the FFI headers are then parsed once, not once per source, which more than
+halves the build) into one library, with the machine's C++ compiler against the FFI headers that ship with jaxlib,
+for the CPU it runs on (``-march=native``), and kept in a cache keyed by everything that affects the binary. Without
+a compiler, or if the build fails, the fast layers fall back to Keras' own; :func:`kernel_status` says why.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from pathlib import Path
 from rnnbench.errors import RnnbenchError
 from rnnbench.settings import read_settings
 
-SOURCE = Path(__file__).with_name("recurrent.cc")
+DIRECTORY = Path(__file__).parent
+# One source per cell family, and the header they all include (the cache key hashes them all, sorted by name).
+SOURCES = tuple(
+    DIRECTORY / name
+    for name in ("classic.cc", "indrnn.cc", "linear_scan.cc", "lru.cc", "oscillators.cc", "selective_scan.cc")
+)
+HEADERS = (DIRECTORY / "common.h",)
 HANDLERS = (
     "RnnbenchRnnForward",
     "RnnbenchRnnBackward",
@@ -107,16 +115,24 @@ def kernel_status() -> KernelStatus:
 
 
 def _cache_key(compiler: str, include: str) -> str:
-    """Everything the binary depends on: source, compiler, flags, FFI headers' version, processor."""
+    """Everything the binary depends on: sources, compiler, flags, FFI headers' version, processor."""
     import jax
 
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
     digest = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), version.encode(), " ".join(FLAGS).encode(), jax.__version__.encode(),
+    for part in (*_source_parts(), version.encode(), " ".join(FLAGS).encode(), jax.__version__.encode(),
                  include.encode(), platform.machine().encode(), _cpu_flags().encode()):  # fmt: skip
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def _source_parts() -> list[bytes]:
+    """Each source and header, name then contents, in sorted order: a renamed or moved definition changes the key."""
+    parts = []
+    for path in sorted(SOURCES + HEADERS):
+        parts += [path.name.encode(), path.read_bytes()]
+    return parts
 
 
 def _cpu_flags() -> str:
@@ -134,12 +150,13 @@ def _compile(compiler: str, include: str, library: Path) -> str | None:
     library.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(suffix=".so", dir=library.parent)
     os.close(descriptor)
-    command = [compiler, *FLAGS, f"-I{include}", str(SOURCE), "-o", temporary]
+    command = [compiler, *FLAGS, f"-I{include}", "-x", "c++", "-", "-o", temporary]
+    unit = "".join(f'#include "{source}"\n' for source in SOURCES)
     try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, input=unit, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             first = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
-            return f"compiling {SOURCE.name} failed: {first[:300]}"
+            return f"compiling the kernels failed: {first[:300]}"
         os.replace(temporary, library)
         return None
     finally:

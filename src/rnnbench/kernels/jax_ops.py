@@ -1,4 +1,4 @@
-"""Differentiable whole-sequence recurrences for JAX, each a forward and a backward call into recurrent.cc.
+"""Differentiable whole-sequence recurrences for JAX, each a forward and a backward call into the compiled kernels.
 
 Arrays are batch-major, as in Keras: ``x[B, T, F]``, states ``[B, T, H]``. The forward call computes the input
 projection ``x W + b`` itself; the backward call returns the gradients of the weights, biases and initial states,

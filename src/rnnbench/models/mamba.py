@@ -89,18 +89,7 @@ def _cell_class() -> Any:
             self.output_size = units
 
         def build(self, input_shape: Any) -> None:
-            features, d, n, r, k = int(input_shape[-1]), self.inner, self.state_dim, self.rank, self.conv_width
-            add = self.add_weight
-            self.in_kernel = add(shape=(features, 2 * d), initializer=_uniform(features**-0.5), name="in_kernel")
-            self.in_bias = add(shape=(2 * d,), initializer=_uniform(features**-0.5), name="in_bias")
-            self.conv_kernel = add(shape=(k, d), initializer=_uniform(k**-0.5), name="conv_kernel")
-            self.conv_bias = add(shape=(d,), initializer=_uniform(k**-0.5), name="conv_bias")
-            self.x_kernel = add(shape=(d, r + 2 * n), initializer=_uniform(d**-0.5), name="x_kernel")
-            self.dt_kernel = add(shape=(r, d), initializer=_uniform(r**-0.5), name="dt_kernel")
-            self.dt_bias = add(shape=(d,), initializer=_dt_bias_initializer, name="dt_bias")
-            self.a_log = add(shape=(d, n), initializer=_a_log_initializer, name="a_log")
-            self.skip = add(shape=(d,), initializer="ones", name="d")  # D, beside d the inner width
-            self.out_kernel = add(shape=(d, self.units), initializer=_uniform(d**-0.5), name="out_kernel")
+            _add_weights(self, int(input_shape[-1]))
 
         def convolved(self, window: Any) -> Any:
             """x' (..., d) from the K inner inputs of each step, window (..., K, d), oldest first."""
@@ -118,18 +107,7 @@ def _cell_class() -> Any:
             return ops.matmul(y * ops.silu(z), self.out_kernel)
 
         def call(self, inputs: Any, states: Any) -> tuple[Any, list[Any]]:
-            buffer, h = states
-            batch, d, n = ops.shape(inputs)[0], self.inner, self.state_dim
-            xz = ops.matmul(inputs, self.in_kernel) + self.in_bias
-            window = ops.concatenate([ops.reshape(buffer, (batch, -1, d)), xz[:, None, :d]], axis=1)
-            xc = self.convolved(window)
-            delta, b, c = self.selection(xc)
-            h = ops.exp(delta[:, :, None] * -ops.exp(self.a_log)) * ops.reshape(h, (batch, d, n)) + (
-                (delta * xc)[:, :, None] * b[:, None, :]
-            )
-            y = ops.sum(h * c[:, None, :], axis=-1) + self.skip * xc
-            new_states = [ops.reshape(window[:, 1:], (batch, -1)), ops.reshape(h, (batch, d * n))]
-            return self.gated(y, xz[:, d:]), new_states
+            return _mamba_step(self, inputs, *states)
 
         def get_config(self) -> dict[str, Any]:
             options = {"state_size": self.state_dim, "expansion": self.expansion, "conv_width": self.conv_width}
@@ -165,6 +143,40 @@ def _layer_class() -> Any:
             return outputs[:, -1], outputs, states
 
     return MambaRNN
+
+
+def _add_weights(cell: Any, features: int) -> None:
+    """The cell's weights for inputs of ``features`` features, initialised as :class:`MambaCell` says."""
+    d, n, r, k = cell.inner, cell.state_dim, cell.rank, cell.conv_width
+    add = cell.add_weight
+    cell.in_kernel = add(shape=(features, 2 * d), initializer=_uniform(features**-0.5), name="in_kernel")
+    cell.in_bias = add(shape=(2 * d,), initializer=_uniform(features**-0.5), name="in_bias")
+    cell.conv_kernel = add(shape=(k, d), initializer=_uniform(k**-0.5), name="conv_kernel")
+    cell.conv_bias = add(shape=(d,), initializer=_uniform(k**-0.5), name="conv_bias")
+    cell.x_kernel = add(shape=(d, r + 2 * n), initializer=_uniform(d**-0.5), name="x_kernel")
+    cell.dt_kernel = add(shape=(r, d), initializer=_uniform(r**-0.5), name="dt_kernel")
+    cell.dt_bias = add(shape=(d,), initializer=_dt_bias_initializer, name="dt_bias")
+    cell.a_log = add(shape=(d, n), initializer=_a_log_initializer, name="a_log")
+    cell.skip = add(shape=(d,), initializer="ones", name="d")  # D, beside d the inner width
+    cell.out_kernel = add(shape=(d, cell.units), initializer=_uniform(d**-0.5), name="out_kernel")
+
+
+def _mamba_step(cell: Any, inputs: Any, buffer: Any, h: Any) -> tuple[Any, list[Any]]:
+    """(o_t (batch, units), [buffer, h]) from u_t (batch, features), the K - 1 inner inputs before it (batch,
+    (K - 1) d) and h_{t-1} (batch, d N)."""
+    from keras import ops
+
+    batch, d, n = ops.shape(inputs)[0], cell.inner, cell.state_dim
+    xz = ops.matmul(inputs, cell.in_kernel) + cell.in_bias
+    window = ops.concatenate([ops.reshape(buffer, (batch, -1, d)), xz[:, None, :d]], axis=1)
+    xc = cell.convolved(window)
+    delta, b, c = cell.selection(xc)
+    h = ops.exp(delta[:, :, None] * -ops.exp(cell.a_log)) * ops.reshape(h, (batch, d, n)) + (
+        (delta * xc)[:, :, None] * b[:, None, :]
+    )
+    y = ops.sum(h * c[:, None, :], axis=-1) + cell.skip * xc
+    new_states = [ops.reshape(window[:, 1:], (batch, -1)), ops.reshape(h, (batch, d * n))]
+    return cell.gated(y, xz[:, d:]), new_states
 
 
 def whole_sequence(cell: Any, sequences: Any, states: Any, route: str, every_step: bool) -> tuple[Any, list[Any]]:
